@@ -1,0 +1,133 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from '../common/db';
+import { eventPayloads, eventSchemaVersions, type CancelReasonCode, type EventPayload, type EventType } from '../common/events';
+import { INVALID_TRANSITION_FAILURE } from '../common/failures';
+import type { OrderStatus, OrderWorkflowInput } from '../common/order';
+import { Prisma } from '../generated/prisma/client.ts';
+
+/**
+ * The only place an order's status changes. Each change and the event describing it are written
+ * in one database transaction (the transactional outbox). The event id is chosen by the workflow,
+ * so a retried activity finds its event already written and changes nothing (idempotency by the
+ * outbox's unique event id).
+ */
+
+const allowedTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
+  PENDING: ['STOCK_RESERVED', 'CANCELLED'],
+  STOCK_RESERVED: ['PAYMENT_AUTHORIZED', 'CANCELLED'],
+  PAYMENT_AUTHORIZED: ['PAYMENT_CAPTURED', 'CANCELLED'],
+  PAYMENT_CAPTURED: ['CONFIRMED', 'CANCELLED'],
+  CONFIRMED: [],
+  CANCELLED: [],
+};
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return allowedTransitions[from].includes(to);
+}
+
+export type OrderTransition =
+  | { to: 'STOCK_RESERVED' }
+  | { to: 'PAYMENT_AUTHORIZED'; paymentId: string }
+  | { to: 'PAYMENT_CAPTURED'; paymentId: string }
+  | { to: 'CONFIRMED' }
+  | { to: 'CANCELLED'; reasonCode: CancelReasonCode; reason: string };
+
+export interface TransitionRequest {
+  orderId: string;
+  eventId: string;
+  causationId: string;
+  transition: OrderTransition;
+}
+
+type OrderRow = Prisma.OrderGetPayload<{ include: { lines: true } }>;
+
+function eventFor(order: OrderRow, t: OrderTransition): { type: EventType; payload: EventPayload<EventType> } {
+  const lines = order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+  switch (t.to) {
+    case 'STOCK_RESERVED':
+      return { type: 'StockReserved', payload: { lines } };
+    case 'PAYMENT_AUTHORIZED':
+      return { type: 'PaymentAuthorized', payload: { paymentId: t.paymentId, amountCents: order.totalCents, currency: order.currency } };
+    case 'PAYMENT_CAPTURED':
+      return { type: 'PaymentCaptured', payload: { paymentId: t.paymentId, amountCents: order.totalCents, currency: order.currency } };
+    case 'CONFIRMED':
+      return { type: 'OrderConfirmed', payload: { customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency, totalCents: order.totalCents } };
+    case 'CANCELLED':
+      return {
+        type: 'OrderCancelled',
+        payload: { customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency, totalCents: order.totalCents, reasonCode: t.reasonCode, reason: t.reason },
+      };
+  }
+}
+
+function outboxRow(e: { id: string; orderId: string; type: EventType; payload: unknown; correlationId: string; causationId: string | null }): Prisma.OutboxEventCreateInput {
+  // Validate on write: an event that does not match its schema must never reach the outbox.
+  const payload = eventPayloads[e.type].parse(e.payload);
+  return {
+    id: e.id,
+    aggregateId: e.orderId,
+    type: e.type,
+    schemaVersion: eventSchemaVersions[e.type],
+    occurredAt: new Date(),
+    correlationId: e.correlationId,
+    causationId: e.causationId,
+    payload: payload as Prisma.InputJsonValue,
+  };
+}
+
+export function createOrderStateActivities(db: Db) {
+  return {
+    /** Creates the order (PENDING) and its OrderPlaced event. Returns the event id. */
+    async recordOrderPlaced(req: { order: Omit<OrderWorkflowInput, 'paymentToken'>; eventId: string }): Promise<string> {
+      const { order, eventId } = req;
+      await db.$transaction(async (tx) => {
+        const existing = await tx.outboxEvent.findUnique({ where: { id: eventId }, select: { id: true } });
+        if (existing) return;
+        await tx.order.create({
+          data: {
+            id: order.orderId,
+            customerId: order.customerId,
+            customerEmail: order.customerEmail,
+            currency: order.currency,
+            status: 'PENDING',
+            totalCents: order.totalCents,
+            correlationId: order.correlationId,
+            lines: { create: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPriceCents: l.unitPriceCents })) },
+          },
+        });
+        await tx.outboxEvent.create({
+          data: outboxRow({
+            id: eventId, orderId: order.orderId, type: 'OrderPlaced', correlationId: order.correlationId, causationId: order.correlationId,
+            payload: { customerId: order.customerId, currency: order.currency, totalCents: order.totalCents, lines: order.lines },
+          }),
+        });
+      });
+      return eventId;
+    },
+
+    /** Moves the order to a new status and writes the matching event. Returns the event id. */
+    async recordOrderTransition(req: TransitionRequest): Promise<string> {
+      const { orderId, eventId, causationId, transition } = req;
+      await db.$transaction(async (tx) => {
+        if (await tx.outboxEvent.findUnique({ where: { id: eventId }, select: { id: true } })) return;
+        // Lock the row so two writers cannot both pass the transition check.
+        await tx.$queryRaw`SELECT id FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+        const order = await tx.order.findUnique({ where: { id: orderId }, include: { lines: true } });
+        if (!order) throw ApplicationFailure.create({ message: `Order ${orderId} does not exist`, type: INVALID_TRANSITION_FAILURE, nonRetryable: true });
+        if (!canTransition(order.status, transition.to)) {
+          throw ApplicationFailure.create({ message: `Order ${orderId} cannot go from ${order.status} to ${transition.to}`, type: INVALID_TRANSITION_FAILURE, nonRetryable: true });
+        }
+        await tx.order.update({
+          where: { id: orderId },
+          data: {
+            status: transition.to,
+            ...(transition.to === 'CANCELLED' ? { cancelReasonCode: transition.reasonCode, cancelReason: transition.reason } : {}),
+          },
+        });
+        const event = eventFor(order, transition);
+        await tx.outboxEvent.create({ data: outboxRow({ id: eventId, orderId, correlationId: order.correlationId, causationId, ...event }) });
+      });
+      return eventId;
+    },
+  };
+}

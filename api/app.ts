@@ -1,0 +1,35 @@
+import type { Client } from '@temporalio/client';
+import express from 'express';
+import type { InventoryClient } from '../common/clients/inventory-client';
+import type { Db } from '../common/db';
+import { notFoundHandler, problemErrorHandler } from '../common/http';
+import type { Logger } from '../common/logger';
+import { createApiMetrics } from './metrics';
+import { analyticsRouter } from './routes/analytics';
+import { healthRouter } from './routes/health';
+import { ordersRouter } from './routes/orders';
+
+export interface ApiDeps {
+  db: Db;
+  temporal: Client;
+  inventory: InventoryClient;
+  taskQueue: string;
+  logger: Logger;
+}
+
+export function createApiApp(deps: ApiDeps): express.Express {
+  const app = express();
+  const metrics = createApiMetrics();
+  app.disable('x-powered-by');
+  app.use(metrics.middleware);
+  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
+  app.use(healthRouter(deps));
+  app.use(ordersRouter(deps));
+  app.use(analyticsRouter(deps));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(notFoundHandler);
+  app.use(problemErrorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,30 @@
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { InventoryClient } from '../common/clients/inventory-client';
+import type { Config } from '../common/config';
+import { createDb } from '../common/db';
+import { closeServer } from '../common/http';
+import type { Logger } from '../common/logger';
+import { createApiApp } from './app';
+
+export async function startApi(config: Config, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
+  const db = createDb(config.DATABASE_URL);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApiApp({
+    db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
+    inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),
+  });
+  const server = app.listen(config.API_PORT);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  logger.info({ url }, 'API listening');
+  return {
+    url,
+    async stop() {
+      await closeServer(server);
+      await connection.close();
+      await db.$disconnect();
+    },
+  };
+}

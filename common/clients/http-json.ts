@@ -1,0 +1,69 @@
+/**
+ * The one place our code calls a peer service over HTTP, and the one place that decides which
+ * failures are worth retrying: network errors, timeouts, 429 and 5xx are transient; any other
+ * answer is returned for the caller to interpret as a business outcome.
+ */
+export class TransientPeerError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'TransientPeerError';
+  }
+}
+
+/** The peer said something our contract with it does not allow: retrying will not help. */
+export class PeerContractError extends Error {
+  constructor(message: string, readonly status: number, readonly body: unknown) {
+    super(message);
+    this.name = 'PeerContractError';
+  }
+}
+
+export interface JsonResponse {
+  status: number;
+  body: unknown;
+}
+
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+export async function requestJson(
+  service: string,
+  url: string,
+  init: { method: string; body?: unknown; headers?: Record<string, string>; timeoutMs: number },
+): Promise<JsonResponse> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: init.method,
+      headers: { accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+      signal: AbortSignal.timeout(init.timeoutMs),
+    });
+  } catch (err) {
+    const reason = (err as Error).name === 'TimeoutError' ? `timed out after ${init.timeoutMs} ms` : (err as Error).message;
+    throw new TransientPeerError(`${service} ${init.method} ${new URL(url).pathname} failed: ${reason}`);
+  }
+  const text = await res.text();
+  let body: unknown = null;
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  if (isTransientStatus(res.status)) {
+    throw new TransientPeerError(`${service} ${init.method} ${new URL(url).pathname} answered ${res.status}`, res.status);
+  }
+  return { status: res.status, body };
+}
+
+export function problemType(body: unknown): string | undefined {
+  const type = (body as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type.slice(type.lastIndexOf('/') + 1) : undefined;
+}
+
+export function unexpected(service: string, what: string, res: JsonResponse): PeerContractError {
+  return new PeerContractError(`${service} answered ${res.status} to ${what}, which our contract with it does not expect: ${JSON.stringify(res.body).slice(0, 500)}`, res.status, res.body);
+}

@@ -1,0 +1,70 @@
+import { problemType, requestJson, unexpected } from './http-json';
+
+export interface Product {
+  sku: string;
+  name: string;
+  priceCents: number;
+  stock: number;
+  reserved: number;
+  available: number;
+}
+
+export interface ReservationLine {
+  sku: string;
+  quantity: number;
+}
+
+export type ReserveOutcome =
+  | { kind: 'reserved' }
+  | { kind: 'insufficient-stock'; sku: string; requested?: number; available?: number }
+  | { kind: 'unknown-sku'; sku: string };
+
+export type ReleaseOutcome = 'released' | 'nothing-reserved' | 'already-committed';
+
+/** Client of the inventory service's HTTP API (services/inventory). */
+export class InventoryClient {
+  constructor(private readonly baseUrl: string, private readonly timeoutMs = 5_000) {}
+
+  async getProduct(sku: string): Promise<Product | null> {
+    const res = await requestJson('inventory', `${this.baseUrl}/products/${encodeURIComponent(sku)}`, { method: 'GET', timeoutMs: this.timeoutMs });
+    if (res.status === 200) return res.body as Product;
+    if (res.status === 404) return null;
+    throw unexpected('inventory', `GET /products/${sku}`, res);
+  }
+
+  async upsertProduct(sku: string, product: { name: string; priceCents: number; stock: number }): Promise<Product> {
+    const res = await requestJson('inventory', `${this.baseUrl}/products/${encodeURIComponent(sku)}`, { method: 'PUT', body: product, timeoutMs: this.timeoutMs });
+    if (res.status === 200 || res.status === 201) return res.body as Product;
+    throw unexpected('inventory', `PUT /products/${sku}`, res);
+  }
+
+  async reserve(orderId: string, lines: ReservationLine[], idempotencyKey: string): Promise<ReserveOutcome> {
+    const res = await requestJson('inventory', `${this.baseUrl}/reservations`, {
+      method: 'POST', body: { orderId, lines }, headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
+    });
+    if (res.status === 200 || res.status === 201) return { kind: 'reserved' };
+    const body = res.body as { sku?: string; requested?: number; available?: number };
+    const type = problemType(res.body);
+    if (res.status === 409 && type === 'insufficient-stock') return { kind: 'insufficient-stock', sku: body.sku ?? '?', requested: body.requested, available: body.available };
+    if (type === 'unknown-sku') return { kind: 'unknown-sku', sku: body.sku ?? '?' };
+    throw unexpected('inventory', 'POST /reservations', res);
+  }
+
+  async release(orderId: string, idempotencyKey: string): Promise<ReleaseOutcome> {
+    const res = await requestJson('inventory', `${this.baseUrl}/reservations/${orderId}/release`, {
+      method: 'POST', headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
+    });
+    if (res.status === 200) return 'released';
+    if (res.status === 404) return 'nothing-reserved';
+    if (res.status === 409 && problemType(res.body) === 'reservation-committed') return 'already-committed';
+    throw unexpected('inventory', `POST /reservations/${orderId}/release`, res);
+  }
+
+  async commit(orderId: string, idempotencyKey: string): Promise<void> {
+    const res = await requestJson('inventory', `${this.baseUrl}/reservations/${orderId}/commit`, {
+      method: 'POST', headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
+    });
+    if (res.status === 200) return;
+    throw unexpected('inventory', `POST /reservations/${orderId}/commit`, res);
+  }
+}

@@ -1,0 +1,75 @@
+import { problemType, requestJson, unexpected } from './http-json';
+
+export type PaymentStatus = 'REQUIRES_CONFIRMATION' | 'AUTHORIZED' | 'DECLINED' | 'CAPTURED' | 'VOIDED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
+
+export interface Payment {
+  paymentId: string;
+  orderId: string;
+  status: PaymentStatus;
+  amountCents: number;
+  currency: string;
+}
+
+export type AuthorizeOutcome =
+  | { kind: 'authorized'; paymentId: string }
+  | { kind: 'requires-confirmation'; paymentId: string }
+  | { kind: 'declined'; declineCode: string };
+
+export interface PaymentOperation {
+  id: string;
+  kind: 'authorize' | 'confirm' | 'capture' | 'void' | 'refund';
+  amountCents: number;
+  currency: string;
+  outcome: string;
+  declineCode: string | null;
+  createdAt: string;
+}
+
+export interface PaymentsOfOrder {
+  orderId: string;
+  payment: (Payment & Record<string, unknown>) | null;
+  operations: PaymentOperation[];
+  balance: { authorizedCents: number; capturedCents: number; voidedCents: number; refundedCents: number };
+}
+
+/** Client of the payment service's HTTP API (services/payment). */
+export class PaymentClient {
+  constructor(private readonly baseUrl: string, private readonly timeoutMs = 5_000) {}
+
+  async authorize(req: { orderId: string; amountCents: number; currency: string; token: string }, idempotencyKey: string): Promise<AuthorizeOutcome> {
+    const res = await requestJson('payment', `${this.baseUrl}/payments/authorize`, {
+      method: 'POST', body: req, headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
+    });
+    const body = res.body as { paymentId?: string; status?: string; declineCode?: string };
+    if (res.status === 201 && body.status === 'AUTHORIZED' && body.paymentId) return { kind: 'authorized', paymentId: body.paymentId };
+    if (res.status === 202 && body.paymentId) return { kind: 'requires-confirmation', paymentId: body.paymentId };
+    if (res.status === 402) return { kind: 'declined', declineCode: body.declineCode ?? problemType(res.body) ?? 'declined' };
+    throw unexpected('payment', 'POST /payments/authorize', res);
+  }
+
+  async capture(paymentId: string, idempotencyKey: string): Promise<Payment> {
+    return this.transition(paymentId, 'capture', idempotencyKey);
+  }
+
+  async void(paymentId: string, idempotencyKey: string): Promise<Payment> {
+    return this.transition(paymentId, 'void', idempotencyKey);
+  }
+
+  async refund(paymentId: string, idempotencyKey: string): Promise<Payment> {
+    return this.transition(paymentId, 'refund', idempotencyKey);
+  }
+
+  async forOrder(orderId: string): Promise<PaymentsOfOrder> {
+    const res = await requestJson('payment', `${this.baseUrl}/payments?orderId=${encodeURIComponent(orderId)}`, { method: 'GET', timeoutMs: this.timeoutMs });
+    if (res.status === 200) return res.body as PaymentsOfOrder;
+    throw unexpected('payment', 'GET /payments', res);
+  }
+
+  private async transition(paymentId: string, action: 'capture' | 'void' | 'refund', idempotencyKey: string): Promise<Payment> {
+    const res = await requestJson('payment', `${this.baseUrl}/payments/${paymentId}/${action}`, {
+      method: 'POST', body: {}, headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
+    });
+    if (res.status === 200 || res.status === 201) return res.body as Payment;
+    throw unexpected('payment', `POST /payments/${paymentId}/${action}`, res);
+  }
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of every process, read from the environment once at start-up and validated.
+ * Defaults match what `npm run dev` starts, so nothing needs setting locally.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const url = z.string().url();
+
+const configSchema = z.object({
+  DATABASE_URL: url.default('postgresql://postgres:postgres@127.0.0.1:54329/orders'),
+  INVENTORY_DATABASE_URL: url.optional(),
+  PAYMENT_DATABASE_URL: url.optional(),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('orders'),
+
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ORDER_EVENTS'),
+  EVENTS_SUBJECT_PREFIX: z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/).default('orders.events'),
+
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be smtp:// or smtps://').default('smtp://127.0.0.1:2525'),
+  EMAIL_FROM: z.string().email().default('orders@shop.example'),
+
+  API_PORT: port.default(3000),
+  INVENTORY_PORT: port.default(3001),
+  PAYMENT_PORT: port.default(3002),
+  METRICS_PORT: port.optional(),
+  INVENTORY_URL: url.default('http://127.0.0.1:3001'),
+  PAYMENT_URL: url.default('http://127.0.0.1:3002'),
+
+  RELAY_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
+  RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
+  HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+});
+
+export type Config = z.infer<typeof configSchema> & { INVENTORY_DATABASE_URL: string; PAYMENT_DATABASE_URL: string };
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new ConfigError(`Invalid configuration from environment variables:\n${lines}\nFix these variables (see README, "Configuration") and start again.`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    INVENTORY_DATABASE_URL: c.INVENTORY_DATABASE_URL ?? c.DATABASE_URL,
+    PAYMENT_DATABASE_URL: c.PAYMENT_DATABASE_URL ?? c.DATABASE_URL,
+  };
+}

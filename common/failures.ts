@@ -1,0 +1,18 @@
+/**
+ * Failure types that are business outcomes, not crashes. Activities raise them as non-retryable
+ * ApplicationFailures of these types; the workflow turns them into a cancelled order with a reason.
+ * This file is imported by workflow code: keep it free of I/O and Node APIs.
+ */
+export const BusinessFailure = {
+  OutOfStock: 'OutOfStock',
+  UnknownSku: 'UnknownSku',
+  PaymentDeclined: 'PaymentDeclined',
+} as const;
+export type BusinessFailureType = (typeof BusinessFailure)[keyof typeof BusinessFailure];
+
+/** A peer broke its contract (e.g. an answer we do not understand): retrying cannot fix it. */
+export const PEER_CONTRACT_FAILURE = 'PeerContractViolation';
+/** The order's state machine refused a transition: a bug, never retried. */
+export const INVALID_TRANSITION_FAILURE = 'InvalidOrderTransition';
+
+export const businessFailureTypes: ReadonlySet<string> = new Set(Object.values(BusinessFailure));

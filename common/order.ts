@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import type { CancelReasonCode } from './events';
+
+/** Order statuses, mirrored by the OrderStatus enum in prisma/schema.prisma. */
+export const orderStatuses = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'PAYMENT_CAPTURED', 'CONFIRMED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof orderStatuses)[number];
+export const terminalStatuses: ReadonlySet<OrderStatus> = new Set(['CONFIRMED', 'CANCELLED']);
+
+export interface PricedLine {
+  sku: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+/** What the workflow is started with. Prices were fixed by the API from inventory's catalog. */
+export interface OrderWorkflowInput {
+  orderId: string;
+  customerId: string;
+  customerEmail: string;
+  currency: string;
+  lines: PricedLine[];
+  totalCents: number;
+  paymentToken: string;
+  correlationId: string;
+}
+
+export interface OrderOutcome {
+  orderId: string;
+  status: 'CONFIRMED' | 'CANCELLED';
+  reasonCode?: CancelReasonCode;
+  reason?: string;
+}
+
+/** The live view a running order workflow answers to the `status` query. */
+export interface OrderSagaState {
+  orderId: string;
+  status: OrderStatus;
+  currentStep: string | null;
+  completedSteps: string[];
+  /** Undos that would run if the order were cancelled now, in the order they would run. */
+  pendingUndos?: string[];
+  reasonCode?: CancelReasonCode;
+  reason?: string;
+}
+
+export const TASK_QUEUE_DEFAULT = 'orders';
+
+/** Workflow id derived from the order id: a repeated start can never make a second order. */
+export function orderWorkflowId(orderId: string): string {
+  return `order-${orderId}`;
+}
+
+export const orderIdSchema = z.string().uuid();
+
+export function totalOf(lines: PricedLine[]): number {
+  return lines.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0);
+}

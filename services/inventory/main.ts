@@ -1,0 +1,8 @@
+import { loadConfig } from '../../common/config';
+import { runProcess } from '../../common/run-process';
+import { startInventoryService } from './server';
+
+runProcess('inventory', async (logger) => {
+  const config = loadConfig();
+  return startInventoryService({ databaseUrl: config.INVENTORY_DATABASE_URL, port: config.INVENTORY_PORT, logger });
+});

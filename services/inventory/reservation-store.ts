@@ -1,0 +1,142 @@
+import type { Pool, PoolClient } from 'pg';
+import { problem } from '../../common/http';
+import type { StoredResponse } from '../shared/idempotency';
+import { refusal } from './respond';
+import type { ReservationBody } from './validation';
+
+export type ReservationStatus = 'RESERVED' | 'RELEASED' | 'COMMITTED';
+
+export interface Reservation {
+  orderId: string;
+  status: ReservationStatus;
+  lines: { sku: string; quantity: number }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface ReservationRow {
+  order_id: string;
+  status: ReservationStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function findReservation(db: Pool | PoolClient, orderId: string): Promise<Reservation | undefined> {
+  const { rows } = await db.query<ReservationRow>(
+    'SELECT order_id, status, created_at, updated_at FROM inventory.reservations WHERE order_id = $1', [orderId]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const lines = await db.query<{ sku: string; quantity: number }>(
+    'SELECT sku, quantity FROM inventory.reservation_lines WHERE order_id = $1 ORDER BY sku', [orderId]);
+  return {
+    orderId: row.order_id,
+    status: row.status,
+    lines: lines.rows,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function reservationNotFound(orderId: string) {
+  return problem(404, 'reservation-not-found', 'Reservation not found', `There is no reservation for order ${orderId}.`, { orderId });
+}
+
+/**
+ * Serializes every change to one order's reservation, whatever Idempotency-Key it comes with,
+ * so that two "reserve" calls for one order cannot both pass the "already exists?" check.
+ */
+async function lockOrder(tx: PoolClient, orderId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`inventory:reservation:${orderId}`]);
+}
+
+/** Row locks are always taken in sku order, so concurrent reservations cannot deadlock. */
+async function lockProducts(tx: PoolClient, skus: string[]): Promise<Map<string, { stock: number; reserved: number }>> {
+  const { rows } = await tx.query<{ sku: string; stock: number; reserved: number }>(
+    'SELECT sku, stock, reserved FROM inventory.products WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', [skus]);
+  return new Map(rows.map((r) => [r.sku, r]));
+}
+
+async function lockProductsOfReservation(tx: PoolClient, orderId: string): Promise<void> {
+  await tx.query(
+    `SELECT sku FROM inventory.products
+      WHERE sku IN (SELECT sku FROM inventory.reservation_lines WHERE order_id = $1) ORDER BY sku FOR UPDATE`, [orderId]);
+}
+
+/** All or nothing: either every line is reserved, or the answer names the first line that cannot be. */
+export async function createReservation(tx: PoolClient, body: ReservationBody, instance: string): Promise<StoredResponse> {
+  const { orderId } = body;
+  await lockOrder(tx, orderId);
+  const existing = await findReservation(tx, orderId);
+  if (existing) {
+    return refusal(problem(409, 'reservation-exists', 'Reservation already exists',
+      `Order ${orderId} already has a reservation (status ${existing.status}); an order holds at most one. Read it with GET /reservations/${orderId}.`,
+      { orderId, status: existing.status }), instance);
+  }
+
+  const lines = [...body.lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+  const products = await lockProducts(tx, lines.map((l) => l.sku));
+  for (const line of lines) {
+    const product = products.get(line.sku);
+    if (!product) {
+      return refusal(problem(422, 'unknown-sku', 'Unknown sku',
+        `No product with sku "${line.sku}"; nothing was reserved.`, { sku: line.sku }), instance);
+    }
+    const available = product.stock - product.reserved;
+    if (available < line.quantity) {
+      return refusal(problem(409, 'insufficient-stock', 'Insufficient stock',
+        `Only ${available} of "${line.sku}" available, ${line.quantity} requested; nothing was reserved.`,
+        { sku: line.sku, requested: line.quantity, available }), instance);
+    }
+  }
+
+  const skus = lines.map((l) => l.sku);
+  const quantities = lines.map((l) => l.quantity);
+  await tx.query(
+    `UPDATE inventory.products p SET reserved = p.reserved + l.quantity, updated_at = now()
+       FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`, [skus, quantities]);
+  await tx.query("INSERT INTO inventory.reservations (order_id, status) VALUES ($1, 'RESERVED')", [orderId]);
+  await tx.query(
+    `INSERT INTO inventory.reservation_lines (order_id, sku, quantity)
+     SELECT $1, l.sku, l.quantity FROM unnest($2::text[], $3::int[]) AS l(sku, quantity)`, [orderId, skus, quantities]);
+  return { status: 201, body: await findReservation(tx, orderId) };
+}
+
+/** RESERVED → RELEASED gives the units back; releasing twice is a no-op. */
+export async function releaseReservation(tx: PoolClient, orderId: string, instance: string): Promise<StoredResponse> {
+  await lockOrder(tx, orderId);
+  const reservation = await findReservation(tx, orderId);
+  if (!reservation) return refusal(reservationNotFound(orderId), instance);
+  if (reservation.status === 'RELEASED') return { status: 200, body: reservation };
+  if (reservation.status === 'COMMITTED') {
+    return refusal(problem(409, 'reservation-committed', 'Reservation already committed',
+      `The reservation of order ${orderId} was committed (the stock has left); it cannot be released.`, { orderId, status: reservation.status }), instance);
+  }
+  await lockProductsOfReservation(tx, orderId);
+  await tx.query(
+    `UPDATE inventory.products p SET reserved = p.reserved - l.quantity, updated_at = now()
+       FROM inventory.reservation_lines l WHERE l.order_id = $1 AND p.sku = l.sku`, [orderId]);
+  return { status: 200, body: await setStatus(tx, orderId, 'RELEASED') };
+}
+
+/** RESERVED → COMMITTED takes the units out of stock for good; committing twice is a no-op. */
+export async function commitReservation(tx: PoolClient, orderId: string, instance: string): Promise<StoredResponse> {
+  await lockOrder(tx, orderId);
+  const reservation = await findReservation(tx, orderId);
+  if (!reservation) return refusal(reservationNotFound(orderId), instance);
+  if (reservation.status === 'COMMITTED') return { status: 200, body: reservation };
+  if (reservation.status === 'RELEASED') {
+    return refusal(problem(409, 'reservation-released', 'Reservation already released',
+      `The reservation of order ${orderId} was released; its units may be sold to others, so it cannot be committed. Reserve again with a new order.`,
+      { orderId, status: reservation.status }), instance);
+  }
+  await lockProductsOfReservation(tx, orderId);
+  await tx.query(
+    `UPDATE inventory.products p SET stock = p.stock - l.quantity, reserved = p.reserved - l.quantity, updated_at = now()
+       FROM inventory.reservation_lines l WHERE l.order_id = $1 AND p.sku = l.sku`, [orderId]);
+  return { status: 200, body: await setStatus(tx, orderId, 'COMMITTED') };
+}
+
+async function setStatus(tx: PoolClient, orderId: string, status: ReservationStatus): Promise<Reservation | undefined> {
+  await tx.query('UPDATE inventory.reservations SET status = $2, updated_at = now() WHERE order_id = $1', [orderId, status]);
+  return findReservation(tx, orderId);
+}

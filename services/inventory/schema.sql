@@ -1,0 +1,29 @@
+-- Inventory owns these tables; they live in their own schema so the service can share a
+-- Postgres database with the order service without either touching the other's tables.
+CREATE SCHEMA IF NOT EXISTS inventory;
+
+CREATE TABLE IF NOT EXISTS inventory.products (
+  sku          text PRIMARY KEY,
+  name         text NOT NULL,
+  price_cents  integer NOT NULL CHECK (price_cents >= 0),
+  stock        integer NOT NULL CHECK (stock >= 0),
+  reserved     integer NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  -- available = stock - reserved can never go negative
+  CONSTRAINT products_reserved_within_stock CHECK (reserved <= stock)
+);
+
+CREATE TABLE IF NOT EXISTS inventory.reservations (
+  order_id    uuid PRIMARY KEY,
+  status      text NOT NULL CHECK (status IN ('RESERVED', 'RELEASED', 'COMMITTED')),
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS inventory.reservation_lines (
+  order_id  uuid NOT NULL REFERENCES inventory.reservations (order_id),
+  sku       text NOT NULL REFERENCES inventory.products (sku),
+  quantity  integer NOT NULL CHECK (quantity > 0),
+  PRIMARY KEY (order_id, sku)
+);

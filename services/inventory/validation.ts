@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** Largest value a Postgres `integer` column holds; quantities and cents above it are refused up front. */
+const MAX_INT32 = 2_147_483_647;
+
+export const skuSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
+
+export const orderIdSchema = z.uuid('must be a UUID');
+
+export const productBodySchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  priceCents: z.number().int().min(0).max(MAX_INT32),
+  stock: z.number().int().min(0).max(MAX_INT32),
+});
+export type ProductBody = z.infer<typeof productBodySchema>;
+
+export const reservationBodySchema = z.strictObject({
+  orderId: orderIdSchema,
+  lines: z
+    .array(z.strictObject({ sku: skuSchema, quantity: z.number().int().min(1).max(MAX_INT32) }))
+    .min(1)
+    .max(100)
+    .refine((lines) => new Set(lines.map((l) => l.sku)).size === lines.length, 'each sku may appear only once; add the quantities up'),
+});
+export type ReservationBody = z.infer<typeof reservationBodySchema>;

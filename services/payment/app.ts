@@ -1,0 +1,43 @@
+import express, { type Express } from 'express';
+import type { Pool } from 'pg';
+import { notFoundHandler, problemErrorHandler } from '../../common/http';
+import type { Logger } from '../../common/logger';
+import { FaultInjector } from '../shared/faults';
+import { healthRoutes } from './health';
+import { paymentRoutes } from './payments';
+import { threeDSecureRoutes } from './three-d-secure-routes';
+import { WebhookSender, type WebhookRetryPolicy } from './webhook-sender';
+
+export const DEFAULT_WEBHOOK_SECRET = 'dev-webhook-secret';
+
+export interface PaymentAppOptions {
+  pool: Pool;
+  logger: Logger;
+  /** Pass one to switch faults on from the outside; otherwise the app gets its own, reachable over /test/faults. */
+  faults?: FaultInjector;
+  /** Where 3-D Secure outcomes are POSTed (env PAYMENT_WEBHOOK_URL); unset → events are stored, not sent. */
+  webhookUrl?: string;
+  webhookSecret?: string;
+  webhookRetry?: Partial<WebhookRetryPolicy>;
+  /** A sender owned by the caller, who then closes it on shutdown; overrides the three options above. */
+  webhooks?: WebhookSender;
+}
+
+/** The payment HTTP API (authorize, capture, void, refund, 3-D Secure). A pure factory: the caller decides where it listens. */
+export function createPaymentApp(options: PaymentAppOptions): Express {
+  const { pool, logger, faults = new FaultInjector() } = options;
+  const webhooks = options.webhooks ?? new WebhookSender({
+    url: options.webhookUrl, secret: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET, pool, logger, retry: options.webhookRetry,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '100kb' }));
+  app.use(healthRoutes(pool));
+  faults.mount(app);
+  app.use(faults.middleware());
+  app.use(paymentRoutes(pool));
+  app.use(threeDSecureRoutes(pool, webhooks));
+  app.use(notFoundHandler);
+  app.use(problemErrorHandler(logger));
+  return app;
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { problem } from '../../common/http';
+
+export type PaymentStatus =
+  | 'REQUIRES_CONFIRMATION' | 'AUTHORIZED' | 'DECLINED' | 'CAPTURED' | 'VOIDED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
+export type OperationKind = 'authorize' | 'confirm' | 'capture' | 'void' | 'refund';
+export type OperationOutcome = 'approved' | 'declined' | 'requires_confirmation' | 'failed';
+
+export interface PaymentRow {
+  id: string;
+  order_id: string;
+  amount_cents: number;
+  currency: string;
+  status: PaymentStatus;
+  card_label: string;
+  decline_code: string | null;
+  authorized_cents: number;
+  captured_cents: number;
+  voided_cents: number;
+  refunded_cents: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const PAYMENT_COLUMNS = `id, order_id, amount_cents, currency, status, card_label, decline_code,
+  authorized_cents, captured_cents, voided_cents, refunded_cents, created_at, updated_at`;
+
+export function paymentView(row: PaymentRow) {
+  return {
+    paymentId: row.id,
+    orderId: row.order_id,
+    status: row.status,
+    amountCents: row.amount_cents,
+    currency: row.currency,
+    authorizedCents: row.authorized_cents,
+    capturedCents: row.captured_cents,
+    voidedCents: row.voided_cents,
+    refundedCents: row.refunded_cents,
+    card: { label: row.card_label },
+    declineCode: row.decline_code,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function paymentNotFound(paymentId: string) {
+  return problem(404, 'payment-not-found', 'Payment not found', `There is no payment with id ${paymentId}.`, { paymentId });
+}
+
+/**
+ * Serializes everything that decides which payment an order has (authorize, 3-D Secure), whatever
+ * Idempotency-Key it comes with, so two authorizations for one order cannot both pass the check.
+ */
+export async function lockOrder(tx: PoolClient, orderId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`payment:order:${orderId}`]);
+}
+
+export async function findPayment(db: Pool | PoolClient, paymentId: string, forUpdate = false): Promise<PaymentRow | undefined> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payment.payments WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [paymentId]);
+  return rows[0];
+}
+
+/** All payment attempts of an order, oldest first; at most one of them is not DECLINED. */
+export async function findPaymentsOfOrder(db: Pool | PoolClient, orderId: string, forUpdate = false): Promise<PaymentRow[]> {
+  const { rows } = await db.query<PaymentRow>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payment.payments WHERE order_id = $1 ORDER BY created_at, id${forUpdate ? ' FOR UPDATE' : ''}`, [orderId]);
+  return rows;
+}
+
+/** The order's live payment if it has one, else its latest declined attempt. */
+export function currentPayment(payments: PaymentRow[]): PaymentRow | undefined {
+  return payments.find((p) => p.status !== 'DECLINED') ?? payments[payments.length - 1];
+}
+
+export async function insertPayment(tx: PoolClient, row: Omit<PaymentRow, 'id' | 'created_at' | 'updated_at' | 'captured_cents' | 'voided_cents' | 'refunded_cents'> & { card_fingerprint: string }): Promise<PaymentRow> {
+  const { rows } = await tx.query<PaymentRow>(
+    `INSERT INTO payment.payments (id, order_id, amount_cents, currency, status, card_label, card_fingerprint, decline_code, authorized_cents)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PAYMENT_COLUMNS}`,
+    [randomUUID(), row.order_id, row.amount_cents, row.currency, row.status, row.card_label, row.card_fingerprint, row.decline_code, row.authorized_cents]);
+  return rows[0]!;
+}
+
+/** Applies a state change; the table's CHECK constraints are the last guard on the money columns. */
+export async function updatePayment(
+  tx: PoolClient,
+  paymentId: string,
+  changes: Partial<Pick<PaymentRow, 'status' | 'decline_code' | 'authorized_cents' | 'captured_cents' | 'voided_cents' | 'refunded_cents'>>,
+): Promise<PaymentRow> {
+  const columns = Object.keys(changes) as (keyof typeof changes)[];
+  const assignments = columns.map((column, i) => `${column} = $${i + 2}`).join(', ');
+  const { rows } = await tx.query<PaymentRow>(
+    `UPDATE payment.payments SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${PAYMENT_COLUMNS}`,
+    [paymentId, ...columns.map((column) => changes[column])]);
+  return rows[0]!;
+}
+
+export interface NewOperation {
+  paymentId: string | null;
+  orderId: string;
+  kind: OperationKind;
+  amountCents: number;
+  currency: string;
+  outcome: OperationOutcome;
+  declineCode?: string | null;
+  idempotencyKey?: string | null;
+}
+
+/** Every attempt is on record: approved, declined, waiting for the customer, or refused (failed). */
+export async function recordOperation(tx: PoolClient, op: NewOperation): Promise<void> {
+  await tx.query(
+    `INSERT INTO payment.operations (id, payment_id, order_id, kind, amount_cents, currency, outcome, decline_code, idempotency_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [randomUUID(), op.paymentId, op.orderId, op.kind, op.amountCents, op.currency, op.outcome, op.declineCode ?? null, op.idempotencyKey ?? null]);
+}
+
+interface OperationRow {
+  id: string;
+  payment_id: string | null;
+  kind: OperationKind;
+  amount_cents: number;
+  currency: string;
+  outcome: OperationOutcome;
+  decline_code: string | null;
+  created_at: Date;
+}
+
+export async function findOperationsOfOrder(db: Pool | PoolClient, orderId: string) {
+  const { rows } = await db.query<OperationRow>(
+    `SELECT id, payment_id, kind, amount_cents, currency, outcome, decline_code, created_at
+       FROM payment.operations WHERE order_id = $1 ORDER BY seq`, [orderId]);
+  return rows.map((r) => ({
+    id: r.id,
+    paymentId: r.payment_id,
+    kind: r.kind,
+    amountCents: r.amount_cents,
+    currency: r.currency,
+    outcome: r.outcome,
+    declineCode: r.decline_code,
+    createdAt: r.created_at.toISOString(),
+  }));
+}
+
+/**
+ * Money of all an order's payments. Settled when heldCents is 0 (authorized = captured + voided);
+ * netCapturedCents is what the customer finally paid.
+ */
+export function balanceOf(payments: PaymentRow[]) {
+  const sum = (pick: (p: PaymentRow) => number) => payments.reduce((total, p) => total + pick(p), 0);
+  const authorizedCents = sum((p) => p.authorized_cents);
+  const capturedCents = sum((p) => p.captured_cents);
+  const voidedCents = sum((p) => p.voided_cents);
+  const refundedCents = sum((p) => p.refunded_cents);
+  return {
+    authorizedCents,
+    capturedCents,
+    voidedCents,
+    refundedCents,
+    heldCents: authorizedCents - capturedCents - voidedCents,
+    netCapturedCents: capturedCents - refundedCents,
+  };
+}
+
+export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+  const tx = await pool.connect();
+  try {
+    await tx.query('BEGIN');
+    const result = await work(tx);
+    await tx.query('COMMIT');
+    return result;
+  } catch (err) {
+    await tx.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    tx.release();
+  }
+}

@@ -1,0 +1,377 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { startInventoryService, type RunningInventoryService } from '../../services/inventory/server';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { call, newKey, problemType, testLogger } from './http-helpers';
+
+let db: TestDatabase;
+let service: RunningInventoryService;
+let pool: Pool;
+let url: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase('inventory');
+  service = await startInventoryService({ databaseUrl: db.url, port: 0, logger: testLogger('inventory-test') });
+  url = service.url;
+  pool = new Pool({ connectionString: db.url });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await pool?.end();
+  await db?.drop();
+});
+
+/** Each test works on its own skus, so tests do not depend on each other's stock. */
+function sku(name: string): string {
+  return `${name}-${randomUUID().slice(0, 8)}`;
+}
+
+async function putProduct(productSku: string, stock: number, priceCents = 1_000) {
+  const res = await call(url, 'PUT', `/products/${productSku}`, { body: { name: `Product ${productSku}`, priceCents, stock } });
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+async function product(productSku: string) {
+  const res = await call(url, 'GET', `/products/${productSku}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+function reserve(orderId: string, lines: { sku: string; quantity: number }[], key = newKey()) {
+  return call(url, 'POST', '/reservations', { key, body: { orderId, lines } });
+}
+
+async function count(sql: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${sql}`, params);
+  return Number(rows[0]!.n);
+}
+
+/** The inventory's invariants, checked over every product after a test has done its worst. */
+async function expectInvariantsHold() {
+  expect(await count('inventory.products WHERE stock < 0 OR reserved < 0 OR reserved > stock')).toBe(0);
+  const mismatched = await pool.query(`
+    SELECT p.sku FROM inventory.products p
+    LEFT JOIN (SELECT l.sku, sum(l.quantity) AS held FROM inventory.reservation_lines l
+               JOIN inventory.reservations r ON r.order_id = l.order_id AND r.status = 'RESERVED' GROUP BY l.sku) h ON h.sku = p.sku
+    WHERE p.reserved <> coalesce(h.held, 0)`);
+  expect(mismatched.rows).toEqual([]);
+}
+
+describe('health', () => {
+  it('answers liveness and readiness', async () => {
+    expect(await call(url, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call(url, 'GET', '/readyz')).toMatchObject({ status: 200 });
+  });
+});
+
+describe('products', () => {
+  it('upserts and reads a product with computed availability', async () => {
+    const s = sku('shirt.blue_L');
+    expect(await putProduct(s, 5, 2_500)).toEqual({ sku: s, name: `Product ${s}`, priceCents: 2_500, stock: 5, reserved: 0, available: 5 });
+    await putProduct(s, 7, 2_400);
+    expect(await product(s)).toEqual({ sku: s, name: `Product ${s}`, priceCents: 2_400, stock: 7, reserved: 0, available: 7 });
+    const list = await call(url, 'GET', '/products');
+    expect(list.status).toBe(200);
+    expect(list.body.items).toContainEqual(expect.objectContaining({ sku: s, stock: 7 }));
+  });
+
+  it('answers 404 problem for an unknown sku', async () => {
+    const res = await call(url, 'GET', `/products/${sku('missing')}`);
+    expect(res.status).toBe(404);
+    expect(res.contentType).toContain('application/problem+json');
+    expect(res.body.type).toBe(problemType('product-not-found'));
+  });
+
+  it('refuses invalid products with 400 and writes nothing', async () => {
+    const s = sku('bad');
+    for (const body of [{ name: 'x', priceCents: -1, stock: 1 }, { name: 'x', priceCents: 1, stock: 1.5 }, { name: '', priceCents: 1, stock: 1 }, { name: 'x', priceCents: 1 }, { name: 'x', priceCents: 1, stock: 1, extra: true }]) {
+      const res = await call(url, 'PUT', `/products/${s}`, { body });
+      expect(res.status).toBe(400);
+      expect(res.contentType).toContain('application/problem+json');
+      expect(res.body.type).toBe(problemType('validation-error'));
+    }
+    expect((await call(url, 'PUT', '/products/has%20space', { body: { name: 'x', priceCents: 1, stock: 1 } })).status).toBe(400);
+    expect((await call(url, 'PUT', `/products/${s}`, { rawBody: '{"name":', headers: { 'content-type': 'application/json' } })).body.type).toBe(problemType('malformed-json'));
+    expect((await call(url, 'GET', `/products/${s}`)).status).toBe(404);
+  });
+
+  it('refuses to set stock below what is reserved, and leaves reserved alone', async () => {
+    const s = sku('mug');
+    await putProduct(s, 5);
+    expect((await reserve(randomUUID(), [{ sku: s, quantity: 3 }])).status).toBe(201);
+    const res = await call(url, 'PUT', `/products/${s}`, { body: { name: 'Mug', priceCents: 1, stock: 2 } });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ type: problemType('stock-below-reserved'), sku: s, requestedStock: 2, reserved: 3 });
+    await putProduct(s, 3);
+    expect(await product(s)).toMatchObject({ stock: 3, reserved: 3, available: 0 });
+  });
+});
+
+describe('reservations', () => {
+  it('reserves all lines and answers the contract shape', async () => {
+    const [a, b] = [sku('a'), sku('b')];
+    await putProduct(a, 10);
+    await putProduct(b, 4);
+    const orderId = randomUUID();
+    const res = await reserve(orderId, [{ sku: b, quantity: 4 }, { sku: a, quantity: 2 }]);
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      orderId, status: 'RESERVED',
+      lines: expect.arrayContaining([{ sku: a, quantity: 2 }, { sku: b, quantity: 4 }]),
+      createdAt: expect.any(String), updatedAt: expect.any(String),
+    });
+    expect(await product(a)).toMatchObject({ stock: 10, reserved: 2, available: 8 });
+    expect(await product(b)).toMatchObject({ stock: 4, reserved: 4, available: 0 });
+    const read = await call(url, 'GET', `/reservations/${orderId}`);
+    expect(read).toMatchObject({ status: 200, body: res.body });
+  });
+
+  it('requires an Idempotency-Key and valid input, and writes nothing otherwise', async () => {
+    const s = sku('v');
+    await putProduct(s, 10);
+    const orderId = randomUUID();
+    const noKey = await call(url, 'POST', '/reservations', { body: { orderId, lines: [{ sku: s, quantity: 1 }] } });
+    expect(noKey.status).toBe(400);
+    expect(noKey.body.type).toBe(problemType('idempotency-key-required'));
+
+    const invalidBodies = [
+      { orderId: 'not-a-uuid', lines: [{ sku: s, quantity: 1 }] },
+      { orderId, lines: [] },
+      { orderId, lines: [{ sku: s, quantity: 0 }] },
+      { orderId, lines: [{ sku: s, quantity: 1 }, { sku: s, quantity: 2 }] },
+      { orderId, lines: Array.from({ length: 101 }, (_, i) => ({ sku: `s${i}`, quantity: 1 })) },
+      { orderId, lines: [{ sku: 'bad sku!', quantity: 1 }] },
+    ];
+    const key = newKey();
+    for (const body of invalidBodies) {
+      const res = await call(url, 'POST', '/reservations', { key, body });
+      expect(res.status).toBe(400);
+      expect(res.contentType).toContain('application/problem+json');
+      expect(res.body.errors.length).toBeGreaterThan(0);
+    }
+    expect(await count('inventory.reservations WHERE order_id = $1', [orderId])).toBe(0);
+    expect(await count('inventory.idempotency_keys WHERE key = $1', [key])).toBe(0);
+    expect(await product(s)).toMatchObject({ reserved: 0 });
+    // the key was never consumed, so it still works for a valid request
+    expect((await call(url, 'POST', '/reservations', { key, body: { orderId, lines: [{ sku: s, quantity: 1 }] } })).status).toBe(201);
+  });
+
+  it('replays the first answer for a repeated key and reserves once', async () => {
+    const s = sku('replay');
+    await putProduct(s, 10);
+    const orderId = randomUUID();
+    const key = newKey();
+    const first = await reserve(orderId, [{ sku: s, quantity: 3 }], key);
+    const second = await reserve(orderId, [{ sku: s, quantity: 3 }], key);
+    expect(first.replayed).toBe(false);
+    expect(second).toEqual({ ...first, replayed: true });
+    expect(await product(s)).toMatchObject({ reserved: 3 });
+    expect(await count('inventory.reservations WHERE order_id = $1', [orderId])).toBe(1);
+  });
+
+  it('answers 422 when a key is reused for a different request', async () => {
+    const s = sku('reuse');
+    await putProduct(s, 10);
+    const key = newKey();
+    expect((await reserve(randomUUID(), [{ sku: s, quantity: 1 }], key)).status).toBe(201);
+    const reused = await reserve(randomUUID(), [{ sku: s, quantity: 2 }], key);
+    expect(reused.status).toBe(422);
+    expect(reused.body.type).toBe(problemType('idempotency-key-reused'));
+    expect(await product(s)).toMatchObject({ reserved: 1 });
+  });
+
+  it('has exactly one effect for concurrent duplicates of one key', async () => {
+    const s = sku('dup');
+    await putProduct(s, 100);
+    const orderId = randomUUID();
+    const key = newKey();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => reserve(orderId, [{ sku: s, quantity: 5 }], key)));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(201));
+    expect(answers.filter((a) => !a.replayed)).toHaveLength(1);
+    for (const a of answers) expect(a.body).toEqual(answers[0]!.body);
+    expect(await product(s)).toMatchObject({ reserved: 5 });
+    expect(await count('inventory.reservations WHERE order_id = $1', [orderId])).toBe(1);
+  });
+
+  it('is all or nothing: one short line reserves nothing and leaves stock untouched', async () => {
+    const [plenty, scarce] = [sku('plenty'), sku('scarce')];
+    await putProduct(plenty, 10);
+    await putProduct(scarce, 1);
+    const orderId = randomUUID();
+    const key = newKey();
+    const res = await reserve(orderId, [{ sku: plenty, quantity: 2 }, { sku: scarce, quantity: 2 }], key);
+    expect(res.status).toBe(409);
+    expect(res.contentType).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ type: problemType('insufficient-stock'), sku: scarce, requested: 2, available: 1 });
+    expect(await product(plenty)).toMatchObject({ stock: 10, reserved: 0 });
+    expect(await product(scarce)).toMatchObject({ stock: 1, reserved: 0 });
+    expect((await call(url, 'GET', `/reservations/${orderId}`)).status).toBe(404);
+    // the refusal is stored under the key: a retry gets the same answer even if stock arrives meanwhile
+    await putProduct(scarce, 5);
+    expect(await reserve(orderId, [{ sku: plenty, quantity: 2 }, { sku: scarce, quantity: 2 }], key)).toEqual({ ...res, replayed: true });
+  });
+
+  it('answers 422 unknown-sku and reserves nothing', async () => {
+    const known = sku('known');
+    await putProduct(known, 10);
+    const missing = sku('missing');
+    const res = await reserve(randomUUID(), [{ sku: known, quantity: 1 }, { sku: missing, quantity: 1 }]);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ type: problemType('unknown-sku'), sku: missing });
+    expect(await product(known)).toMatchObject({ reserved: 0 });
+  });
+
+  it('holds at most one reservation per order', async () => {
+    const s = sku('once');
+    await putProduct(s, 10);
+    const orderId = randomUUID();
+    expect((await reserve(orderId, [{ sku: s, quantity: 1 }])).status).toBe(201);
+    const again = await reserve(orderId, [{ sku: s, quantity: 1 }]);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ type: problemType('reservation-exists'), orderId, status: 'RESERVED' });
+    expect(await product(s)).toMatchObject({ reserved: 1 });
+  });
+
+  it('lets exactly one of many concurrent orders take the last unit', async () => {
+    const s = sku('last');
+    await putProduct(s, 1);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => reserve(randomUUID(), [{ sku: s, quantity: 1 }])));
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 409 && a.body.type === problemType('insufficient-stock'))).toHaveLength(7);
+    expect(await product(s)).toMatchObject({ stock: 1, reserved: 1, available: 0 });
+  });
+
+  it('lets exactly one of several orders for one order id win under concurrency', async () => {
+    const s = sku('race');
+    await putProduct(s, 10);
+    const orderId = randomUUID();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => reserve(orderId, [{ sku: s, quantity: 2 }])));
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.body.type === problemType('reservation-exists'))).toHaveLength(5);
+    expect(await product(s)).toMatchObject({ reserved: 2 });
+  });
+
+  it('does not deadlock when orders list the same skus in opposite order', async () => {
+    const [a, b] = [sku('x'), sku('y')];
+    await putProduct(a, 1_000);
+    await putProduct(b, 1_000);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      reserve(randomUUID(), i % 2 ? [{ sku: a, quantity: 1 }, { sku: b, quantity: 1 }] : [{ sku: b, quantity: 1 }, { sku: a, quantity: 1 }])));
+    expect(answers.map((x) => x.status)).toEqual(Array(20).fill(201));
+    expect(await product(a)).toMatchObject({ reserved: 20 });
+    expect(await product(b)).toMatchObject({ reserved: 20 });
+  });
+
+  it('answers 404 for an unknown reservation and 400 for a malformed order id', async () => {
+    expect((await call(url, 'GET', `/reservations/${randomUUID()}`)).body.type).toBe(problemType('reservation-not-found'));
+    expect((await call(url, 'GET', '/reservations/42')).status).toBe(400);
+  });
+});
+
+describe('release and commit', () => {
+  async function reservedOrder(quantity: number, stock = 10) {
+    const s = sku('flow');
+    await putProduct(s, stock);
+    const orderId = randomUUID();
+    expect((await reserve(orderId, [{ sku: s, quantity }])).status).toBe(201);
+    return { s, orderId };
+  }
+  const release = (orderId: string, key = newKey()) => call(url, 'POST', `/reservations/${orderId}/release`, { key });
+  const commit = (orderId: string, key = newKey()) => call(url, 'POST', `/reservations/${orderId}/commit`, { key });
+
+  it('release gives the units back; releasing again is a no-op; commit is then refused', async () => {
+    const { s, orderId } = await reservedOrder(4);
+    const released = await release(orderId);
+    expect(released.status).toBe(200);
+    expect(released.body).toMatchObject({ orderId, status: 'RELEASED' });
+    expect(await product(s)).toMatchObject({ stock: 10, reserved: 0, available: 10 });
+
+    const again = await release(orderId);
+    expect(again).toMatchObject({ status: 200, replayed: false, body: { status: 'RELEASED' } });
+    expect(await product(s)).toMatchObject({ reserved: 0 });
+
+    const late = await commit(orderId);
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ type: problemType('reservation-released'), status: 'RELEASED' });
+    expect(await product(s)).toMatchObject({ stock: 10, reserved: 0 });
+  });
+
+  it('commit takes the units out of stock; committing again is a no-op; release is then refused', async () => {
+    const { s, orderId } = await reservedOrder(3);
+    const committed = await commit(orderId);
+    expect(committed).toMatchObject({ status: 200, body: { orderId, status: 'COMMITTED' } });
+    expect(await product(s)).toMatchObject({ stock: 7, reserved: 0, available: 7 });
+
+    expect(await commit(orderId)).toMatchObject({ status: 200, body: { status: 'COMMITTED' } });
+    expect(await product(s)).toMatchObject({ stock: 7 });
+
+    const late = await release(orderId);
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ type: problemType('reservation-committed'), status: 'COMMITTED' });
+    expect((await call(url, 'GET', `/reservations/${orderId}`)).body.status).toBe('COMMITTED');
+  });
+
+  it('replays a release with the same key without giving units back twice', async () => {
+    const { s, orderId } = await reservedOrder(2, 2);
+    const key = newKey();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => release(orderId, key)));
+    expect(answers.map((a) => a.status)).toEqual(Array(5).fill(200));
+    expect(answers.filter((a) => a.replayed)).toHaveLength(4);
+    expect(await product(s)).toMatchObject({ stock: 2, reserved: 0 });
+  });
+
+  it('answers 404 reservation-not-found for an order never reserved, and stores that answer', async () => {
+    const orderId = randomUUID();
+    const key = newKey();
+    const first = await release(orderId, key);
+    expect(first.status).toBe(404);
+    expect(first.contentType).toContain('application/problem+json');
+    expect(first.body).toMatchObject({ type: problemType('reservation-not-found'), orderId });
+    expect(await release(orderId, key)).toEqual({ ...first, replayed: true });
+    expect((await commit(orderId)).status).toBe(404);
+  });
+
+  it('requires an Idempotency-Key', async () => {
+    const { orderId } = await reservedOrder(1);
+    const res = await call(url, 'POST', `/reservations/${orderId}/commit`);
+    expect(res.status).toBe(400);
+    expect((await call(url, 'GET', `/reservations/${orderId}`)).body.status).toBe('RESERVED');
+  });
+});
+
+describe('fault injection', () => {
+  afterEach(async () => {
+    await call(url, 'PUT', '/test/faults', { body: { latencyMs: 0, failNextRequests: 0 } });
+  });
+
+  it('fails the next mutating call with 503 and writes nothing', async () => {
+    const s = sku('fault');
+    await putProduct(s, 5);
+    expect(await call(url, 'PUT', '/test/faults', { body: { failNextRequests: 1 } })).toMatchObject({ status: 200, body: { failNextRequests: 1, latencyMs: 0 } });
+    const orderId = randomUUID();
+    const key = newKey();
+    const failed = await reserve(orderId, [{ sku: s, quantity: 1 }], key);
+    expect(failed.status).toBe(503);
+    expect(failed.body.type).toBe(problemType('injected-fault'));
+    expect(await product(s)).toMatchObject({ reserved: 0 });
+    // a retry with the same key is the normal recovery
+    expect((await reserve(orderId, [{ sku: s, quantity: 1 }], key)).status).toBe(201);
+    expect((await call(url, 'GET', '/test/faults')).body).toEqual({ latencyMs: 0, failNextRequests: 0 });
+  });
+
+  it('slows mutating calls down by latencyMs', async () => {
+    const s = sku('slow');
+    await call(url, 'PUT', '/test/faults', { body: { latencyMs: 300 } });
+    const started = Date.now();
+    await putProduct(s, 1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+});
+
+describe('invariants', () => {
+  it('stock and reserved are never negative and reserved matches open reservations', async () => {
+    await expectInvariantsHold();
+  });
+});

@@ -1,0 +1,21 @@
+import { ConfigError, loadConfig } from '../../common/config';
+
+describe('configuration from the environment (pure logic)', () => {
+  it('has defaults that match npm run dev', () => {
+    const c = loadConfig({});
+    expect(c.API_PORT).toBe(3000);
+    expect(c.INVENTORY_URL).toBe('http://127.0.0.1:3001');
+    expect(c.INVENTORY_DATABASE_URL).toBe(c.DATABASE_URL);
+    expect(c.TEMPORAL_TASK_QUEUE).toBe('orders');
+  });
+
+  it('rejects bad values and names every offending variable', () => {
+    expect(() => loadConfig({ API_PORT: 'eighty', SMTP_URL: 'http://mail' })).toThrow(ConfigError);
+    try {
+      loadConfig({ API_PORT: 'eighty', SMTP_URL: 'http://mail' });
+    } catch (err) {
+      expect((err as Error).message).toContain('API_PORT');
+      expect((err as Error).message).toContain('SMTP_URL');
+    }
+  });
+});

@@ -1,0 +1,37 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { InventoryClient } from '../common/clients/inventory-client';
+import { PaymentClient } from '../common/clients/payment-client';
+import type { Config } from '../common/config';
+import { createDb } from '../common/db';
+import type { Logger } from '../common/logger';
+import type { RunningProcess } from '../common/run-process';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** The Temporal worker process: runs the order workflow and its activities on our task queue. */
+export async function startTemporalWorker(config: Config, logger: Logger): Promise<RunningProcess> {
+  const db = createDb(config.DATABASE_URL);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities({
+      db,
+      inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),
+      payment: new PaymentClient(config.PAYMENT_URL, config.HTTP_CLIENT_TIMEOUT_MS),
+    }),
+  });
+  const running = worker.run();
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'temporal worker running');
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Every retry schedule of the saga, in one place.
+ *
+ * Forward steps: 1s, 2s, 4s, ... capped at 1 min between attempts, 20 attempts (about 15 min),
+ * then the step fails and the order is cancelled with everything undone. Business outcomes
+ * (out of stock, declined) are raised as non-retryable and never retried.
+ *
+ * Undo steps: same backoff, capped at 5 min, retried for up to 24 hours: an undo moves money or
+ * stock back and should not give up on a peer that is down for a while.
+ */
+export const forwardStepOptions: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+};
+
+export const undoStepOptions: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '24h',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+};
+
+export const recordStateOptions: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+};
