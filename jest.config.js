@@ -6,6 +6,7 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: { isolatedModules: true, module: 'commonjs', moduleResolution: 'node10', allowImportingTsExtensions: true, noEmit: false, esModuleInterop: true, target: 'ES2022' }, diagnostics: false }],
   },
+  setupFiles: ['<rootDir>/test/harness/quiet-temporal.ts'],
   testTimeout: 120000,
   maxWorkers: 2,
 };

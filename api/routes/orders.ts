@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { problem, validationProblem } from '../../common/http';
+import { orderWorkflowStartOptions } from '../../common/order-workflow';
 import { orderWorkflowId, terminalStatuses, totalOf, type OrderWorkflowInput, type PricedLine } from '../../common/order';
 import { orderStatusQuery, orderWorkflow } from '../../workflows';
 import { correlationIdHeader, createOrderBody, orderIdParam } from '../schemas';
@@ -36,13 +36,7 @@ export function ordersRouter({ db, temporal, inventory, taskQueue, logger }: Api
       lines, totalCents: totalOf(lines), paymentToken: order.payment.token, correlationId,
     };
     try {
-      await temporal.workflow.start(orderWorkflow, {
-        workflowId: orderWorkflowId(orderId),
-        taskQueue,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      });
+      await temporal.workflow.start(orderWorkflow, orderWorkflowStartOptions(input, taskQueue));
     } catch (err) {
       logger.error({ err, orderId }, 'could not start the order workflow');
       throw problem(503, 'workflow-unavailable', 'Order could not be started', 'The workflow engine did not accept the order; nothing was charged or reserved. Retry later.');

@@ -70,7 +70,7 @@ export async function createReservation(tx: PoolClient, body: ReservationBody, i
   if (existing) {
     return refusal(problem(409, 'reservation-exists', 'Reservation already exists',
       `Order ${orderId} already has a reservation (status ${existing.status}); an order holds at most one. Read it with GET /reservations/${orderId}.`,
-      { orderId, status: existing.status }), instance);
+      { orderId, reservationStatus: existing.status }), instance);
   }
 
   const lines = [...body.lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
@@ -109,7 +109,7 @@ export async function releaseReservation(tx: PoolClient, orderId: string, instan
   if (reservation.status === 'RELEASED') return { status: 200, body: reservation };
   if (reservation.status === 'COMMITTED') {
     return refusal(problem(409, 'reservation-committed', 'Reservation already committed',
-      `The reservation of order ${orderId} was committed (the stock has left); it cannot be released.`, { orderId, status: reservation.status }), instance);
+      `The reservation of order ${orderId} was committed (the stock has left); it cannot be released.`, { orderId, reservationStatus: reservation.status }), instance);
   }
   await lockProductsOfReservation(tx, orderId);
   await tx.query(
@@ -127,7 +127,7 @@ export async function commitReservation(tx: PoolClient, orderId: string, instanc
   if (reservation.status === 'RELEASED') {
     return refusal(problem(409, 'reservation-released', 'Reservation already released',
       `The reservation of order ${orderId} was released; its units may be sold to others, so it cannot be committed. Reserve again with a new order.`,
-      { orderId, status: reservation.status }), instance);
+      { orderId, reservationStatus: reservation.status }), instance);
   }
   await lockProductsOfReservation(tx, orderId);
   await tx.query(

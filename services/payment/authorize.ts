@@ -30,7 +30,7 @@ export async function authorizePayment(tx: PoolClient, body: AuthorizeBody, idem
     await recordOperation(tx, { paymentId: null, orderId, kind: 'authorize', amountCents, currency, outcome: 'failed', declineCode: 'payment_exists', idempotencyKey });
     return refusal(problem(409, 'payment-exists', 'Order already has a payment',
       `Order ${orderId} already has payment ${live.id} (status ${live.status}); an order has one payment at a time. Read it with GET /payments/${live.id}.`,
-      { orderId, paymentId: live.id, status: live.status }), instance);
+      { orderId, paymentId: live.id, paymentStatus: live.status }), instance);
   }
 
   const card = identifyCard(body.token);

@@ -48,6 +48,7 @@ export async function startPaymentService(options: PaymentServiceOptions): Promi
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
   logger.info({ url, webhookUrl: options.webhookUrl ?? null }, 'payment service listening');
+  await webhooks.resendUndelivered();
 
   return {
     port: actualPort,

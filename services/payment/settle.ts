@@ -43,7 +43,7 @@ export async function capturePayment(tx: PoolClient, req: SettleRequest, request
   const amountCents = requestedCents ?? payment.authorized_cents;
   if (payment.status !== 'AUTHORIZED') {
     return refuse(tx, payment, 'capture', amountCents, req, problem(409, 'payment-not-capturable', 'Payment cannot be captured',
-      `Payment ${payment.id} is ${payment.status}; only an AUTHORIZED payment can be captured.`, { paymentId: payment.id, status: payment.status }));
+      `Payment ${payment.id} is ${payment.status}; only an AUTHORIZED payment can be captured.`, { paymentId: payment.id, paymentStatus: payment.status }));
   }
   if (amountCents > payment.authorized_cents) {
     return refuse(tx, payment, 'capture', amountCents, req, problem(409, 'capture-exceeds-authorization', 'Capture exceeds authorization',
@@ -64,11 +64,11 @@ export async function voidPayment(tx: PoolClient, req: SettleRequest): Promise<S
   if (ALREADY_CAPTURED.includes(payment.status)) {
     return refuse(tx, payment, 'void', heldCents, req, problem(409, 'payment-captured', 'Payment already captured',
       `Payment ${payment.id} is ${payment.status}: the money was taken, so it cannot be voided. Refund it instead with POST /payments/${payment.id}/refund.`,
-      { paymentId: payment.id, status: payment.status }));
+      { paymentId: payment.id, paymentStatus: payment.status }));
   }
   if (payment.status !== 'AUTHORIZED' && payment.status !== 'REQUIRES_CONFIRMATION') {
     return refuse(tx, payment, 'void', heldCents, req, problem(409, 'payment-not-voidable', 'Payment cannot be voided',
-      `Payment ${payment.id} is ${payment.status}; nothing is held, so there is nothing to void.`, { paymentId: payment.id, status: payment.status }));
+      `Payment ${payment.id} is ${payment.status}; nothing is held, so there is nothing to void.`, { paymentId: payment.id, paymentStatus: payment.status }));
   }
   return approve(tx, payment, 'void', heldCents, req, { status: 'VOIDED', voided_cents: payment.voided_cents + heldCents });
 }
@@ -84,7 +84,7 @@ export async function refundPayment(tx: PoolClient, req: SettleRequest, requeste
   if (!ALREADY_CAPTURED.includes(payment.status)) {
     return refuse(tx, payment, 'refund', amountCents, req, problem(409, 'payment-not-refundable', 'Payment cannot be refunded',
       `Payment ${payment.id} is ${payment.status}; only captured money can be refunded${payment.status === 'AUTHORIZED' || payment.status === 'REQUIRES_CONFIRMATION' ? ' (void the authorization instead)' : ''}.`,
-      { paymentId: payment.id, status: payment.status }));
+      { paymentId: payment.id, paymentStatus: payment.status }));
   }
   if (amountCents > remainingCents) {
     return refuse(tx, payment, 'refund', amountCents, req, problem(409, 'refund-exceeds-capture', 'Refund exceeds captured amount',

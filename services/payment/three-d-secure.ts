@@ -45,7 +45,7 @@ export async function confirmThreeDSecure(tx: PoolClient, orderId: string, outco
   }
   throw problem(409, 'payment-not-awaiting-confirmation', 'Payment is not waiting for confirmation',
     `Payment ${current.id} of order ${orderId} is ${current.status}; only a REQUIRES_CONFIRMATION payment can be confirmed or failed.`,
-    { orderId, paymentId: current.id, status: current.status });
+    { orderId, paymentId: current.id, paymentStatus: current.status });
 }
 
 async function applyOutcome(tx: PoolClient, payment: PaymentRow, outcome: ThreeDSecureOutcome): Promise<ConfirmationResult> {

@@ -12,10 +12,12 @@ export interface WebhookEvent {
 export interface WebhookRetryPolicy {
   attempts: number;
   baseDelayMs: number;
+  maxDelayMs: number;
   timeoutMs: number;
 }
 
-export const DEFAULT_WEBHOOK_RETRY: WebhookRetryPolicy = { attempts: 5, baseDelayMs: 500, timeoutMs: 5_000 };
+/** About two and a half minutes of retries, enough to ride out a restart of the receiver. */
+export const DEFAULT_WEBHOOK_RETRY: WebhookRetryPolicy = { attempts: 10, baseDelayMs: 500, maxDelayMs: 30_000, timeoutMs: 5_000 };
 
 export interface WebhookSenderOptions {
   /** Without a URL, events are stored but not sent. */
@@ -53,6 +55,20 @@ export class WebhookSender {
     this.inFlight.add(delivery);
   }
 
+  /** Picks up events a previous run stored but never got through (it stopped or crashed meanwhile). */
+  async resendUndelivered(maxAgeHours = 24): Promise<void> {
+    if (!this.options.url) return;
+    try {
+      const { rows } = await this.options.pool.query<WebhookEvent>(
+        `SELECT id, body FROM payment.webhook_events
+          WHERE delivered_at IS NULL AND created_at > now() - make_interval(hours => $1) ORDER BY created_at`, [maxAgeHours]);
+      if (rows.length > 0) this.options.logger.info({ count: rows.length }, 'resending webhook events not delivered before the last stop');
+      for (const event of rows) this.deliver(event);
+    } catch (err) {
+      this.options.logger.error({ err }, 'could not look for undelivered webhook events; they stay stored and are retried at the next start');
+    }
+  }
+
   /** Stops retrying and waits for attempts in progress to end. */
   async close(): Promise<void> {
     this.closing.abort();
@@ -70,7 +86,7 @@ export class WebhookSender {
       }
       if (this.closing.signal.aborted) break;
       if (attempt === this.retry.attempts) break;
-      const delayMs = this.retry.baseDelayMs * 2 ** (attempt - 1);
+      const delayMs = Math.min(this.retry.baseDelayMs * 2 ** (attempt - 1), this.retry.maxDelayMs);
       logger.warn({ eventId: event.id, attempt, error, retryInMs: delayMs }, 'webhook delivery failed; will retry');
       try {
         await sleep(delayMs, undefined, { signal: this.closing.signal, ref: false });

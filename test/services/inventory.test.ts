@@ -230,7 +230,7 @@ describe('reservations', () => {
     expect((await reserve(orderId, [{ sku: s, quantity: 1 }])).status).toBe(201);
     const again = await reserve(orderId, [{ sku: s, quantity: 1 }]);
     expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ type: problemType('reservation-exists'), orderId, status: 'RESERVED' });
+    expect(again.body).toMatchObject({ type: problemType('reservation-exists'), orderId, reservationStatus: 'RESERVED' });
     expect(await product(s)).toMatchObject({ reserved: 1 });
   });
 
@@ -294,7 +294,7 @@ describe('release and commit', () => {
 
     const late = await commit(orderId);
     expect(late.status).toBe(409);
-    expect(late.body).toMatchObject({ type: problemType('reservation-released'), status: 'RELEASED' });
+    expect(late.body).toMatchObject({ type: problemType('reservation-released'), reservationStatus: 'RELEASED' });
     expect(await product(s)).toMatchObject({ stock: 10, reserved: 0 });
   });
 
@@ -309,7 +309,7 @@ describe('release and commit', () => {
 
     const late = await release(orderId);
     expect(late.status).toBe(409);
-    expect(late.body).toMatchObject({ type: problemType('reservation-committed'), status: 'COMMITTED' });
+    expect(late.body).toMatchObject({ type: problemType('reservation-committed'), reservationStatus: 'COMMITTED' });
     expect((await call(url, 'GET', `/reservations/${orderId}`)).body.status).toBe('COMMITTED');
   });
 

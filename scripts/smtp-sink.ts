@@ -1,0 +1,58 @@
+import { SMTPServer } from 'smtp-server';
+
+/** A message the sink received, with the headers tests and the dev console care about. */
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  messageId: string | undefined;
+  subject: string | undefined;
+  raw: string;
+}
+
+function header(raw: string, name: string): string | undefined {
+  const head = raw.split(/\r?\n\r?\n/, 1)[0] ?? '';
+  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
+  const match = unfolded.match(new RegExp(`^${name}:\\s*(.*)$`, 'im'));
+  return match?.[1]?.trim();
+}
+
+/**
+ * A real SMTP server that accepts every message and keeps it: the local mail sink for
+ * `npm run dev` and the receiving end in tests. No authentication, loopback only.
+ */
+export async function startSmtpSink(opts: { port: number; onMail?: (mail: ReceivedMail) => void }): Promise<{ url: string; port: number; received: ReceivedMail[]; stop(): Promise<void> }> {
+  const received: ReceivedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const mail: ReceivedMail = {
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          messageId: header(raw, 'Message-ID'),
+          subject: header(raw, 'Subject'),
+          raw,
+        };
+        received.push(mail);
+        opts.onMail?.(mail);
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.server.address() as { port: number }).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    received,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

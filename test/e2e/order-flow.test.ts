@@ -1,0 +1,147 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { startApi } from '../../api/server';
+import type { Config } from '../../common/config';
+import type { RunningProcess } from '../../common/run-process';
+import { messageIdFor } from '../../workers/email-templates';
+import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
+import { startEmailConsumer } from '../../workers/email-consumer';
+import { startOutboxRelay } from '../../workers/outbox-relay';
+import { startTemporalWorker } from '../../workers/temporal-worker';
+import { startSmtpSink } from '../../scripts/smtp-sink';
+import { quietLogger, startPeers, testConfig, waitFor, type Peers } from '../harness/system';
+
+/**
+ * End to end over REST: the API, the Temporal worker (on a real Temporal dev server), the outbox
+ * relay, the email and analytics consumers, real inventory and payment services, Postgres,
+ * NATS JetStream and an SMTP server, all real, started here in this process.
+ */
+describe('an order end to end', () => {
+  let peers: Peers;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let config: Config;
+  let api: { url: string; stop(): Promise<void> };
+  const processes: RunningProcess[] = [];
+
+  beforeAll(async () => {
+    [peers, smtp] = await Promise.all([startPeers(), startSmtpSink({ port: 0 })]);
+    config = testConfig({ DATABASE_URL: peers.database.url, INVENTORY_URL: peers.inventoryUrl, PAYMENT_URL: peers.paymentUrl, SMTP_URL: smtp.url, API_PORT: '0' });
+    processes.push(await startTemporalWorker(config, quietLogger));
+    processes.push(await startOutboxRelay(config, quietLogger));
+    processes.push(await startEmailConsumer(config, quietLogger));
+    processes.push(await startAnalyticsConsumer(config, quietLogger));
+    api = await startApi(config, quietLogger);
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    for (const p of processes.reverse()) await p.stop();
+    await smtp?.stop();
+    await peers?.stop();
+  });
+
+  async function product(sku: string, stock: number, priceCents: number) {
+    await peers.inventory.upsertProduct(sku, { name: sku, priceCents, stock });
+  }
+
+  async function placeOrder(body: unknown, headers: Record<string, string> = {}) {
+    return fetch(`${api.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  }
+
+  async function orderUntilTerminal(orderId: string) {
+    return waitFor(`order ${orderId} to finish`, async () => {
+      const res = await fetch(`${api.url}/orders/${orderId}`);
+      const body = (await res.json()) as { status: string; terminal?: boolean };
+      return body.terminal ? body : undefined;
+    });
+  }
+
+  async function streamSubjectsFor(orderId: string): Promise<string[]> {
+    const nc = await connect({ servers: config.NATS_URL });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(config.EVENTS_STREAM);
+      const types: string[] = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const msg = await jsm.streams.getMessage(config.EVENTS_STREAM, { seq });
+        const event = msg?.json<{ orderId: string; type: string }>();
+        if (event?.orderId === orderId) types.push(event.type);
+      }
+      return types;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  const customer = { customerId: 'cust-42', customerEmail: 'jane@shop.example', currency: 'EUR' };
+
+  it('confirms an order: events in JetStream, one email sent, analytics updated', async () => {
+    await product('E2E-MUG', 5, 1250);
+    const res = await placeOrder({ ...customer, items: [{ sku: 'E2E-MUG', quantity: 2 }], payment: { token: 'tok_visa' } }, { 'x-correlation-id': 'checkout-123' });
+    expect(res.status).toBe(202);
+    const created = (await res.json()) as { orderId: string; status: string; totalCents: number };
+    expect(created).toMatchObject({ status: 'PENDING', totalCents: 2500 });
+    expect(res.headers.get('location')).toBe(`/orders/${created.orderId}`);
+
+    const order = await orderUntilTerminal(created.orderId);
+    expect(order).toMatchObject({ orderId: created.orderId, status: 'CONFIRMED', totalCents: 2500, items: [{ sku: 'E2E-MUG', quantity: 2, unitPriceCents: 1250 }] });
+    expect(await peers.inventory.getProduct('E2E-MUG')).toMatchObject({ stock: 3, reserved: 0 });
+    expect((await peers.payment.forOrder(created.orderId)).balance).toMatchObject({ capturedCents: 2500 });
+
+    await waitFor('all events in JetStream', async () => (await streamSubjectsFor(created.orderId)).length === 5);
+    expect(await streamSubjectsFor(created.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
+    const events = await peers.db.outboxEvent.findMany({ where: { aggregateId: created.orderId } });
+    expect(events.every((e) => e.correlationId === 'checkout-123' && e.publishedAt)).toBe(true);
+
+    const confirmedEvent = events.find((e) => e.type === 'OrderConfirmed')!;
+    const mail = await waitFor('the confirmation email', async () => smtp.received.find((m) => m.messageId === messageIdFor(confirmedEvent.id)));
+    expect(mail.to).toEqual(['jane@shop.example']);
+    expect(mail.subject).toMatch(/confirmed/);
+
+    const summary = await waitFor('analytics to count the order', async () => {
+      const s = (await (await fetch(`${api.url}/analytics/summary`)).json()) as { byStatus: { status: string; orders: number; amountCents: number }[] };
+      return s.byStatus.find((g) => g.status === 'CONFIRMED') ? s : undefined;
+    });
+    expect(summary.byStatus).toContainEqual({ status: 'CONFIRMED', currency: 'EUR', orders: 1, amountCents: 2500 });
+  });
+
+  it('cancels an order whose card is declined, puts the stock back and tells the customer why', async () => {
+    await product('E2E-LAMP', 4, 4000);
+    const res = await placeOrder({ ...customer, items: [{ sku: 'E2E-LAMP', quantity: 1 }], payment: { token: 'tok_chargeDeclined' } });
+    expect(res.status).toBe(202);
+    const { orderId } = (await res.json()) as { orderId: string };
+
+    const order = await orderUntilTerminal(orderId);
+    expect(order).toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_DECLINED' });
+    expect(await peers.inventory.getProduct('E2E-LAMP')).toMatchObject({ stock: 4, reserved: 0, available: 4 });
+    expect((await peers.payment.forOrder(orderId)).balance).toMatchObject({ capturedCents: 0 });
+
+    const cancelled = await waitFor('the OrderCancelled event', () => peers.db.outboxEvent.findFirst({ where: { aggregateId: orderId, type: 'OrderCancelled' } }));
+    const mail = await waitFor('the cancellation email', async () => smtp.received.find((m) => m.messageId === messageIdFor(cancelled.id)));
+    expect(mail.raw).toMatch(/declined/i);
+  });
+
+  it('rejects bad input with problem+json and writes nothing', async () => {
+    const before = await peers.db.order.count();
+    const cases: [unknown, number][] = [
+      [{ ...customer, items: [], payment: { token: 'tok_visa' } }, 400],
+      [{ ...customer, customerEmail: 'not-an-email', items: [{ sku: 'E2E-MUG', quantity: 1 }], payment: { token: 'tok_visa' } }, 400],
+      [{ ...customer, items: [{ sku: 'E2E-MUG', quantity: 0 }], payment: { token: 'tok_visa' } }, 400],
+      [{ ...customer, items: [{ sku: 'E2E-MUG', quantity: 1, priceCents: 1 }], payment: { token: 'tok_visa' } }, 400],
+      [{ ...customer, items: [{ sku: 'NO-SUCH-SKU', quantity: 1 }], payment: { token: 'tok_visa' } }, 422],
+    ];
+    for (const [body, status] of cases) {
+      const res = await placeOrder(body);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      const problem = (await res.json()) as { type: string; title: string; status: number };
+      expect(problem.status).toBe(status);
+      expect(problem.type).toMatch(/^https:\/\//);
+    }
+    const malformed = await fetch(`${api.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customerId":' });
+    expect(malformed.status).toBe(400);
+    expect((await fetch(`${api.url}/orders/not-a-uuid`)).status).toBe(400);
+    expect((await fetch(`${api.url}/orders/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    expect(await peers.db.order.count()).toBe(before);
+  });
+});

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { InventoryClient } from '../../common/clients/inventory-client';
+import { PaymentClient } from '../../common/clients/payment-client';
+import { loadConfig, type Config } from '../../common/config';
+import { createDb, type Db } from '../../common/db';
+import { migrate } from '../../prisma/migrate';
+import { startInventoryService } from '../../services/inventory/server';
+import { startPaymentService } from '../../services/payment/server';
+import { createTestDatabase, type TestDatabase } from './database';
+
+export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export interface Peers {
+  database: TestDatabase;
+  db: Db;
+  inventory: InventoryClient;
+  payment: PaymentClient;
+  inventoryUrl: string;
+  paymentUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database and real inventory and payment services on it, listening on free
+ * ports: what the activities need. Each test file gets its own.
+ */
+export async function startPeers(opts: { webhookUrl?: string; webhookSecret?: string } = {}): Promise<Peers> {
+  const database = await createTestDatabase('orders');
+  await migrate(database.url);
+  const inventoryService = await startInventoryService({ databaseUrl: database.url, port: 0, logger: quietLogger });
+  const paymentService = await startPaymentService({ databaseUrl: database.url, port: 0, logger: quietLogger, ...opts });
+  const db = createDb(database.url);
+  return {
+    database,
+    db,
+    inventory: new InventoryClient(inventoryService.url, 5_000),
+    payment: new PaymentClient(paymentService.url, 5_000),
+    inventoryUrl: inventoryService.url,
+    paymentUrl: paymentService.url,
+    async stop() {
+      await db.$disconnect();
+      await paymentService.stop();
+      await inventoryService.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** Configuration for in-process components under test, pointing at the test's own resources. */
+export function testConfig(overrides: Partial<Record<keyof Config, string>>): Config {
+  return loadConfig({
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    EVENTS_STREAM: `TEST_${randomUUID().replace(/-/g, '').slice(0, 12)}`,
+    EVENTS_SUBJECT_PREFIX: `test.${randomUUID().replace(/-/g, '').slice(0, 12)}`,
+    NATS_URL: process.env.TEST_NATS_URL,
+    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+    RELAY_POLL_INTERVAL_MS: '50',
+    ...overrides,
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
