@@ -1,8 +1,7 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { InventoryClient } from '../common/clients/inventory-client';
 import { BusinessFailure } from '../common/failures';
 import { idempotencyKeys } from './idempotency-keys';
-import { callPeer } from './peer-errors';
+import { businessOutcome, callPeer } from './peer-errors';
 
 export interface StockRequest {
   orderId: string;
@@ -14,15 +13,11 @@ export function createInventoryActivities(inventory: InventoryClient) {
     async reserveStock({ orderId, lines }: StockRequest): Promise<void> {
       const outcome = await callPeer(() => inventory.reserve(orderId, lines, idempotencyKeys.reserveStock(orderId)));
       if (outcome.kind === 'insufficient-stock') {
-        throw ApplicationFailure.create({
-          message: `Not enough stock for SKU ${outcome.sku}`,
-          type: BusinessFailure.OutOfStock,
-          nonRetryable: true,
-          details: [{ sku: outcome.sku, requested: outcome.requested, available: outcome.available }],
-        });
+        throw businessOutcome(BusinessFailure.OutOfStock, `Not enough stock for SKU ${outcome.sku}`,
+          { sku: outcome.sku, requested: outcome.requested, available: outcome.available });
       }
       if (outcome.kind === 'unknown-sku') {
-        throw ApplicationFailure.create({ message: `Unknown SKU ${outcome.sku}`, type: BusinessFailure.UnknownSku, nonRetryable: true, details: [{ sku: outcome.sku }] });
+        throw businessOutcome(BusinessFailure.UnknownSku, `Unknown SKU ${outcome.sku}`, { sku: outcome.sku });
       }
     },
 

@@ -1,8 +1,7 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { PaymentClient } from '../common/clients/payment-client';
 import { BusinessFailure } from '../common/failures';
 import { idempotencyKeys } from './idempotency-keys';
-import { callPeer } from './peer-errors';
+import { businessOutcome, callPeer } from './peer-errors';
 
 export interface AuthorizeRequest {
   orderId: string;
@@ -26,7 +25,7 @@ export function createPaymentActivities(payment: PaymentClient) {
         { orderId: req.orderId, amountCents: req.amountCents, currency: req.currency, token: req.paymentToken },
         idempotencyKeys.authorizePayment(req.orderId)));
       if (outcome.kind === 'declined') {
-        throw ApplicationFailure.create({ message: `Payment declined (${outcome.declineCode})`, type: BusinessFailure.PaymentDeclined, nonRetryable: true, details: [{ declineCode: outcome.declineCode }] });
+        throw businessOutcome(BusinessFailure.PaymentDeclined, `Payment declined (${outcome.declineCode})`, { declineCode: outcome.declineCode });
       }
       return { status: outcome.kind === 'authorized' ? 'AUTHORIZED' : 'REQUIRES_CONFIRMATION', paymentId: outcome.paymentId };
     },

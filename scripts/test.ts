@@ -27,12 +27,12 @@ async function main(): Promise<number> {
     ]);
     env.TEMPORAL_TEST_SERVER_BIN = process.env.TEMPORAL_TEST_SERVER_BIN ?? tools.TEMPORAL_TEST_SERVER_BIN!;
 
+    const track = <T extends StartedService>(service: T): T => { started.push(service); return service; };
     const [pg, nats, temporal] = await Promise.all([
-      process.env.TEST_PG_URL ? null : freePort().then((port) => startPostgres({ dir: join(work, 'postgres'), port, persistent: false })),
-      process.env.TEST_NATS_URL ? null : freePort().then((port) => startNats({ bin: tools.NATS_SERVER_BIN!, dir: join(work, 'nats'), port, logFile: join(work, 'nats.log') })),
-      process.env.TEST_TEMPORAL_ADDRESS ? null : freePort().then((port) => startTemporalDevServer({ bin: tools.TEMPORAL_CLI_BIN!, port, logFile: join(work, 'temporal.log') })),
+      process.env.TEST_PG_URL ? null : freePort().then((port) => startPostgres({ dir: join(work, 'postgres'), port, persistent: false })).then(track),
+      process.env.TEST_NATS_URL ? null : freePort().then((port) => startNats({ bin: tools.NATS_SERVER_BIN!, dir: join(work, 'nats'), port, logFile: join(work, 'nats.log') })).then(track),
+      process.env.TEST_TEMPORAL_ADDRESS ? null : freePort().then((port) => startTemporalDevServer({ bin: tools.TEMPORAL_CLI_BIN!, port, logFile: join(work, 'temporal.log') })).then(track),
     ]);
-    for (const s of [pg, nats, temporal]) if (s) started.push(s);
     env.TEST_PG_URL = process.env.TEST_PG_URL ?? pg!.adminUrl;
     env.TEST_NATS_URL = process.env.TEST_NATS_URL ?? nats!.url;
     env.TEST_TEMPORAL_ADDRESS = process.env.TEST_TEMPORAL_ADDRESS ?? temporal!.url;

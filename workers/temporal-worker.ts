@@ -28,7 +28,8 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'temporal worker running');
   return {
     async stop() {
-      worker.shutdown();
+      // The SDK's runtime also reacts to SIGTERM/SIGINT and may have begun shutting the worker down.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await connection.close();
       await db.$disconnect();
