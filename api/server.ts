@@ -15,9 +15,9 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
     db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
     inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),
   });
-  const server = app.listen(config.API_PORT);
+  const server = app.listen(config.API_PORT, config.HTTP_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${(server.address() as AddressInfo).port}`;
   logger.info({ url }, 'API listening');
   return {
     url,

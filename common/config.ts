@@ -23,10 +23,11 @@ const configSchema = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be smtp:// or smtps://').default('smtp://127.0.0.1:2525'),
   EMAIL_FROM: z.string().email().default('orders@shop.example'),
 
+  /** Interface our HTTP servers bind to; 0.0.0.0 in containers. */
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   INVENTORY_PORT: port.default(3001),
   PAYMENT_PORT: port.default(3002),
-  METRICS_PORT: port.optional(),
   INVENTORY_URL: url.default('http://127.0.0.1:3001'),
   PAYMENT_URL: url.default('http://127.0.0.1:3002'),
 

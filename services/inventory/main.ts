@@ -4,5 +4,5 @@ import { startInventoryService } from './server';
 
 runProcess('inventory', async (logger) => {
   const config = loadConfig();
-  return startInventoryService({ databaseUrl: config.INVENTORY_DATABASE_URL, port: config.INVENTORY_PORT, logger });
+  return startInventoryService({ databaseUrl: config.INVENTORY_DATABASE_URL, port: config.INVENTORY_PORT, host: config.HTTP_HOST, logger });
 });

@@ -18,6 +18,7 @@ runProcess('payment', async (logger) => {
   return startPaymentService({
     databaseUrl: config.PAYMENT_DATABASE_URL,
     port: config.PAYMENT_PORT,
+    host: config.HTTP_HOST,
     logger,
     webhookUrl: webhook.data.PAYMENT_WEBHOOK_URL,
     webhookSecret: webhook.data.PAYMENT_WEBHOOK_SECRET,

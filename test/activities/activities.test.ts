@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities, type OrderActivities } from '../../activities';
+import type { AuthorizeResult } from '../../activities/payment';
+import { TransientPeerError } from '../../common/clients/http-json';
+import { BusinessFailure, INVALID_TRANSITION_FAILURE } from '../../common/failures';
+import { startPeers, type Peers } from '../harness/system';
+
+/** Activities run one by one (outside a workflow) against real Postgres and real peer services. */
+describe('order activities', () => {
+  let peers: Peers;
+  let acts: OrderActivities;
+  const env = new MockActivityEnvironment();
+
+  beforeAll(async () => {
+    peers = await startPeers();
+    acts = createActivities({ db: peers.db, inventory: peers.inventory, payment: peers.payment });
+  });
+  afterAll(() => peers?.stop());
+
+  async function newOrder(totalCents = 1000) {
+    const orderId = randomUUID();
+    await env.run(acts.recordOrderPlaced, {
+      eventId: randomUUID(),
+      order: { orderId, customerId: 'c-9', customerEmail: 'c9@shop.example', currency: 'EUR', lines: [{ sku: 'A', quantity: 1, unitPriceCents: totalCents }], totalCents, correlationId: 'corr-1' },
+    });
+    return orderId;
+  }
+
+  async function setFaults(url: string, faults: { latencyMs?: number; failNextRequests?: number }) {
+    const res = await fetch(`${url}/test/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+    expect(res.ok).toBe(true);
+  }
+
+  async function failureOf(p: Promise<unknown>): Promise<unknown> {
+    try {
+      await p;
+    } catch (err) {
+      return err;
+    }
+    throw new Error('expected the activity to fail');
+  }
+
+  describe('order state', () => {
+    it('writes a state change once however often it is retried, with its event in the outbox', async () => {
+      const orderId = await newOrder();
+      const request = { orderId, eventId: randomUUID(), causationId: 'cause-1', transition: { to: 'STOCK_RESERVED' as const } };
+      await env.run(acts.recordOrderTransition, request);
+      await env.run(acts.recordOrderTransition, request);
+      const events = await peers.db.outboxEvent.findMany({ where: { aggregateId: orderId }, orderBy: { sequence: 'asc' } });
+      expect(events.map((e) => [e.type, e.correlationId])).toEqual([['OrderPlaced', 'corr-1'], ['StockReserved', 'corr-1']]);
+      expect(events[1]!.causationId).toBe('cause-1');
+      expect((await peers.db.order.findUniqueOrThrow({ where: { id: orderId } })).status).toBe('STOCK_RESERVED');
+    });
+
+    it('refuses a transition the state machine does not allow, as a non-retryable failure', async () => {
+      const orderId = await newOrder();
+      const err = await failureOf(env.run(acts.recordOrderTransition, { orderId, eventId: randomUUID(), causationId: 'x', transition: { to: 'CONFIRMED' as const } }));
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err).toMatchObject({ type: INVALID_TRANSITION_FAILURE, nonRetryable: true });
+      expect((await peers.db.order.findUniqueOrThrow({ where: { id: orderId } })).status).toBe('PENDING');
+      expect(await peers.db.outboxEvent.count({ where: { aggregateId: orderId } })).toBe(1);
+    });
+  });
+
+  describe('inventory', () => {
+    it('reserves once when the activity is retried after the effect', async () => {
+      await peers.inventory.upsertProduct('ACT-1', { name: 'x', priceCents: 100, stock: 10 });
+      const orderId = randomUUID();
+      await env.run(acts.reserveStock, { orderId, lines: [{ sku: 'ACT-1', quantity: 4 }] });
+      await env.run(acts.reserveStock, { orderId, lines: [{ sku: 'ACT-1', quantity: 4 }] });
+      expect(await peers.inventory.getProduct('ACT-1')).toMatchObject({ stock: 10, reserved: 4 });
+      await env.run(acts.releaseStock, { orderId });
+      await env.run(acts.releaseStock, { orderId });
+      expect(await peers.inventory.getProduct('ACT-1')).toMatchObject({ stock: 10, reserved: 0 });
+    });
+
+    it('reports out of stock as a non-retryable business failure', async () => {
+      await peers.inventory.upsertProduct('ACT-2', { name: 'x', priceCents: 100, stock: 1 });
+      const err = await failureOf(env.run(acts.reserveStock, { orderId: randomUUID(), lines: [{ sku: 'ACT-2', quantity: 2 }] }));
+      expect(err).toMatchObject({ type: BusinessFailure.OutOfStock, nonRetryable: true });
+    });
+
+    it('lets a service outage through as a retryable error', async () => {
+      await peers.inventory.upsertProduct('ACT-3', { name: 'x', priceCents: 100, stock: 5 });
+      await setFaults(peers.inventoryUrl, { failNextRequests: 1 });
+      const err = await failureOf(env.run(acts.reserveStock, { orderId: randomUUID(), lines: [{ sku: 'ACT-3', quantity: 1 }] }));
+      expect(err).toBeInstanceOf(TransientPeerError);
+      expect(err).not.toBeInstanceOf(ApplicationFailure);
+    });
+
+    it('releasing an order that reserved nothing is a no-op', async () => {
+      await expect(env.run(acts.releaseStock, { orderId: randomUUID() })).resolves.toBe('nothing-reserved');
+    });
+  });
+
+  describe('payment', () => {
+    it('authorizes once when retried, and voids exactly what was authorized', async () => {
+      const orderId = randomUUID();
+      const req = { orderId, amountCents: 2300, currency: 'EUR', paymentToken: 'tok_visa' };
+      const first = await env.run(acts.authorizePayment, req);
+      const again = await env.run(acts.authorizePayment, req);
+      expect(again).toEqual(first);
+      await expect(env.run(acts.voidPayment, { orderId })).resolves.toBe('voided');
+      const { operations, balance } = await peers.payment.forOrder(orderId);
+      expect(operations.map((o) => o.kind)).toEqual(['authorize', 'void']);
+      expect(balance).toMatchObject({ authorizedCents: 2300, voidedCents: 2300, capturedCents: 0 });
+    });
+
+    it('reports a decline as a non-retryable business failure and has nothing to void', async () => {
+      const orderId = randomUUID();
+      const err = await failureOf(env.run(acts.authorizePayment, { orderId, amountCents: 500, currency: 'EUR', paymentToken: 'tok_chargeDeclined' }));
+      expect(err).toMatchObject({ type: BusinessFailure.PaymentDeclined, nonRetryable: true });
+      await expect(env.run(acts.voidPayment, { orderId })).resolves.toBe('nothing-to-void');
+    });
+
+    it('captures once and refunds the capture', async () => {
+      const orderId = randomUUID();
+      const { paymentId } = (await env.run(acts.authorizePayment, { orderId, amountCents: 900, currency: 'EUR', paymentToken: 'tok_visa' })) as AuthorizeResult;
+      await env.run(acts.capturePayment, { orderId, paymentId });
+      await env.run(acts.capturePayment, { orderId, paymentId });
+      await expect(env.run(acts.refundPayment, { orderId })).resolves.toBe('refunded');
+      expect((await peers.payment.forOrder(orderId)).balance).toMatchObject({ capturedCents: 900, refundedCents: 900 });
+    });
+  });
+});
