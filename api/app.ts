@@ -5,6 +5,7 @@ import type { Db } from '../common/db';
 import { notFoundHandler, problemErrorHandler } from '../common/http';
 import type { Logger } from '../common/logger';
 import { createApiMetrics } from './metrics';
+import { openApiDocument } from './openapi';
 import { analyticsRouter } from './routes/analytics';
 import { healthRouter } from './routes/health';
 import { ordersRouter } from './routes/orders';
@@ -26,6 +27,10 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.use(healthRouter(deps));
   app.use(ordersRouter(deps));
   app.use(analyticsRouter(deps));
+  const openApi = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

@@ -144,4 +144,14 @@ describe('an order end to end', () => {
     expect((await fetch(`${api.url}/orders/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
     expect(await peers.db.order.count()).toBe(before);
   });
+
+  it('serves health, readiness, metrics and an OpenAPI document that matches the validation', async () => {
+    expect(await (await fetch(`${api.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${api.url}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metrics).toMatch(/^orders_started_total \d+/m);
+    const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { required: string[] } }> } } }> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.paths['/orders']!.post!.requestBody.content['application/json']!.schema.required).toEqual(['customerId', 'customerEmail', 'currency', 'items', 'payment']);
+  });
 });

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { orderStatuses } from '../common/order';
+import { cancelReasonCodes } from '../common/events';
+import { createOrderBody } from './schemas';
+
+/**
+ * The API's OpenAPI 3.1 document, served at GET /openapi.json. Request bodies come from the same
+ * zod schemas the routes validate with, so the document cannot drift from the validation.
+ */
+const problemSchema = z.object({
+  type: z.string().url(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+const orderAccepted = z.object({
+  orderId: z.string().uuid(),
+  status: z.literal('PENDING'),
+  totalCents: z.number().int(),
+  currency: z.string(),
+});
+
+const orderView = z.object({
+  orderId: z.string().uuid(),
+  status: z.enum(orderStatuses),
+  customerId: z.string(),
+  currency: z.string(),
+  totalCents: z.number().int(),
+  items: z.array(z.object({ sku: z.string(), quantity: z.number().int(), unitPriceCents: z.number().int() })),
+  reasonCode: z.enum(cancelReasonCodes).optional(),
+  reason: z.string().optional(),
+  terminal: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const summary = z.object({
+  totalOrders: z.number().int(),
+  byStatus: z.array(z.object({ status: z.string(), currency: z.string(), orders: z.number().int(), amountCents: z.number().int() })),
+  revenue: z.array(z.object({ currency: z.string(), revenueCents: z.number().int() })),
+});
+
+const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Order orchestrator API', version: '0.1.0', description: 'Start and read orders driven by a Temporal saga. Errors are RFC 9457 problem details.' },
+    components: { schemas: { Problem: z.toJSONSchema(problemSchema) } },
+    paths: {
+      '/orders': {
+        post: {
+          summary: 'Place an order',
+          description: 'Prices come from the inventory catalog. The order is processed asynchronously; poll the Location.',
+          parameters: [{ name: 'X-Correlation-Id', in: 'header', required: false, schema: { type: 'string' }, description: 'Carried into every event of this order' }],
+          requestBody: { required: true, content: json(createOrderBody) },
+          responses: {
+            202: { description: 'Accepted; the saga runs in the background', headers: { Location: { schema: { type: 'string' } } }, content: json(orderAccepted) },
+            400: problem('Invalid request'),
+            422: problem('Unknown SKU'),
+            503: problem('The workflow engine is unavailable; nothing was reserved or charged'),
+          },
+        },
+      },
+      '/orders/{orderId}': {
+        get: {
+          summary: 'Read an order',
+          parameters: [{ name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: { 200: { description: 'The order', content: json(orderView) }, 400: problem('Not an order id'), 404: problem('No such order') },
+        },
+      },
+      '/analytics/summary': { get: { summary: 'Orders and amounts by status', responses: { 200: { description: 'Summary', content: json(summary) } } } },
+      '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'The process is up' } } } },
+      '/readyz': { get: { summary: 'Readiness (database and Temporal)', responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Metrics in Prometheus text format' } } } },
+    },
+  };
+}
