@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { problem } from '../../common/http';
 import type { StoredResponse } from '../shared/idempotency';
-import { refusal } from './respond';
+import { refusal } from '../shared/idempotent-response';
 import type { ReservationBody } from './validation';
 
 export type ReservationStatus = 'RESERVED' | 'RELEASED' | 'COMMITTED';

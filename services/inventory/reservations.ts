@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { requireIdempotencyKey, runIdempotent } from '../shared/idempotency';
-import { sendIdempotentResult } from './respond';
+import { sendIdempotentResult } from '../shared/idempotent-response';
 import { commitReservation, createReservation, findReservation, releaseReservation, reservationNotFound } from './reservation-store';
 import { INVENTORY_SCHEMA } from './schema';
 import { orderIdSchema, reservationBodySchema } from './validation';

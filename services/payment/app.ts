@@ -1,9 +1,8 @@
-import express, { type Express } from 'express';
+import type { Express } from 'express';
 import type { Pool } from 'pg';
-import { notFoundHandler, problemErrorHandler } from '../../common/http';
 import type { Logger } from '../../common/logger';
 import { FaultInjector } from '../shared/faults';
-import { healthRoutes } from './health';
+import { createServiceApp } from '../shared/service-app';
 import { paymentRoutes } from './payments';
 import { threeDSecureRoutes } from './three-d-secure-routes';
 import { WebhookSender, type WebhookRetryPolicy } from './webhook-sender';
@@ -29,15 +28,8 @@ export function createPaymentApp(options: PaymentAppOptions): Express {
   const webhooks = options.webhooks ?? new WebhookSender({
     url: options.webhookUrl, secret: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET, pool, logger, retry: options.webhookRetry,
   });
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(express.json({ limit: '100kb' }));
-  app.use(healthRoutes(pool));
-  faults.mount(app);
-  app.use(faults.middleware());
-  app.use(paymentRoutes(pool));
-  app.use(threeDSecureRoutes(pool, webhooks));
-  app.use(notFoundHandler);
-  app.use(problemErrorHandler(logger));
-  return app;
+  return createServiceApp({
+    serviceName: 'payment', databaseUrlSetting: 'PAYMENT_DATABASE_URL', pool, logger, faults,
+    routes: [paymentRoutes(pool), threeDSecureRoutes(pool, webhooks)],
+  });
 }

@@ -1,9 +1,9 @@
 import type { PoolClient } from 'pg';
 import { problem } from '../../common/http';
 import type { StoredResponse } from '../shared/idempotency';
+import { refusal } from '../shared/idempotent-response';
 import { identifyCard, type DeclineCode } from './card-tokens';
 import { findPaymentsOfOrder, insertPayment, lockOrder, paymentView, recordOperation, type PaymentStatus } from './payment-store';
-import { refusal } from './respond';
 import type { AuthorizeBody } from './validation';
 
 /** Declines are final answers about this card: retrying the same request cannot change them. */

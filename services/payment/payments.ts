@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { requireIdempotencyKey, runIdempotent } from '../shared/idempotency';
+import { sendIdempotentResult } from '../shared/idempotent-response';
 import { authorizePayment } from './authorize';
 import { balanceOf, currentPayment, findOperationsOfOrder, findPayment, findPaymentsOfOrder, paymentNotFound, paymentView } from './payment-store';
-import { sendIdempotentResult } from './respond';
 import { PAYMENT_SCHEMA } from './schema';
 import { capturePayment, refundPayment, voidPayment } from './settle';
 import { amountBodySchema, authorizeBodySchema, ordersQuerySchema, paymentIdSchema } from './validation';

@@ -1,26 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { IDEMPOTENCY_TABLE_SQL } from '../shared/idempotency';
+import { ensureServiceSchema } from '../shared/ensure-schema';
 
 export const PAYMENT_SCHEMA = 'payment';
 
-/**
- * Creates the payment tables if they are missing. Safe to run on every start, also from several
- * instances at once: the advisory lock stops concurrent CREATE ... IF NOT EXISTS from colliding.
- */
-export async function ensureSchema(pool: Pool): Promise<void> {
-  const sql = readFileSync(join(__dirname, 'schema.sql'), 'utf8') + IDEMPOTENCY_TABLE_SQL(PAYMENT_SCHEMA);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('payment:schema', 0))");
-    await client.query(sql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+/** Creates the payment tables (schema.sql) if they are missing; safe to run on every start. */
+export function ensureSchema(pool: Pool): Promise<void> {
+  return ensureServiceSchema(pool, PAYMENT_SCHEMA, join(__dirname, 'schema.sql'));
 }

@@ -1,10 +1,10 @@
 import type { PoolClient } from 'pg';
 import { problem, type HttpProblem } from '../../common/http';
 import type { StoredResponse } from '../shared/idempotency';
+import { refusal } from '../shared/idempotent-response';
 import {
   findPayment, paymentNotFound, paymentView, recordOperation, updatePayment, type OperationKind, type PaymentRow, type PaymentStatus,
 } from './payment-store';
-import { refusal } from './respond';
 
 /** Capture, void and refund: what a merchant does with an authorization after the fact. */
 

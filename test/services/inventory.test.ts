@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { startInventoryService, type RunningInventoryService } from '../../services/inventory/server';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { describeHealthChecks } from './health-checks';
 import { call, newKey, problemType, testLogger } from './http-helpers';
 
 let db: TestDatabase;
@@ -59,12 +60,7 @@ async function expectInvariantsHold() {
   expect(mismatched.rows).toEqual([]);
 }
 
-describe('health', () => {
-  it('answers liveness and readiness', async () => {
-    expect(await call(url, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await call(url, 'GET', '/readyz')).toMatchObject({ status: 200 });
-  });
-});
+describeHealthChecks(() => url);
 
 describe('products', () => {
   it('upserts and reads a product with computed availability', async () => {

@@ -6,6 +6,7 @@ import { closeServer } from '../../common/http';
 import { startPaymentService, type RunningPaymentService } from '../../services/payment/server';
 import { checkWebhookSignature, signWebhook, verifyWebhookSignature } from '../../services/payment/webhook-signature';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { describeHealthChecks } from './health-checks';
 import { call, newKey, problemType, testLogger, waitFor } from './http-helpers';
 
 const WEBHOOK_SECRET = 'test-webhook-secret';
@@ -91,12 +92,7 @@ async function count(sql: string, params: unknown[] = []): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-describe('health', () => {
-  it('answers liveness and readiness', async () => {
-    expect(await call(url, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await call(url, 'GET', '/readyz')).toMatchObject({ status: 200 });
-  });
-});
+describeHealthChecks(() => url);
 
 describe('authorize', () => {
   it('approves tok_visa with the contract shape and records the operation', async () => {

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { HttpProblem } from '../../common/http';
-import type { IdempotentResult, StoredResponse } from '../shared/idempotency';
+import type { IdempotentResult, StoredResponse } from './idempotency';
 
 /** Sends what runIdempotent produced, identically for the first answer and for replays. */
 export function sendIdempotentResult(res: Response, result: IdempotentResult): void {
