@@ -12,13 +12,16 @@ import { Prisma } from '../generated/prisma/client.ts';
  * outbox's unique event id).
  */
 
+const failed: OrderStatus[] = ['CANCELLED', 'COMPENSATION_FAILED'];
 const allowedTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
-  PENDING: ['STOCK_RESERVED', 'CANCELLED'],
-  STOCK_RESERVED: ['PAYMENT_AUTHORIZED', 'CANCELLED'],
-  PAYMENT_AUTHORIZED: ['PAYMENT_CAPTURED', 'CANCELLED'],
-  PAYMENT_CAPTURED: ['CONFIRMED', 'CANCELLED'],
+  PENDING: ['STOCK_RESERVED', ...failed],
+  STOCK_RESERVED: ['PAYMENT_AUTHORIZED', 'AWAITING_PAYMENT_CONFIRMATION', ...failed],
+  AWAITING_PAYMENT_CONFIRMATION: ['PAYMENT_AUTHORIZED', ...failed],
+  PAYMENT_AUTHORIZED: ['PAYMENT_CAPTURED', ...failed],
+  PAYMENT_CAPTURED: ['CONFIRMED', ...failed],
   CONFIRMED: [],
   CANCELLED: [],
+  COMPENSATION_FAILED: [],
 };
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
@@ -27,10 +30,12 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 
 export type OrderTransition =
   | { to: 'STOCK_RESERVED' }
+  | { to: 'AWAITING_PAYMENT_CONFIRMATION'; paymentId: string; deadline: string }
   | { to: 'PAYMENT_AUTHORIZED'; paymentId: string }
   | { to: 'PAYMENT_CAPTURED'; paymentId: string }
   | { to: 'CONFIRMED' }
-  | { to: 'CANCELLED'; reasonCode: CancelReasonCode; reason: string };
+  | { to: 'CANCELLED'; reasonCode: CancelReasonCode; reason: string; refundedCents?: number }
+  | { to: 'COMPENSATION_FAILED'; reasonCode: CancelReasonCode; reason: string; pendingUndos: string[] };
 
 export interface TransitionRequest {
   orderId: string;
@@ -46,6 +51,8 @@ function eventFor(order: OrderRow, t: OrderTransition): { type: EventType; paylo
   switch (t.to) {
     case 'STOCK_RESERVED':
       return { type: 'StockReserved', payload: { lines } };
+    case 'AWAITING_PAYMENT_CONFIRMATION':
+      return { type: 'PaymentConfirmationRequested', payload: { paymentId: t.paymentId, deadline: t.deadline } };
     case 'PAYMENT_AUTHORIZED':
       return { type: 'PaymentAuthorized', payload: { paymentId: t.paymentId, amountCents: order.totalCents, currency: order.currency } };
     case 'PAYMENT_CAPTURED':
@@ -55,8 +62,13 @@ function eventFor(order: OrderRow, t: OrderTransition): { type: EventType; paylo
     case 'CANCELLED':
       return {
         type: 'OrderCancelled',
-        payload: { customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency, totalCents: order.totalCents, reasonCode: t.reasonCode, reason: t.reason },
+        payload: {
+          customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency, totalCents: order.totalCents,
+          reasonCode: t.reasonCode, reason: t.reason, ...(t.refundedCents ? { refundedCents: t.refundedCents } : {}),
+        },
       };
+    case 'COMPENSATION_FAILED':
+      return { type: 'OrderCompensationFailed', payload: { reasonCode: t.reasonCode, reason: t.reason, pendingUndos: t.pendingUndos } };
   }
 }
 
@@ -121,7 +133,8 @@ export function createOrderStateActivities(db: Db) {
           where: { id: orderId },
           data: {
             status: transition.to,
-            ...(transition.to === 'CANCELLED' ? { cancelReasonCode: transition.reasonCode, cancelReason: transition.reason } : {}),
+            ...(transition.to === 'CANCELLED' || transition.to === 'COMPENSATION_FAILED' ? { cancelReasonCode: transition.reasonCode, cancelReason: transition.reason } : {}),
+            ...(transition.to === 'COMPENSATION_FAILED' ? { pendingUndos: transition.pendingUndos } : {}),
           },
         });
         const event = eventFor(order, transition);

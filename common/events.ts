@@ -14,7 +14,7 @@ const orderLine = z.object({
   unitPriceCents: z.number().int().nonnegative(),
 });
 
-export const cancelReasonCodes = ['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'PROCESSING_FAILED'] as const;
+export const cancelReasonCodes = ['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'PAYMENT_CONFIRMATION_TIMEOUT', 'CUSTOMER_CANCELLED', 'PROCESSING_FAILED'] as const;
 export const cancelReasonCode = z.enum(cancelReasonCodes);
 export type CancelReasonCode = z.infer<typeof cancelReasonCode>;
 
@@ -27,6 +27,10 @@ export const eventPayloads = {
   }),
   StockReserved: z.object({
     lines: z.array(orderLine.pick({ sku: true, quantity: true })),
+  }),
+  PaymentConfirmationRequested: z.object({
+    paymentId: z.string(),
+    deadline: z.string().datetime({ offset: true }),
   }),
   PaymentAuthorized: z.object({
     paymentId: z.string(),
@@ -51,6 +55,13 @@ export const eventPayloads = {
     totalCents: z.number().int().nonnegative(),
     reasonCode: cancelReasonCode,
     reason: z.string(),
+    /** Set when money had been captured and was refunded. */
+    refundedCents: z.number().int().positive().optional(),
+  }),
+  OrderCompensationFailed: z.object({
+    reasonCode: cancelReasonCode,
+    reason: z.string(),
+    pendingUndos: z.array(z.string()),
   }),
 } as const;
 
@@ -62,10 +73,12 @@ export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T
 export const eventSchemaVersions: Record<EventType, number> = {
   OrderPlaced: 1,
   StockReserved: 1,
+  PaymentConfirmationRequested: 1,
   PaymentAuthorized: 1,
   PaymentCaptured: 1,
   OrderConfirmed: 1,
   OrderCancelled: 1,
+  OrderCompensationFailed: 1,
 };
 
 /** The envelope every event travels in, on the outbox row and on the wire. */

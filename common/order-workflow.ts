@@ -1,6 +1,7 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type WorkflowStartOptions } from '@temporalio/client';
 import type { orderWorkflow } from '../workflows';
 import { orderWorkflowId, type OrderWorkflowInput } from './order';
+import { CustomerIdAttribute, OrderStatusAttribute } from './search-attributes';
 
 /**
  * How an order workflow is started, in one place. The workflow id is derived from the order id;
@@ -14,5 +15,11 @@ export function orderWorkflowStartOptions(input: OrderWorkflowInput, taskQueue: 
     args: [input],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    typedSearchAttributes: [
+      { key: CustomerIdAttribute, value: input.customerId },
+      { key: OrderStatusAttribute, value: 'PENDING' },
+    ],
+    // Shown in the Web UI's list and header; no personal data.
+    staticSummary: `Order of ${input.lines.reduce((n, l) => n + l.quantity, 0)} item(s), ${(input.totalCents / 100).toFixed(2)} ${input.currency}`,
   };
 }

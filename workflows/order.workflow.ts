@@ -2,108 +2,213 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   defineQuery,
+  defineSignal,
+  defineUpdate,
+  isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   uuid4,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import type { OrderTransition } from '../activities/order-state';
 import type { CancelReasonCode } from '../common/events';
 import { BusinessFailure } from '../common/failures';
 import type { OrderOutcome, OrderSagaState, OrderWorkflowInput } from '../common/order';
+import { OrderStatusAttribute } from '../common/search-attributes';
 import { forwardStepOptions, recordStateOptions, undoStepOptions } from './retry-policies';
 import { Saga } from './saga';
 
-const forward = proxyActivities<OrderActivities>(forwardStepOptions);
-const undo = proxyActivities<OrderActivities>(undoStepOptions);
-const state = proxyActivities<OrderActivities>(recordStateOptions);
+/** Activity proxies; the summary shows next to each activity in the Web UI. */
+function step(summary: string, options: ActivityOptions = forwardStepOptions) {
+  return proxyActivities<OrderActivities>({ ...options, summary });
+}
+const record = proxyActivities<OrderActivities>({ ...recordStateOptions, summary: 'Record order state and event' });
+
+export const DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS = 15 * 60 * 1000;
 
 export const orderStatusQuery = defineQuery<OrderSagaState>('status');
+
+export interface PaymentConfirmation {
+  outcome: 'confirmed' | 'failed';
+  /** The payment provider's event id, for the history. */
+  eventId: string;
+}
+export const paymentConfirmationSignal = defineSignal<[PaymentConfirmation]>('paymentConfirmation');
+
+export interface CancelOrderResult {
+  orderId: string;
+  status: OrderOutcome['status'];
+  reasonCode?: CancelReasonCode;
+  refunded: boolean;
+}
+/** Customer cancellation. The validator refuses it once the order can no longer be undone. */
+export const cancelOrderUpdate = defineUpdate<CancelOrderResult, []>('cancel');
+
+export class CancelRefusedError extends Error {
+  override name = 'CancelRefused';
+}
+
+type CancelReason = { reasonCode: CancelReasonCode; reason: string };
 
 /**
  * Why a failed step cancels the order. Business outcomes carry their own reason; a step that
  * failed for good otherwise (retries exhausted, a peer breaking its contract) also cancels the
  * order, with everything undone, so that no order is left half-done.
  */
-function cancelReasonOf(err: unknown): { reasonCode: CancelReasonCode; reason: string } | undefined {
-  const failure = err instanceof ActivityFailure ? err.cause : err;
-  if (!(failure instanceof ApplicationFailure)) {
-    return err instanceof ActivityFailure ? { reasonCode: 'PROCESSING_FAILED', reason: `Step ${err.activityType} failed: ${err.cause?.message ?? err.message}` } : undefined;
+function cancelReasonOf(err: unknown): CancelReason | undefined {
+  if (err instanceof ApplicationFailure && err.type === BusinessFailure.PaymentDeclined) return { reasonCode: 'PAYMENT_DECLINED', reason: err.message };
+  if (!(err instanceof ActivityFailure)) return undefined;
+  const failure = err.cause;
+  if (failure instanceof ApplicationFailure) {
+    if (failure.type === BusinessFailure.OutOfStock || failure.type === BusinessFailure.UnknownSku) return { reasonCode: 'OUT_OF_STOCK', reason: failure.message };
+    if (failure.type === BusinessFailure.PaymentDeclined) return { reasonCode: 'PAYMENT_DECLINED', reason: failure.message };
   }
-  switch (failure.type) {
-    case BusinessFailure.OutOfStock:
-    case BusinessFailure.UnknownSku:
-      return { reasonCode: 'OUT_OF_STOCK', reason: failure.message };
-    case BusinessFailure.PaymentDeclined:
-      return { reasonCode: 'PAYMENT_DECLINED', reason: failure.message };
-    default:
-      return err instanceof ActivityFailure ? { reasonCode: 'PROCESSING_FAILED', reason: `Step ${err.activityType} failed: ${failure.message}` } : undefined;
-  }
+  return { reasonCode: 'PROCESSING_FAILED', reason: `Step ${err.activityType} failed: ${failure?.message ?? err.message}` };
 }
 
+class ConfirmationTimeout extends Error {}
+class CustomerCancelled extends Error {}
+
 /**
- * The order saga: reserve stock → authorize payment → capture → commit stock → confirm.
- * A business failure undoes the finished steps in reverse order and ends the order CANCELLED.
+ * The order saga: reserve stock → authorize payment (→ wait for the customer's confirmation) →
+ * capture → commit stock → confirm. A business failure, a missed confirmation deadline or a
+ * customer's cancel undoes the finished steps in reverse order and ends the order CANCELLED; an
+ * undo that cannot finish ends it COMPENSATION_FAILED with what is left to do.
  */
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOutcome> {
   const { orderId } = input;
   const saga = new Saga();
   const live: OrderSagaState = { orderId, status: 'PENDING', currentStep: null, completedSteps: [] };
-  setHandler(orderStatusQuery, () => ({ ...live, completedSteps: [...live.completedSteps], pendingUndos: saga.pending }));
-
+  let confirmation: PaymentConfirmation | undefined;
+  let outcome: OrderOutcome | undefined;
+  let capturedCents = 0;
   let lastEventId: string;
-  const { paymentToken, ...order } = input;
-  lastEventId = await state.recordOrderPlaced({ order, eventId: uuid4() });
 
-  async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
+  setHandler(orderStatusQuery, () => ({ ...live, completedSteps: [...live.completedSteps], pendingUndos: saga.pending }));
+  setHandler(paymentConfirmationSignal, (c) => {
+    confirmation ??= c; // the first answer counts; a redelivered webhook changes nothing
+  });
+
+  const forwardScope = new CancellationScope();
+  setHandler(cancelOrderUpdate, async () => {
+    live.cancelRequested = true;
+    forwardScope.cancel();
+    await condition(() => outcome !== undefined);
+    return { orderId, status: outcome!.status, reasonCode: outcome!.reasonCode, refunded: capturedCents > 0 && outcome!.status === 'CANCELLED' };
+  }, {
+    validator: () => {
+      if (live.cancelRequested) return; // already cancelling on the customer's request: same answer
+      if (outcome || live.currentStep === 'commit-stock' || live.currentStep === 'compensating') {
+        throw new CancelRefusedError(`Order is ${outcome?.status ?? (live.currentStep === 'compensating' ? 'already being cancelled' : 'being confirmed')} and can no longer be cancelled`);
+      }
+    },
+  });
+
+  function show(): void {
+    upsertSearchAttributes([{ key: OrderStatusAttribute, value: live.status }]);
+    setCurrentDetails([
+      `**Status:** ${live.status}`,
+      `**Current step:** ${live.currentStep ?? '–'}`,
+      `**Done:** ${live.completedSteps.join(', ') || '–'}`,
+      `**Would undo:** ${saga.pending.join(', ') || '–'}`,
+      ...(live.paymentConfirmationDeadline ? [`**Waiting for payment confirmation until:** ${live.paymentConfirmationDeadline}`] : []),
+      ...(live.reason ? [`**Reason:** ${live.reason}`] : []),
+    ].join('\n\n'));
+  }
+
+  async function run<T>(name: string, action: () => Promise<T>): Promise<T> {
     live.currentStep = name;
-    const result = await run();
+    show();
+    const result = await action();
     live.completedSteps.push(name);
     live.currentStep = null;
     return result;
   }
 
   async function transition(t: OrderTransition): Promise<void> {
-    lastEventId = await state.recordOrderTransition({ orderId, eventId: uuid4(), causationId: lastEventId, transition: t });
+    lastEventId = await record.recordOrderTransition({ orderId, eventId: uuid4(), causationId: lastEventId, transition: t });
     live.status = t.to;
+    show();
   }
 
+  const { paymentToken, paymentConfirmationTimeoutMs, ...order } = input;
+  lastEventId = await record.recordOrderPlaced({ order, eventId: uuid4() });
+  show();
+
   try {
-    const lines = input.lines.map(({ sku, quantity }) => ({ sku, quantity }));
-    saga.register('release-stock', () => undo.releaseStock({ orderId }));
-    await step('reserve-stock', () => forward.reserveStock({ orderId, lines }));
-    await transition({ to: 'STOCK_RESERVED' });
+    await forwardScope.run(async () => {
+      const lines = input.lines.map(({ sku, quantity }) => ({ sku, quantity }));
+      saga.register('release-stock', () => step('Undo: release stock', undoStepOptions).releaseStock({ orderId }));
+      await run('reserve-stock', () => step('Reserve stock').reserveStock({ orderId, lines }));
+      await transition({ to: 'STOCK_RESERVED' });
 
-    saga.register('void-payment', () => undo.voidPayment({ orderId }));
-    const auth = await step('authorize-payment', () =>
-      forward.authorizePayment({ orderId, amountCents: input.totalCents, currency: input.currency, paymentToken }));
-    if (auth.status !== 'AUTHORIZED') {
-      // Customer confirmation (3-D Secure) is not supported yet: treat as a decline, undo everything.
-      throw ApplicationFailure.create({ message: 'Payment needs customer confirmation, which is not supported yet', type: BusinessFailure.PaymentDeclined, nonRetryable: true });
-    }
-    await transition({ to: 'PAYMENT_AUTHORIZED', paymentId: auth.paymentId });
+      saga.register('void-payment', () => step('Undo: void payment', undoStepOptions).voidPayment({ orderId }));
+      const auth = await run('authorize-payment', () =>
+        step('Authorize payment').authorizePayment({ orderId, amountCents: input.totalCents, currency: input.currency, paymentToken }));
+      if (auth.status === 'REQUIRES_CONFIRMATION') {
+        const timeoutMs = paymentConfirmationTimeoutMs ?? DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS;
+        const deadline = new Date(Date.now() + timeoutMs).toISOString(); // workflow time: deterministic
+        live.paymentConfirmationDeadline = deadline;
+        await transition({ to: 'AWAITING_PAYMENT_CONFIRMATION', paymentId: auth.paymentId, deadline });
+        const answered = await run('await-payment-confirmation', () => condition(() => confirmation !== undefined, timeoutMs));
+        live.paymentConfirmationDeadline = undefined;
+        if (!answered) throw new ConfirmationTimeout();
+        if (confirmation!.outcome !== 'confirmed') {
+          throw ApplicationFailure.create({ type: BusinessFailure.PaymentDeclined, message: 'Payment declined (customer authentication failed)', nonRetryable: true });
+        }
+      }
+      await transition({ to: 'PAYMENT_AUTHORIZED', paymentId: auth.paymentId });
 
-    saga.register('refund-payment', () => undo.refundPayment({ orderId }));
-    await step('capture-payment', () => forward.capturePayment({ orderId, paymentId: auth.paymentId }));
-    await transition({ to: 'PAYMENT_CAPTURED', paymentId: auth.paymentId });
-
-    await step('commit-stock', () => forward.commitStock({ orderId }));
-    await transition({ to: 'CONFIRMED' });
-    return { orderId, status: 'CONFIRMED' };
-  } catch (err) {
-    const cancel = cancelReasonOf(err);
-    if (!cancel) throw err;
-    log.info('order cancelled, undoing finished steps', { orderId, reasonCode: cancel.reasonCode, undos: saga.pending });
-    live.currentStep = 'compensating';
-    await CancellationScope.nonCancellable(async () => {
-      await saga.compensate();
-      await transition({ to: 'CANCELLED', ...cancel });
+      saga.register('refund-payment', () => step('Undo: refund payment', undoStepOptions).refundPayment({ orderId }));
+      const captured = await run('capture-payment', () => step('Capture payment').capturePayment({ orderId, paymentId: auth.paymentId }));
+      capturedCents = captured.amountCents;
+      await transition({ to: 'PAYMENT_CAPTURED', paymentId: auth.paymentId });
     });
-    live.currentStep = null;
+
+    // A cancel accepted as the last forward step finished still wins: it refunds the capture.
+    if (live.cancelRequested) throw new CustomerCancelled();
+    // Past this point the order can no longer be cancelled (the cancel validator refuses it).
+    await run('commit-stock', () => step('Commit stock').commitStock({ orderId }));
+    await transition({ to: 'CONFIRMED' });
+    outcome = { orderId, status: 'CONFIRMED' };
+    return outcome;
+  } catch (err) {
+    const cancel: CancelReason | undefined =
+      err instanceof ConfirmationTimeout ? { reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT', reason: 'The customer did not confirm the payment in time' }
+      : live.cancelRequested && (isCancellation(err) || err instanceof CustomerCancelled) ? { reasonCode: 'CUSTOMER_CANCELLED', reason: 'Cancelled at the customer\'s request' }
+      : cancelReasonOf(err);
+    if (!cancel) throw err;
+    outcome = await CancellationScope.nonCancellable(() => undoAndClose(cancel));
+    return outcome;
+  }
+
+  /** Runs the registered undos and records the order's end: CANCELLED, or COMPENSATION_FAILED. */
+  async function undoAndClose(cancel: CancelReason): Promise<OrderOutcome> {
+    log.info('cancelling order, undoing finished steps', { orderId, reasonCode: cancel.reasonCode, undos: saga.pending });
     live.reasonCode = cancel.reasonCode;
     live.reason = cancel.reason;
+    live.currentStep = 'compensating';
+    show();
+    let refunded = false;
+    try {
+      const undone = await saga.compensate();
+      refunded = undone.includes('refund-payment') && capturedCents > 0;
+    } catch (err) {
+      const pendingUndos = saga.pending;
+      log.error('an undo step could not finish; the order needs an operator', { orderId, pendingUndos, error: (err as Error).message });
+      live.currentStep = null;
+      await transition({ to: 'COMPENSATION_FAILED', ...cancel, pendingUndos });
+      return { orderId, status: 'COMPENSATION_FAILED', ...cancel, pendingUndos };
+    }
+    live.currentStep = null;
+    await transition({ to: 'CANCELLED', ...cancel, ...(refunded ? { refundedCents: capturedCents } : {}) });
     return { orderId, status: 'CANCELLED', ...cancel };
   }
 }
+

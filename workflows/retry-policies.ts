@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 
 /**
  * Every retry schedule of the saga, in one place.
@@ -8,10 +8,14 @@ import type { ActivityOptions } from '@temporalio/workflow';
  * (out of stock, declined) are raised as non-retryable and never retried.
  *
  * Undo steps: same backoff, capped at 5 min, retried for up to 24 hours: an undo moves money or
- * stock back and should not give up on a peer that is down for a while.
+ * stock back and should not give up on a peer that is down for a while. After that the order
+ * ends COMPENSATION_FAILED with the undos still to do, for an operator.
  */
 export const forwardStepOptions: ActivityOptions = {
   startToCloseTimeout: '15s',
+  // On a customer's cancel, wait for an in-flight step to finish before undoing: the undo then
+  // sees what the step really did (e.g. a capture that completed is refunded, not voided).
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
 };
 

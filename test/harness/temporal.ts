@@ -1,14 +1,23 @@
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { orderSearchAttributes } from '../../common/search-attributes';
 
 /**
  * Time-skipping test environment on Temporal's Java test server. By default the binary that
  * tools/ensure-tools.sh fetched from Maven Central (TEMPORAL_TEST_SERVER_BIN); with the variable
  * unset or set to "download", the SDK downloads its own, as it does for users with internet.
  */
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const bin = process.env.TEMPORAL_TEST_SERVER_BIN;
-  if (!bin || bin === 'download') return TestWorkflowEnvironment.createTimeSkipping();
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: bin } } });
+  const env = !bin || bin === 'download'
+    ? await TestWorkflowEnvironment.createTimeSkipping()
+    : await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: bin } } });
+  // The order workflow upserts its custom search attributes; the test server must know them.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(orderSearchAttributes.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+  });
+  return env;
 }
 
 /** Address of the real Temporal dev server that `npm test` started (for end-to-end tests). */

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { type OrderWorkflowInput } from '../../common/order';
+import { orderWorkflowId, type OrderWorkflowInput } from '../../common/order';
 import { orderWorkflowStartOptions } from '../../common/order-workflow';
-import { orderWorkflow } from '../../workflows';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { cancelOrderUpdate, orderStatusQuery, orderWorkflow, paymentConfirmationSignal } from '../../workflows';
+import { waitFor } from '../harness/system';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
 import { startPeers, type Peers } from '../harness/system';
 import { createTimeSkippingEnv } from '../harness/temporal';
@@ -107,5 +109,147 @@ describe('order workflow (time-skipping)', () => {
     await expect(env.client.workflow.start(orderWorkflow, orderWorkflowStartOptions(order, taskQueue)))
       .rejects.toThrow(/already/i);
     expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 9 });
+  });
+
+  async function setFaults(url: string, faults: { latencyMs?: number; failNextRequests?: number }) {
+    const res = await fetch(`${url}/test/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0, failNextRequests: 0, ...faults }) });
+    expect(res.ok).toBe(true);
+  }
+
+  async function start(i: OrderWorkflowInput) {
+    return env.client.workflow.start(orderWorkflow, orderWorkflowStartOptions(i, taskQueue));
+  }
+
+  async function untilStep(handle: Awaited<ReturnType<typeof start>>, predicate: (s: Awaited<ReturnType<typeof handle.query<import('../../common/order').OrderSagaState>>>) => boolean) {
+    return waitFor('the saga to reach the expected step', async () => {
+      const state = await handle.query(orderStatusQuery);
+      return predicate(state) ? state : undefined;
+    }, 30_000, 50);
+  }
+
+  describe('payment confirmation (3-D Secure)', () => {
+    it('waits for the confirmation signal, then confirms the order', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_threeDSecure');
+      const handle = await start(order);
+      const waiting = await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
+      expect(waiting.paymentConfirmationDeadline).toBeDefined();
+      // The customer passes the challenge at the payment provider, which then tells us (the webhook's job).
+      const challenge = await fetch(`${peers.paymentUrl}/test/3ds/${order.orderId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'complete' }) });
+      expect(challenge.status).toBe(200);
+      await handle.signal(paymentConfirmationSignal, { outcome: 'confirmed', eventId: 'evt-1' });
+      await handle.signal(paymentConfirmationSignal, { outcome: 'failed', eventId: 'evt-2' }); // a late, contradicting duplicate changes nothing
+      await expect(handle.result()).resolves.toMatchObject({ status: 'CONFIRMED' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
+      expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentConfirmationRequested', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
+    });
+
+    it('cancels after the default 15 minute deadline and undoes everything', async () => {
+      const sku = await product(5);
+      const order = input(sku, 2, 'tok_threeDSecure');
+      const outcome = await run(order); // the time-skipping server jumps over the 15 minutes
+      expect(outcome).toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      const payments = await peers.payment.forOrder(order.orderId);
+      expect(payments.payment?.status).toBe('VOIDED');
+      expect(payments.balance).toMatchObject({ capturedCents: 0, refundedCents: 0 });
+      const history = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
+      const timer = history.events!.find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes;
+      expect(Number(timer!.startToFireTimeout!.seconds)).toBe(15 * 60);
+    });
+
+    it('honours a configured deadline and a failed confirmation', async () => {
+      const sku = await product(5);
+      const order = { ...input(sku, 1, 'tok_threeDSecure'), paymentConfirmationTimeoutMs: 20_000 };
+      const handle = await start(order);
+      await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
+      await handle.signal(paymentConfirmationSignal, { outcome: 'failed', eventId: 'evt-3' });
+      await expect(handle.result()).resolves.toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_DECLINED' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).payment?.status).toBe('VOIDED');
+    });
+  });
+
+  describe('customer cancellation', () => {
+    it('before capture: voids the authorization and releases the stock', async () => {
+      const sku = await product(5);
+      const order = input(sku, 2, 'tok_threeDSecure');
+      const handle = await start(order);
+      await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
+      const result = await handle.executeUpdate(cancelOrderUpdate);
+      expect(result).toMatchObject({ status: 'CANCELLED', reasonCode: 'CUSTOMER_CANCELLED', refunded: false });
+      await expect(handle.executeUpdate(cancelOrderUpdate)).rejects.toThrow(); // finished: the API answers from the database
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      const payments = await peers.payment.forOrder(order.orderId);
+      expect(payments.balance).toMatchObject({ capturedCents: 0, refundedCents: 0 });
+      expect(payments.payment?.status).toBe('VOIDED');
+    });
+
+    it('during capture: waits for the capture, then refunds it', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setFaults(peers.paymentUrl, { latencyMs: 1500 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'capture-payment');
+        const result = await handle.executeUpdate(cancelOrderUpdate);
+        expect(result).toMatchObject({ status: 'CANCELLED', reasonCode: 'CUSTOMER_CANCELLED', refunded: true });
+      } finally {
+        await setFaults(peers.paymentUrl, {});
+      }
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      const payments = await peers.payment.forOrder(order.orderId);
+      expect(payments.balance).toMatchObject({ capturedCents: 1500, refundedCents: 1500 });
+      const cancelled = await peers.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: order.orderId, type: 'OrderCancelled' } });
+      expect(cancelled.payload).toMatchObject({ reasonCode: 'CUSTOMER_CANCELLED', refundedCents: 1500 });
+    });
+
+    it('is refused once the order is being confirmed, and after it is', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setFaults(peers.inventoryUrl, { latencyMs: 1500 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'commit-stock');
+        const refused = await handle.executeUpdate(cancelOrderUpdate).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+        expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(/can no longer be cancelled/);
+      } finally {
+        await setFaults(peers.inventoryUrl, {});
+      }
+      await expect(handle.result()).resolves.toMatchObject({ status: 'CONFIRMED' });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+    });
+  });
+
+  describe('faults', () => {
+    it('retries a peer that is down for a while and still confirms, without reserving twice', async () => {
+      const sku = await product(5);
+      const order = input(sku, 2, 'tok_visa');
+      await setFaults(peers.inventoryUrl, { failNextRequests: 8 });
+      await expect(run(order)).resolves.toMatchObject({ status: 'CONFIRMED' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 3, reserved: 0 });
+      const history = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
+      const reserveStarted = history.events!.find((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! > 1);
+      expect(reserveStarted?.activityTaskStartedEventAttributes?.attempt).toBe(9);
+    });
+
+    it('ends COMPENSATION_FAILED, with what is left to do, when an undo cannot finish in 24 hours', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_threeDSecure');
+      const handle = await start(order);
+      await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
+      await setFaults(peers.paymentUrl, { failNextRequests: 1_000_000 });
+      try {
+        await expect(handle.result()).resolves.toMatchObject({
+          status: 'COMPENSATION_FAILED', reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT', pendingUndos: ['void-payment', 'release-stock'],
+        });
+      } finally {
+        await setFaults(peers.paymentUrl, {});
+      }
+      const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
+      expect(row).toMatchObject({ status: 'COMPENSATION_FAILED', pendingUndos: ['void-payment', 'release-stock'] });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ reserved: 1 }); // left for the operator, visibly
+    });
   });
 });
