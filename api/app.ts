@@ -9,6 +9,7 @@ import { openApiDocument } from './openapi';
 import { analyticsRouter } from './routes/analytics';
 import { healthRouter } from './routes/health';
 import { ordersRouter } from './routes/orders';
+import { paymentWebhooksRouter } from './routes/payment-webhooks';
 
 export interface ApiDeps {
   db: Db;
@@ -16,6 +17,9 @@ export interface ApiDeps {
   inventory: InventoryClient;
   taskQueue: string;
   logger: Logger;
+  paymentConfirmationTimeoutMs: number;
+  paymentWebhookSecret: string;
+  idempotencyKeyTtlMs: number;
 }
 
 export function createApiApp(deps: ApiDeps): express.Express {
@@ -23,6 +27,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   const metrics = createApiMetrics();
   app.disable('x-powered-by');
   app.use(metrics.middleware);
+  app.use(paymentWebhooksRouter(deps)); // before the JSON parser: signatures are over the raw bytes
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(healthRouter(deps));
   app.use(ordersRouter(deps));

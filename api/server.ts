@@ -6,6 +6,7 @@ import { createDb } from '../common/db';
 import { closeServer } from '../common/http';
 import type { Logger } from '../common/logger';
 import { createApiApp } from './app';
+import { purgeExpiredIdempotencyKeys } from './idempotency';
 
 export async function startApi(config: Config, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
   const db = createDb(config.DATABASE_URL);
@@ -13,15 +14,23 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApiApp({
     db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
+    paymentConfirmationTimeoutMs: config.PAYMENT_CONFIRMATION_TIMEOUT,
+    paymentWebhookSecret: config.PAYMENT_WEBHOOK_SECRET,
+    idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
     inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),
   });
   const server = app.listen(config.API_PORT, config.HTTP_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const url = `http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${(server.address() as AddressInfo).port}`;
   logger.info({ url }, 'API listening');
+  const purge = setInterval(() => {
+    purgeExpiredIdempotencyKeys(db).then((n) => n && logger.info({ removed: n }, 'expired idempotency keys removed'), (err: unknown) => logger.warn({ err }, 'could not purge idempotency keys'));
+  }, 15 * 60_000);
+  purge.unref();
   return {
     url,
     async stop() {
+      clearInterval(purge);
       await closeServer(server);
       await connection.close();
       await db.$disconnect();

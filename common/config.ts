@@ -7,6 +7,12 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const url = z.string().url();
 
+/** A duration such as `500ms`, `20s`, `15m` or `2h`, in milliseconds. */
+const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'must be a duration such as 20s, 15m or 1h').transform((v) => {
+  const [, n, unit] = v.match(/^(\d+)(ms|s|m|h)$/)!;
+  return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+});
+
 const configSchema = z.object({
   DATABASE_URL: url.default('postgresql://postgres:postgres@127.0.0.1:54329/orders'),
   INVENTORY_DATABASE_URL: url.optional(),
@@ -30,6 +36,13 @@ const configSchema = z.object({
   PAYMENT_PORT: port.default(3002),
   INVENTORY_URL: url.default('http://127.0.0.1:3001'),
   PAYMENT_URL: url.default('http://127.0.0.1:3002'),
+
+  /** How long an order waits for the customer to confirm a payment (3-D Secure). */
+  PAYMENT_CONFIRMATION_TIMEOUT: duration.default(15 * 60_000),
+  /** Shared secret the payment provider signs its webhooks with. */
+  PAYMENT_WEBHOOK_SECRET: z.string().min(8).default('dev-webhook-secret'),
+  /** How long a REST Idempotency-Key is remembered. */
+  IDEMPOTENCY_KEY_TTL: duration.default(24 * 3_600_000),
 
   RELAY_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
   RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),

@@ -127,6 +127,9 @@ async function main() {
   const applied = await migrate(env.DATABASE_URL);
   say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
 
+  // The payment provider tells the API when a customer passed 3-D Secure.
+  env.PAYMENT_WEBHOOK_URL = process.env.PAYMENT_WEBHOOK_URL ?? 'http://127.0.0.1:3000/webhooks/payments';
+
   const tsx = join(repo, 'node_modules/.bin/tsx');
   for (const p of PROCESSES) {
     const child = spawn(tsx, [join(repo, p.entry)], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

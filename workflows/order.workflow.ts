@@ -22,6 +22,7 @@ import { BusinessFailure } from '../common/failures';
 import type { OrderOutcome, OrderSagaState, OrderWorkflowInput } from '../common/order';
 import { OrderStatusAttribute } from '../common/search-attributes';
 import { forwardStepOptions, recordStateOptions, undoStepOptions } from './retry-policies';
+import { cancelRefusal } from './cancel-policy';
 import { Saga } from './saga';
 
 /** Activity proxies; the summary shows next to each activity in the Web UI. */
@@ -103,10 +104,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     return { orderId, status: outcome!.status, reasonCode: outcome!.reasonCode, refunded: capturedCents > 0 && outcome!.status === 'CANCELLED' };
   }, {
     validator: () => {
-      if (live.cancelRequested) return; // already cancelling on the customer's request: same answer
-      if (outcome || live.currentStep === 'commit-stock' || live.currentStep === 'compensating') {
-        throw new CancelRefusedError(`Order is ${outcome?.status ?? (live.currentStep === 'compensating' ? 'already being cancelled' : 'being confirmed')} and can no longer be cancelled`);
-      }
+      const refusal = cancelRefusal(live, outcome);
+      if (refusal) throw new CancelRefusedError(refusal);
     },
   });
 

@@ -1,15 +1,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { startApi } from '../../api/server';
 import type { Config } from '../../common/config';
-import type { RunningProcess } from '../../common/run-process';
 import { messageIdFor } from '../../workers/email-templates';
-import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
-import { startEmailConsumer } from '../../workers/email-consumer';
-import { startOutboxRelay } from '../../workers/outbox-relay';
-import { startTemporalWorker } from '../../workers/temporal-worker';
-import { startSmtpSink } from '../../scripts/smtp-sink';
-import { quietLogger, startPeers, testConfig, waitFor, type Peers } from '../harness/system';
+import { startFullSystem, type FullSystem } from '../harness/full-system';
+import { waitFor, type Peers } from '../harness/system';
 
 /**
  * End to end over REST: the API, the Temporal worker (on a real Temporal dev server), the outbox
@@ -17,28 +11,19 @@ import { quietLogger, startPeers, testConfig, waitFor, type Peers } from '../har
  * NATS JetStream and an SMTP server, all real, started here in this process.
  */
 describe('an order end to end', () => {
+  let system: FullSystem;
   let peers: Peers;
-  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let smtp: FullSystem['smtp'];
   let config: Config;
-  let api: { url: string; stop(): Promise<void> };
-  const processes: RunningProcess[] = [];
+  let api: { url: string };
 
   beforeAll(async () => {
-    [peers, smtp] = await Promise.all([startPeers(), startSmtpSink({ port: 0 })]);
-    config = testConfig({ DATABASE_URL: peers.database.url, INVENTORY_URL: peers.inventoryUrl, PAYMENT_URL: peers.paymentUrl, SMTP_URL: smtp.url, API_PORT: '0' });
-    processes.push(await startTemporalWorker(config, quietLogger));
-    processes.push(await startOutboxRelay(config, quietLogger));
-    processes.push(await startEmailConsumer(config, quietLogger));
-    processes.push(await startAnalyticsConsumer(config, quietLogger));
-    api = await startApi(config, quietLogger);
+    system = await startFullSystem();
+    ({ peers, smtp, config } = system);
+    api = { url: system.apiUrl };
   });
 
-  afterAll(async () => {
-    await api?.stop();
-    for (const p of processes.reverse()) await p.stop();
-    await smtp?.stop();
-    await peers?.stop();
-  });
+  afterAll(() => system?.stop());
 
   async function product(sku: string, stock: number, priceCents: number) {
     await peers.inventory.upsertProduct(sku, { name: sku, priceCents, stock });

@@ -1,0 +1,59 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { problem, validationProblem } from '../../common/http';
+import { orderWorkflowId } from '../../common/order';
+import { checkWebhookSignature, PAYMENT_SIGNATURE_HEADER } from '../../services/payment/webhook-signature';
+import { paymentConfirmationSignal } from '../../workflows';
+import type { ApiDeps } from '../app';
+
+/** Signed requests older or newer than this are refused, so a captured request cannot be replayed later. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+const webhookBody = z.object({
+  id: z.string().min(1).max(128),
+  type: z.enum(['payment.confirmed', 'payment.failed']),
+  orderId: z.string().uuid(),
+  paymentId: z.string().min(1),
+  occurredAt: z.string().optional(),
+});
+
+/**
+ * The payment provider's webhook: the customer passed (or failed) the 3-D Secure challenge.
+ * Authenticated by an HMAC signature over the raw body with a timestamp; replay-safe because
+ * each event id is recorded and the workflow takes only the first answer.
+ */
+export function paymentWebhooksRouter({ db, temporal, logger, paymentWebhookSecret }: ApiDeps): Router {
+  const router = Router();
+  router.post('/webhooks/payments', express.raw({ type: '*/*', limit: '64kb' }), async (req, res) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const check = checkWebhookSignature(paymentWebhookSecret, req.get(PAYMENT_SIGNATURE_HEADER), raw, WEBHOOK_TOLERANCE_SECONDS);
+    if (!check.valid) throw problem(401, 'invalid-signature', 'Webhook signature rejected', `Refused: ${check.reason}.`);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw problem(400, 'malformed-json', 'Malformed JSON', 'The webhook body is not valid JSON.');
+    }
+    const parsed = webhookBody.safeParse(json);
+    if (!parsed.success) throw validationProblem(parsed.error, 'webhook body');
+    const event = parsed.data;
+
+    const { count } = await db.paymentWebhookEvent.createMany({ data: [{ eventId: event.id, orderId: event.orderId, type: event.type }], skipDuplicates: true });
+    try {
+      // Signalled even for a duplicate: if an earlier delivery was recorded but not signalled, this one finishes the job.
+      await temporal.workflow.getHandle(orderWorkflowId(event.orderId)).signal(paymentConfirmationSignal, {
+        outcome: event.type === 'payment.confirmed' ? 'confirmed' : 'failed',
+        eventId: event.id,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowNotFoundError') {
+        res.json({ received: true, duplicate: count === 0, applied: false, detail: 'the order is no longer waiting for a payment confirmation' });
+        return;
+      }
+      logger.error({ err, orderId: event.orderId }, 'could not signal the order workflow');
+      throw problem(503, 'workflow-unavailable', 'Webhook not applied', 'The workflow engine did not answer; deliver this webhook again.');
+    }
+    res.json({ received: true, duplicate: count === 0, applied: true });
+  });
+  return router;
+}

@@ -1,0 +1,50 @@
+import { startApi } from '../../api/server';
+import type { Config } from '../../common/config';
+import type { RunningProcess } from '../../common/run-process';
+import { freePort } from '../../scripts/ports';
+import { startSmtpSink } from '../../scripts/smtp-sink';
+import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
+import { startEmailConsumer } from '../../workers/email-consumer';
+import { startOutboxRelay } from '../../workers/outbox-relay';
+import { startTemporalWorker } from '../../workers/temporal-worker';
+import { quietLogger, startPeers, testConfig, type Peers } from './system';
+
+export interface FullSystem {
+  peers: Peers;
+  smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  config: Config;
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Every process of ours, in this test process, on real infrastructure: the API, the Temporal
+ * worker (on the dev server `npm test` started), the relay, both consumers, real inventory and
+ * payment services (the payment webhook pointed at the API), Postgres, NATS and an SMTP server.
+ */
+export async function startFullSystem(overrides: Partial<Record<keyof Config, string>> = {}): Promise<FullSystem> {
+  const apiPort = await freePort();
+  const [peers, smtp] = await Promise.all([
+    startPeers({ webhookUrl: `http://127.0.0.1:${apiPort}/webhooks/payments`, webhookSecret: 'test-webhook-secret' }),
+    startSmtpSink({ port: 0 }),
+  ]);
+  const config = testConfig({
+    DATABASE_URL: peers.database.url, INVENTORY_URL: peers.inventoryUrl, PAYMENT_URL: peers.paymentUrl, SMTP_URL: smtp.url,
+    API_PORT: String(apiPort), PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret', ...overrides,
+  });
+  const processes: RunningProcess[] = [];
+  processes.push(await startTemporalWorker(config, quietLogger));
+  processes.push(await startOutboxRelay(config, quietLogger));
+  processes.push(await startEmailConsumer(config, quietLogger));
+  processes.push(await startAnalyticsConsumer(config, quietLogger));
+  const api = await startApi(config, quietLogger);
+  processes.push(api);
+  return {
+    peers, smtp, config, apiUrl: api.url,
+    async stop() {
+      for (const p of processes.reverse()) await p.stop();
+      await smtp.stop();
+      await peers.stop();
+    },
+  };
+}
