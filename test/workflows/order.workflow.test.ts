@@ -7,6 +7,7 @@ import { orderWorkflowStartOptions } from '../../common/order-workflow';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { cancelOrderUpdate, orderStatusQuery, orderWorkflow, paymentConfirmationSignal } from '../../workflows';
 import { waitFor } from '../harness/system';
+import { maybeRecordHistory } from '../harness/histories';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
 import { startPeers, type Peers } from '../harness/system';
 import { createTimeSkippingEnv } from '../harness/temporal';
@@ -57,6 +58,8 @@ describe('order workflow (time-skipping)', () => {
     return env.client.workflow.execute(orderWorkflow, orderWorkflowStartOptions(i, taskQueue));
   }
 
+  const record = (name: string, orderId: string) => maybeRecordHistory(name, env.client.workflow.getHandle(orderWorkflowId(orderId)));
+
   async function eventTypes(orderId: string): Promise<string[]> {
     const rows = await peers.db.outboxEvent.findMany({ where: { aggregateId: orderId }, orderBy: { sequence: 'asc' } });
     return rows.map((r) => r.type);
@@ -73,6 +76,7 @@ describe('order workflow (time-skipping)', () => {
     const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
     expect(row.status).toBe('CONFIRMED');
     expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
+    await record('happy-path', order.orderId);
   });
 
   it('cancels an order that is out of stock, reserving and charging nothing', async () => {
@@ -87,6 +91,7 @@ describe('order workflow (time-skipping)', () => {
     const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
     expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'OUT_OF_STOCK' });
     expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'OrderCancelled']);
+    await record('out-of-stock', order.orderId);
   });
 
   it('cancels an order whose card is declined and releases its stock', async () => {
@@ -100,6 +105,7 @@ describe('order workflow (time-skipping)', () => {
     expect(payments.balance).toMatchObject({ capturedCents: 0, refundedCents: 0 });
     expect(payments.operations.map((o) => [o.kind, o.outcome])).toEqual([['authorize', 'declined']]);
     expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
+    await record('payment-declined', order.orderId);
   });
 
   it('never starts a second saga for the same order id', async () => {
@@ -142,6 +148,7 @@ describe('order workflow (time-skipping)', () => {
       await expect(handle.result()).resolves.toMatchObject({ status: 'CONFIRMED' });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
       expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentConfirmationRequested', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
+      await record('payment-confirmed', order.orderId);
     });
 
     it('cancels after the default 15 minute deadline and undoes everything', async () => {
@@ -156,6 +163,7 @@ describe('order workflow (time-skipping)', () => {
       const history = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
       const timer = history.events!.find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes;
       expect(Number(timer!.startToFireTimeout!.seconds)).toBe(15 * 60);
+      await record('payment-confirmation-timeout', order.orderId);
     });
 
     it('honours a configured deadline and a failed confirmation', async () => {
@@ -167,6 +175,7 @@ describe('order workflow (time-skipping)', () => {
       await expect(handle.result()).resolves.toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_DECLINED' });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
       expect((await peers.payment.forOrder(order.orderId)).payment?.status).toBe('VOIDED');
+      await record('payment-confirmation-failed', order.orderId);
     });
   });
 
@@ -183,6 +192,7 @@ describe('order workflow (time-skipping)', () => {
       const payments = await peers.payment.forOrder(order.orderId);
       expect(payments.balance).toMatchObject({ capturedCents: 0, refundedCents: 0 });
       expect(payments.payment?.status).toBe('VOIDED');
+      await record('customer-cancel-before-capture', order.orderId);
     });
 
     it('during capture: waits for the capture, then refunds it', async () => {
@@ -202,6 +212,7 @@ describe('order workflow (time-skipping)', () => {
       expect(payments.balance).toMatchObject({ capturedCents: 1500, refundedCents: 1500 });
       const cancelled = await peers.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: order.orderId, type: 'OrderCancelled' } });
       expect(cancelled.payload).toMatchObject({ reasonCode: 'CUSTOMER_CANCELLED', refundedCents: 1500 });
+      await record('customer-cancel-after-capture', order.orderId);
     });
 
     it('is refused once the order is being confirmed, and after it is', async () => {
@@ -219,6 +230,7 @@ describe('order workflow (time-skipping)', () => {
       }
       await expect(handle.result()).resolves.toMatchObject({ status: 'CONFIRMED' });
       expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+      await record('customer-cancel-refused', order.orderId);
     });
   });
 
@@ -232,6 +244,7 @@ describe('order workflow (time-skipping)', () => {
       const history = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
       const reserveStarted = history.events!.find((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! > 1);
       expect(reserveStarted?.activityTaskStartedEventAttributes?.attempt).toBe(9);
+      await record('transient-fault-retried', order.orderId);
     });
 
     it('ends COMPENSATION_FAILED, with what is left to do, when an undo cannot finish in 24 hours', async () => {
@@ -250,6 +263,7 @@ describe('order workflow (time-skipping)', () => {
       const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
       expect(row).toMatchObject({ status: 'COMPENSATION_FAILED', pendingUndos: ['void-payment', 'release-stock'] });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ reserved: 1 }); // left for the operator, visibly
+      await record('compensation-failed', order.orderId);
     });
   });
 });

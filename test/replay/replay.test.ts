@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
+import { HISTORIES_DIR } from '../harness/histories';
+
+/**
+ * Replays recorded histories of every saga path against the current workflow code. A change
+ * that would break executions already running (or recorded) fails here with a determinism error:
+ * guard it with `patched()` (see README, "Changing the workflow safely").
+ */
+const PATHS = [
+  'happy-path', 'out-of-stock', 'payment-declined', 'payment-confirmed', 'payment-confirmation-timeout',
+  'payment-confirmation-failed', 'customer-cancel-before-capture', 'customer-cancel-after-capture',
+  'customer-cancel-refused', 'transient-fault-retried', 'compensation-failed',
+];
+
+describe('workflow replay', () => {
+  const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+
+  it('has a recorded history for every saga path', () => {
+    expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual(expect.arrayContaining([...PATHS].sort()));
+  });
+
+  it('replays every recorded history against the current code', async () => {
+    const histories = files.map((file) => ({
+      workflowId: file.replace(/\.json$/, ''),
+      history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'))),
+    }));
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'order-replay' }, histories)) {
+      replayed += 1;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(histories.length);
+  });
+});
