@@ -133,10 +133,12 @@ describe('the saga over REST', () => {
     expect(other.status).toBe(422);
     const otherClient = await post('/orders', body, { 'idempotency-key': key, 'x-client-id': 'another-shop' });
     expect(otherClient.status).toBe(202); // keys are scoped per client
+    const otherOrderId = ((await otherClient.json()) as { orderId: string }).orderId;
+    expect(otherOrderId).not.toBe(orderId);
 
-    await finished(orderId);
-    await waitFor('both orders to be recorded', async () => (await sys.peers.db.order.count()) === before + 2);
-    expect(await sys.peers.inventory.getProduct(sku)).toMatchObject({ stock: 48 });
+    await Promise.all([finished(orderId), finished(otherOrderId)]);
+    expect(await sys.peers.db.order.count()).toBe(before + 2);
+    expect(await sys.peers.inventory.getProduct(sku)).toMatchObject({ stock: 48, reserved: 0 });
   });
 
   it('lists orders by status and customer with cursor pagination', async () => {
