@@ -27,7 +27,9 @@ export function emailFor(event: DomainEvent): EmailContent | null {
       return {
         to: p.customerEmail,
         subject: `Your order ${ref} was cancelled`,
-        text: `Your order ${event.orderId} was cancelled.\nReason: ${p.reason}\nYou have not been charged for it.\n`,
+        text: `Your order ${event.orderId} was cancelled.\nReason: ${p.reason}\n${p.refundedCents
+          ? `We have refunded ${money(p.refundedCents, p.currency)} to your payment method.`
+          : 'You have not been charged for it.'}\n`,
       };
     }
     default:
