@@ -63,7 +63,6 @@ type CancelReason = { reasonCode: CancelReasonCode; reason: string };
  * order, with everything undone, so that no order is left half-done.
  */
 function cancelReasonOf(err: unknown): CancelReason | undefined {
-  if (err instanceof ApplicationFailure && err.type === BusinessFailure.PaymentDeclined) return { reasonCode: 'PAYMENT_DECLINED', reason: err.message };
   if (!(err instanceof ActivityFailure)) return undefined;
   const failure = err.cause;
   if (failure instanceof ApplicationFailure) {
@@ -73,8 +72,13 @@ function cancelReasonOf(err: unknown): CancelReason | undefined {
   return { reasonCode: 'PROCESSING_FAILED', reason: `Step ${err.activityType} failed: ${failure?.message ?? err.message}` };
 }
 
-class ConfirmationTimeout extends Error {}
-class CustomerCancelled extends Error {}
+/** Raised inside the workflow when the saga itself decides to cancel the order, with why. */
+class CancelOrder extends Error {
+  constructor(readonly cancel: CancelReason) {
+    super(cancel.reason);
+  }
+}
+const customerCancelled: CancelReason = { reasonCode: 'CUSTOMER_CANCELLED', reason: 'Cancelled at the customer\'s request' };
 
 /**
  * The order saga: reserve stock → authorize payment (→ wait for the customer's confirmation) →
@@ -88,7 +92,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
   const live: OrderSagaState = { orderId, status: 'PENDING', currentStep: null, completedSteps: [] };
   let confirmation: PaymentConfirmation | undefined;
   let outcome: OrderOutcome | undefined;
-  let capturedCents = 0;
+  let refunded = false;
   let lastEventId: string;
 
   setHandler(orderStatusQuery, () => ({ ...live, completedSteps: [...live.completedSteps], pendingUndos: saga.pending }));
@@ -101,7 +105,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     live.cancelRequested = true;
     forwardScope.cancel();
     await condition(() => outcome !== undefined);
-    return { orderId, status: outcome!.status, reasonCode: outcome!.reasonCode, refunded: capturedCents > 0 && outcome!.status === 'CANCELLED' };
+    return { orderId, status: outcome!.status, reasonCode: outcome!.reasonCode, refunded };
   }, {
     validator: () => {
       const refusal = cancelRefusal(live, outcome);
@@ -157,30 +161,30 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
         await transition({ to: 'AWAITING_PAYMENT_CONFIRMATION', paymentId: auth.paymentId, deadline });
         const answered = await run('await-payment-confirmation', () => condition(() => confirmation !== undefined, timeoutMs));
         live.paymentConfirmationDeadline = undefined;
-        if (!answered) throw new ConfirmationTimeout();
+        if (!answered) throw new CancelOrder({ reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT', reason: 'The customer did not confirm the payment in time' });
         if (confirmation!.outcome !== 'confirmed') {
-          throw ApplicationFailure.create({ type: BusinessFailure.PaymentDeclined, message: 'Payment declined (customer authentication failed)', nonRetryable: true });
+          throw new CancelOrder({ reasonCode: 'PAYMENT_DECLINED', reason: 'Payment declined (customer authentication failed)' });
         }
       }
       await transition({ to: 'PAYMENT_AUTHORIZED', paymentId: auth.paymentId });
 
-      saga.register('refund-payment', () => step('Undo: refund payment', undoStepOptions).refundPayment({ orderId }));
-      const captured = await run('capture-payment', () => step('Capture payment').capturePayment({ orderId, paymentId: auth.paymentId }));
-      capturedCents = captured.amountCents;
+      saga.register('refund-payment', async () => {
+        refunded = (await step('Undo: refund payment', undoStepOptions).refundPayment({ orderId })) === 'refunded';
+      });
+      await run('capture-payment', () => step('Capture payment').capturePayment({ orderId, paymentId: auth.paymentId }));
       await transition({ to: 'PAYMENT_CAPTURED', paymentId: auth.paymentId });
     });
 
     // A cancel accepted as the last forward step finished still wins: it refunds the capture.
-    if (live.cancelRequested) throw new CustomerCancelled();
+    if (live.cancelRequested) throw new CancelOrder(customerCancelled);
     // Past this point the order can no longer be cancelled (the cancel validator refuses it).
     await run('commit-stock', () => step('Commit stock').commitStock({ orderId }));
     await transition({ to: 'CONFIRMED' });
     outcome = { orderId, status: 'CONFIRMED' };
     return outcome;
   } catch (err) {
-    const cancel: CancelReason | undefined =
-      err instanceof ConfirmationTimeout ? { reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT', reason: 'The customer did not confirm the payment in time' }
-      : live.cancelRequested && (isCancellation(err) || err instanceof CustomerCancelled) ? { reasonCode: 'CUSTOMER_CANCELLED', reason: 'Cancelled at the customer\'s request' }
+    const cancel = err instanceof CancelOrder ? err.cancel
+      : live.cancelRequested && isCancellation(err) ? customerCancelled
       : cancelReasonOf(err);
     if (!cancel) throw err;
     outcome = await CancellationScope.nonCancellable(() => undoAndClose(cancel));
@@ -194,10 +198,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     live.reason = cancel.reason;
     live.currentStep = 'compensating';
     show();
-    let refunded = false;
     try {
-      const undone = await saga.compensate();
-      refunded = undone.includes('refund-payment') && capturedCents > 0;
+      await saga.compensate();
     } catch (err) {
       const pendingUndos = saga.pending;
       log.error('an undo step could not finish; the order needs an operator', { orderId, pendingUndos, error: (err as Error).message });
@@ -206,7 +208,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
       return { orderId, status: 'COMPENSATION_FAILED', ...cancel, pendingUndos };
     }
     live.currentStep = null;
-    await transition({ to: 'CANCELLED', ...cancel, ...(refunded ? { refundedCents: capturedCents } : {}) });
+    // Payments are captured in full, so a refund gives back the order's total.
+    await transition({ to: 'CANCELLED', ...cancel, ...(refunded ? { refundedCents: input.totalCents } : {}) });
     return { orderId, status: 'CANCELLED', ...cancel };
   }
 }
