@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../common/db';
-import { problem } from '../common/http';
+import { PROBLEM_BASE, problem, sendProblem } from '../common/http';
 
 /**
  * `Idempotency-Key` for our mutating REST calls, after the IETF draft
@@ -16,6 +16,9 @@ import { problem } from '../common/http';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const CLIENT_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const REPLAYED_HEADERS = ['location', 'content-type', 'x-correlation-id'];
+
+const inProgress = () => problem(409, 'idempotency-key-in-use', 'Request with this Idempotency-Key is in progress',
+  'An identical request with this key is still being processed; retry shortly to get its answer.');
 
 export function requestFingerprint(req: Request): string {
   return createHash('sha256').update(`${req.method} ${req.baseUrl}${req.path}\n`).update(JSON.stringify(req.body ?? null)).digest('hex');
@@ -46,15 +49,14 @@ export function idempotency(db: Db, ttlMs: number): RequestHandler {
 
     if (claimed === 0) {
       const first = await db.apiIdempotencyKey.findUnique({ where: { clientId_key: { clientId, key } } });
-      if (!first) return next(problem(409, 'idempotency-key-in-use', 'Request with this Idempotency-Key is in progress', 'Retry shortly.'));
+      if (!first) return next(inProgress()); // the first answer was a 5xx and was just released
       if (first.requestHash !== requestHash) {
         return next(problem(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request',
           'This key was first used with another request; use a new key for a new operation.'));
       }
       if (first.statusCode === null) {
         res.set('retry-after', '1');
-        return next(problem(409, 'idempotency-key-in-use', 'Request with this Idempotency-Key is in progress',
-          'An identical request with this key is still being processed; retry shortly to get its answer.'));
+        return next(inProgress());
       }
       for (const [name, value] of Object.entries((first.responseHeaders ?? {}) as Record<string, string>)) res.set(name, value);
       res.set('idempotent-replayed', 'true').status(first.statusCode);
@@ -77,8 +79,7 @@ export function idempotency(db: Db, ttlMs: number): RequestHandler {
         ? db.apiIdempotencyKey.deleteMany({ where: { clientId, key } })
         : db.apiIdempotencyKey.update({ where: { clientId_key: { clientId, key } }, data: { statusCode: status, responseHeaders: headers, responseBody: json as object } });
       persist.then(() => send(body), (err: unknown) => {
-        res.status(500);
-        send(JSON.stringify({ type: 'https://problems.order-orchestrator.dev/internal', title: 'Internal error', status: 500, detail: `Could not record the idempotent answer: ${(err as Error).message}` }));
+        sendProblem(res, { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, detail: `Could not record the idempotent answer: ${(err as Error).message}` });
       });
       return res;
     }) as Response['send'];

@@ -8,8 +8,9 @@ const port = z.coerce.number().int().min(0).max(65535);
 const url = z.string().url();
 
 /** A duration such as `500ms`, `20s`, `15m` or `2h`, in milliseconds. */
-const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'must be a duration such as 20s, 15m or 1h').transform((v) => {
-  const [, n, unit] = v.match(/^(\d+)(ms|s|m|h)$/)!;
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+const duration = z.string().regex(DURATION, 'must be a duration such as 20s, 15m or 1h').transform((v) => {
+  const [, n, unit] = v.match(DURATION)!;
   return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
 });
 

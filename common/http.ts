@@ -23,6 +23,9 @@ export function problem(status: number, slug: string, title: string, detail?: st
   return new HttpProblem({ type: PROBLEM_BASE + slug, title, status, ...(detail ? { detail } : {}), ...extensions });
 }
 
+export const malformedJsonProblem = (): HttpProblem =>
+  problem(400, 'malformed-json', 'Malformed JSON', 'The request body is not valid JSON.');
+
 export function sendProblem(res: Response, p: Problem): void {
   res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
 }
@@ -45,7 +48,7 @@ export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof ZodError) return sendProblem(res, { ...validationProblem(err).problem, instance: req.originalUrl });
     const bodyError = err as { type?: string; status?: number; message?: string };
     if (bodyError?.type === 'entity.parse.failed') {
-      return sendProblem(res, { type: PROBLEM_BASE + 'malformed-json', title: 'Malformed JSON', status: 400, detail: 'The request body is not valid JSON.', instance: req.originalUrl });
+      return sendProblem(res, { ...malformedJsonProblem().problem, instance: req.originalUrl });
     }
     if (bodyError?.type === 'entity.too.large') {
       return sendProblem(res, { type: PROBLEM_BASE + 'payload-too-large', title: 'Payload too large', status: 413, instance: req.originalUrl });

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { problem, validationProblem } from '../../common/http';
+import { malformedJsonProblem, problem, validationProblem } from '../../common/http';
 import { orderWorkflowId } from '../../common/order';
 import { checkWebhookSignature, PAYMENT_SIGNATURE_HEADER } from '../../services/payment/webhook-signature';
 import { paymentConfirmationSignal } from '../../workflows';
@@ -32,7 +32,7 @@ export function paymentWebhooksRouter({ db, temporal, logger, paymentWebhookSecr
     try {
       json = JSON.parse(raw.toString('utf8'));
     } catch {
-      throw problem(400, 'malformed-json', 'Malformed JSON', 'The webhook body is not valid JSON.');
+      throw malformedJsonProblem();
     }
     const parsed = webhookBody.safeParse(json);
     if (!parsed.success) throw validationProblem(parsed.error, 'webhook body');

@@ -5,7 +5,7 @@ import { createActivities, type OrderActivities } from '../../activities';
 import type { AuthorizeResult } from '../../activities/payment';
 import { TransientPeerError } from '../../common/clients/http-json';
 import { BusinessFailure, INVALID_TRANSITION_FAILURE } from '../../common/failures';
-import { startPeers, type Peers } from '../harness/system';
+import { setPeerFaults, startPeers, type Peers } from '../harness/system';
 
 /** Activities run one by one (outside a workflow) against real Postgres and real peer services. */
 describe('order activities', () => {
@@ -26,11 +26,6 @@ describe('order activities', () => {
       order: { orderId, customerId: 'c-9', customerEmail: 'c9@shop.example', currency: 'EUR', lines: [{ sku: 'A', quantity: 1, unitPriceCents: totalCents }], totalCents, correlationId: 'corr-1' },
     });
     return orderId;
-  }
-
-  async function setFaults(url: string, faults: { latencyMs?: number; failNextRequests?: number }) {
-    const res = await fetch(`${url}/test/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
-    expect(res.ok).toBe(true);
   }
 
   async function failureOf(p: Promise<unknown>): Promise<unknown> {
@@ -84,7 +79,7 @@ describe('order activities', () => {
 
     it('lets a service outage through as a retryable error', async () => {
       await peers.inventory.upsertProduct('ACT-3', { name: 'x', priceCents: 100, stock: 5 });
-      await setFaults(peers.inventoryUrl, { failNextRequests: 1 });
+      await setPeerFaults(peers.inventoryUrl, { failNextRequests: 1 });
       const err = await failureOf(env.run(acts.reserveStock, { orderId: randomUUID(), lines: [{ sku: 'ACT-3', quantity: 1 }] }));
       expect(err).toBeInstanceOf(TransientPeerError);
       expect(err).not.toBeInstanceOf(ApplicationFailure);

@@ -74,3 +74,11 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
+
+/** Switches a peer service's test faults (latency, failing calls); fields left out are reset to 0. */
+export async function setPeerFaults(serviceUrl: string, faults: { latencyMs?: number; failNextRequests?: number }): Promise<void> {
+  const res = await fetch(`${serviceUrl}/test/faults`, {
+    method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0, failNextRequests: 0, ...faults }),
+  });
+  if (!res.ok) throw new Error(`could not set faults on ${serviceUrl}: ${res.status} ${await res.text()}`);
+}

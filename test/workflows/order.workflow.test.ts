@@ -6,10 +6,9 @@ import { orderWorkflowId, type OrderWorkflowInput } from '../../common/order';
 import { orderWorkflowStartOptions } from '../../common/order-workflow';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { cancelOrderUpdate, orderStatusQuery, orderWorkflow, paymentConfirmationSignal } from '../../workflows';
-import { waitFor } from '../harness/system';
 import { maybeRecordHistory } from '../harness/histories';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
-import { startPeers, type Peers } from '../harness/system';
+import { setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
 import { createTimeSkippingEnv } from '../harness/temporal';
 
 /**
@@ -117,11 +116,6 @@ describe('order workflow (time-skipping)', () => {
     expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 9 });
   });
 
-  async function setFaults(url: string, faults: { latencyMs?: number; failNextRequests?: number }) {
-    const res = await fetch(`${url}/test/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0, failNextRequests: 0, ...faults }) });
-    expect(res.ok).toBe(true);
-  }
-
   async function start(i: OrderWorkflowInput) {
     return env.client.workflow.start(orderWorkflow, orderWorkflowStartOptions(i, taskQueue));
   }
@@ -198,14 +192,14 @@ describe('order workflow (time-skipping)', () => {
     it('during capture: waits for the capture, then refunds it', async () => {
       const sku = await product(5);
       const order = input(sku, 1, 'tok_visa');
-      await setFaults(peers.paymentUrl, { latencyMs: 1500 });
+      await setPeerFaults(peers.paymentUrl, { latencyMs: 1500 });
       const handle = await start(order);
       try {
         await untilStep(handle, (s) => s.currentStep === 'capture-payment');
         const result = await handle.executeUpdate(cancelOrderUpdate);
         expect(result).toMatchObject({ status: 'CANCELLED', reasonCode: 'CUSTOMER_CANCELLED', refunded: true });
       } finally {
-        await setFaults(peers.paymentUrl, {});
+        await setPeerFaults(peers.paymentUrl, {});
       }
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
       const payments = await peers.payment.forOrder(order.orderId);
@@ -218,7 +212,7 @@ describe('order workflow (time-skipping)', () => {
     it('is refused once the order is being confirmed, and after it is', async () => {
       const sku = await product(5);
       const order = input(sku, 1, 'tok_visa');
-      await setFaults(peers.inventoryUrl, { latencyMs: 1500 });
+      await setPeerFaults(peers.inventoryUrl, { latencyMs: 1500 });
       const handle = await start(order);
       try {
         await untilStep(handle, (s) => s.currentStep === 'commit-stock');
@@ -226,7 +220,7 @@ describe('order workflow (time-skipping)', () => {
         expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
         expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(/can no longer be cancelled/);
       } finally {
-        await setFaults(peers.inventoryUrl, {});
+        await setPeerFaults(peers.inventoryUrl, {});
       }
       await expect(handle.result()).resolves.toMatchObject({ status: 'CONFIRMED' });
       expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
@@ -238,7 +232,7 @@ describe('order workflow (time-skipping)', () => {
     it('retries a peer that is down for a while and still confirms, without reserving twice', async () => {
       const sku = await product(5);
       const order = input(sku, 2, 'tok_visa');
-      await setFaults(peers.inventoryUrl, { failNextRequests: 8 });
+      await setPeerFaults(peers.inventoryUrl, { failNextRequests: 8 });
       await expect(run(order)).resolves.toMatchObject({ status: 'CONFIRMED' });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 3, reserved: 0 });
       const history = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
@@ -252,13 +246,13 @@ describe('order workflow (time-skipping)', () => {
       const order = input(sku, 1, 'tok_threeDSecure');
       const handle = await start(order);
       await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
-      await setFaults(peers.paymentUrl, { failNextRequests: 1_000_000 });
+      await setPeerFaults(peers.paymentUrl, { failNextRequests: 1_000_000 });
       try {
         await expect(handle.result()).resolves.toMatchObject({
           status: 'COMPENSATION_FAILED', reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT', pendingUndos: ['void-payment', 'release-stock'],
         });
       } finally {
-        await setFaults(peers.paymentUrl, {});
+        await setPeerFaults(peers.paymentUrl, {});
       }
       const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
       expect(row).toMatchObject({ status: 'COMPENSATION_FAILED', pendingUndos: ['void-payment', 'release-stock'] });
