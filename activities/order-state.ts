@@ -110,7 +110,10 @@ export function createOrderStateActivities(db: Db) {
         await tx.outboxEvent.create({
           data: outboxRow({
             id: eventId, orderId: order.orderId, type: 'OrderPlaced', correlationId: order.correlationId, causationId: order.correlationId,
-            payload: { customerId: order.customerId, currency: order.currency, totalCents: order.totalCents, lines: order.lines },
+            payload: {
+              customerId: order.customerId, currency: order.currency, totalCents: order.totalCents, lines: order.lines,
+              itemCount: order.lines.reduce((n, l) => n + l.quantity, 0),
+            },
           }),
         });
       });
@@ -121,9 +124,10 @@ export function createOrderStateActivities(db: Db) {
     async recordOrderTransition(req: TransitionRequest): Promise<string> {
       const { orderId, eventId, causationId, transition } = req;
       await db.$transaction(async (tx) => {
-        if (await tx.outboxEvent.findUnique({ where: { id: eventId }, select: { id: true } })) return;
-        // Lock the row so two writers cannot both pass the transition check.
+        // Lock the row first so two writers cannot both pass the transition check, and so a retry
+        // whose first attempt is still committing sees that attempt's event once it may go on.
         await tx.$queryRaw`SELECT id FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+        if (await tx.outboxEvent.findUnique({ where: { id: eventId }, select: { id: true } })) return;
         const order = await tx.order.findUnique({ where: { id: orderId }, include: { lines: true } });
         if (!order) throw ApplicationFailure.create({ message: `Order ${orderId} does not exist`, type: INVALID_TRANSITION_FAILURE, nonRetryable: true });
         if (!canTransition(order.status, transition.to)) {

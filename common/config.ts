@@ -7,11 +7,11 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const url = z.string().url();
 
-/** A duration such as `500ms`, `20s`, `15m` or `2h`, in milliseconds. */
-const DURATION = /^(\d+)(ms|s|m|h)$/;
-const duration = z.string().regex(DURATION, 'must be a duration such as 20s, 15m or 1h').transform((v) => {
+/** A duration such as `500ms`, `20s`, `15m`, `2h` or `7d`, in milliseconds. */
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const duration = z.string().regex(DURATION, 'must be a duration such as 20s, 15m, 1h or 7d').transform((v) => {
   const [, n, unit] = v.match(DURATION)!;
-  return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+  return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
 });
 
 const configSchema = z.object({
@@ -45,8 +45,31 @@ const configSchema = z.object({
   /** How long a REST Idempotency-Key is remembered. */
   IDEMPOTENCY_KEY_TTL: duration.default(24 * 3_600_000),
 
-  RELAY_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
-  RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** How long JetStream remembers a Nats-Msg-Id to drop a re-published event (the relay's crash window). */
+  EVENTS_DUPLICATE_WINDOW: duration.default(2 * 60_000),
+  /** How long the stream keeps events (for replays, rebuilds and new consumers). */
+  EVENTS_MAX_AGE: duration.default(30 * 86_400_000),
+  /** 1 on a single node (dev); 3 in production (see common/nats.ts on durability). */
+  EVENTS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+
+  /** The relay wakes on NOTIFY from each outbox insert; this poll is only the safety net. */
+  RELAY_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1_000),
+  RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** Published outbox rows are deleted once older than this. */
+  OUTBOX_RETENTION: duration.default(7 * 86_400_000),
+  OUTBOX_CLEANUP_INTERVAL: duration.default(10 * 60_000),
+
+  /** Messages one consumer process handles at once (events of one order always one at a time). */
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
+  /** Deliveries before a message goes to the dead-letter stream. */
+  CONSUMER_MAX_DELIVER: z.coerce.number().int().min(1).max(1_000).default(10),
+  CONSUMER_ACK_WAIT: duration.default(30_000),
+  /** First redelivery delay after a transient failure; doubles per delivery up to CONSUMER_RETRY_MAX_DELAY. */
+  CONSUMER_RETRY_BASE_DELAY: duration.default(1_000),
+  CONSUMER_RETRY_MAX_DELAY: duration.default(60_000),
+
+  /** Port of the /metrics endpoint of the relay and consumer processes; 0 picks a free one. Unset: none. */
+  METRICS_PORT: port.optional(),
   HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 });
 

@@ -2,28 +2,53 @@ import { z } from 'zod';
 
 /**
  * The one definition of every domain event: written to the outbox by activities, published by
- * the relay, parsed by every consumer. Change an event here and every side sees it.
+ * the relay, parsed by every consumer, and turned into the event catalog (docs/asyncapi.json,
+ * `npm run events:catalog`). Change an event here and every side sees it.
  *
- * Personal data: only the customer-facing events the email consumer needs (OrderConfirmed,
- * OrderCancelled) carry `customerEmail`. No event carries card tokens.
+ * Evolution rules:
+ * - Adding an optional field, or a field a reader can derive from the older version, is a new
+ *   schema version of the same type: bump `currentVersion`, keep the old schema under `legacy`
+ *   with an upcaster to the current shape. Upcasting happens only in `parseEvent` below, so
+ *   consumers only ever see the current shape.
+ * - Removing or changing the meaning of a field is a new event type, never a new version.
+ * - Readers ignore fields they do not know (zod objects strip them) and treat an event type
+ *   they do not know as "not mine", never as an error.
+ *
+ * Personal data: only `customerEmail` in OrderConfirmed and OrderCancelled, because the email
+ * consumer must address the customer. Fields holding personal data are marked with
+ * `personalData()` and flagged `x-personal-data` in the catalog. No event carries card tokens.
  */
+
+/** Marks a field as personal data (flagged in the event catalog; keep such fields rare). */
+function personalData<T extends z.ZodType>(schema: T, why: string): T {
+  return schema.meta({ 'x-personal-data': true, description: `Personal data: ${why}` });
+}
+
+const currencyCode = z.string().length(3).describe('ISO 4217 currency code');
+const cents = z.number().int().nonnegative();
 
 const orderLine = z.object({
   sku: z.string(),
   quantity: z.number().int().positive(),
-  unitPriceCents: z.number().int().nonnegative(),
+  unitPriceCents: cents,
 });
 
 export const cancelReasonCodes = ['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'PAYMENT_CONFIRMATION_TIMEOUT', 'CUSTOMER_CANCELLED', 'PROCESSING_FAILED'] as const;
 export const cancelReasonCode = z.enum(cancelReasonCodes);
 export type CancelReasonCode = z.infer<typeof cancelReasonCode>;
 
+const orderPlacedV1 = z.object({
+  customerId: z.string(),
+  currency: currencyCode,
+  totalCents: cents,
+  lines: z.array(orderLine),
+});
+
+/** Current payload schema of each event type (what writers write). */
 export const eventPayloads = {
-  OrderPlaced: z.object({
-    customerId: z.string(),
-    currency: z.string().length(3),
-    totalCents: z.number().int().nonnegative(),
-    lines: z.array(orderLine),
+  OrderPlaced: orderPlacedV1.extend({
+    /** v2: total quantity over all lines, so readers need not sum them. */
+    itemCount: z.number().int().nonnegative().describe('Total quantity over all lines (since v2)'),
   }),
   StockReserved: z.object({
     lines: z.array(orderLine.pick({ sku: true, quantity: true })),
@@ -34,29 +59,28 @@ export const eventPayloads = {
   }),
   PaymentAuthorized: z.object({
     paymentId: z.string(),
-    amountCents: z.number().int().nonnegative(),
-    currency: z.string().length(3),
+    amountCents: cents,
+    currency: currencyCode,
   }),
   PaymentCaptured: z.object({
     paymentId: z.string(),
-    amountCents: z.number().int().nonnegative(),
-    currency: z.string().length(3),
+    amountCents: cents,
+    currency: currencyCode,
   }),
   OrderConfirmed: z.object({
     customerId: z.string(),
-    customerEmail: z.string().email(),
-    currency: z.string().length(3),
-    totalCents: z.number().int().nonnegative(),
+    customerEmail: personalData(z.string().email(), 'the email consumer sends the confirmation to it'),
+    currency: currencyCode,
+    totalCents: cents,
   }),
   OrderCancelled: z.object({
     customerId: z.string(),
-    customerEmail: z.string().email(),
-    currency: z.string().length(3),
-    totalCents: z.number().int().nonnegative(),
+    customerEmail: personalData(z.string().email(), 'the email consumer sends the cancellation to it'),
+    currency: currencyCode,
+    totalCents: cents,
     reasonCode: cancelReasonCode,
     reason: z.string(),
-    /** Set when money had been captured and was refunded. */
-    refundedCents: z.number().int().positive().optional(),
+    refundedCents: z.number().int().positive().optional().describe('Set when money had been captured and was refunded'),
   }),
   OrderCompensationFailed: z.object({
     reasonCode: cancelReasonCode,
@@ -71,7 +95,7 @@ export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T
 
 /** Current schema version written for each event type. */
 export const eventSchemaVersions: Record<EventType, number> = {
-  OrderPlaced: 1,
+  OrderPlaced: 2,
   StockReserved: 1,
   PaymentConfirmationRequested: 1,
   PaymentAuthorized: 1,
@@ -81,15 +105,47 @@ export const eventSchemaVersions: Record<EventType, number> = {
   OrderCompensationFailed: 1,
 };
 
+interface LegacyVersion<T extends EventType> {
+  schema: z.ZodType;
+  /** Turns a payload valid under `schema` into the next version's shape. */
+  upcast(payload: never): unknown;
+  /** For the catalog: what changed in the next version. */
+  change: string;
+  _type?: T;
+}
+
+/** Older versions still readable, per type and version: the only place upcasting happens. */
+export const legacyEventVersions: { [T in EventType]?: Record<number, LegacyVersion<T>> } = {
+  OrderPlaced: {
+    1: {
+      schema: orderPlacedV1,
+      upcast: (v1: z.infer<typeof orderPlacedV1>) => ({ ...v1, itemCount: v1.lines.reduce((n, l) => n + l.quantity, 0) }),
+      change: 'v2 adds itemCount (the sum of the lines\' quantities; derived from lines when reading v1)',
+    },
+  },
+};
+
+/** Which consumers read each event type, for the catalog. Kept next to the schemas on purpose. */
+export const eventConsumers: Record<EventType, readonly string[]> = {
+  OrderPlaced: ['analytics'],
+  StockReserved: ['analytics'],
+  PaymentConfirmationRequested: [],
+  PaymentAuthorized: ['analytics'],
+  PaymentCaptured: ['analytics'],
+  OrderConfirmed: ['analytics', 'email'],
+  OrderCancelled: ['analytics', 'email'],
+  OrderCompensationFailed: [],
+};
+
 /** The envelope every event travels in, on the outbox row and on the wire. */
 export const eventEnvelope = z.object({
-  id: z.string().uuid(),
-  type: z.string().min(1),
-  schemaVersion: z.number().int().positive(),
-  occurredAt: z.string().datetime({ offset: true }),
-  orderId: z.string().uuid(),
-  correlationId: z.string().min(1),
-  causationId: z.string().min(1).nullable(),
+  id: z.string().uuid().describe('Event id; also the Nats-Msg-Id and every consumer\'s inbox key'),
+  type: z.string().min(1).describe('Event type, e.g. OrderPlaced; also the last subject token'),
+  schemaVersion: z.number().int().positive().describe('Version of the payload schema for this type'),
+  occurredAt: z.string().datetime({ offset: true }).describe('When the state change was committed by the writer (ISO 8601)'),
+  orderId: z.string().uuid().describe('The aggregate: events of one order are published in the order they happened'),
+  correlationId: z.string().min(1).describe('From the REST request (X-Correlation-Id) that started the order, carried through the workflow'),
+  causationId: z.string().min(1).nullable().describe('What caused this event: the request for OrderPlaced, else the previous event of the order'),
   payload: z.unknown(),
 });
 export type EventEnvelope = z.infer<typeof eventEnvelope>;
@@ -105,10 +161,30 @@ export type ParsedEvent =
 
 export class MalformedEventError extends Error {}
 
+function issuesOf(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
 /**
- * Parses bytes from the wire. Unknown fields are dropped (zod objects strip them); an unknown
- * event type is returned as such so a consumer can skip it; anything else malformed throws
- * MalformedEventError, which consumers treat as poison (never retried).
+ * Brings a payload of any readable version to the current shape. Versions newer than ours are
+ * read with the current schema (additive changes only, so the fields we know are there).
+ */
+function upcastPayload(type: EventType, version: number, payload: unknown): unknown {
+  let value = payload;
+  for (let v = version; v < eventSchemaVersions[type]; v += 1) {
+    const legacy = legacyEventVersions[type]?.[v];
+    if (!legacy) throw new MalformedEventError(`${type} v${v} is not readable: no legacy schema for it (current is v${eventSchemaVersions[type]})`);
+    const parsed = legacy.schema.safeParse(value);
+    if (!parsed.success) throw new MalformedEventError(`${type} v${v} payload invalid: ${issuesOf(parsed.error)}`);
+    value = legacy.upcast(parsed.data as never);
+  }
+  return value;
+}
+
+/**
+ * Parses bytes from the wire. Unknown fields are dropped; an older schema version is upcast to
+ * the current one; an unknown event type is returned as such so a consumer can skip it; anything
+ * else malformed throws MalformedEventError, which consumers treat as poison (never retried).
  */
 export function parseEvent(data: Uint8Array | string): ParsedEvent {
   let json: unknown;
@@ -118,12 +194,13 @@ export function parseEvent(data: Uint8Array | string): ParsedEvent {
     throw new MalformedEventError('event is not valid JSON');
   }
   const envelope = eventEnvelope.safeParse(json);
-  if (!envelope.success) throw new MalformedEventError(`event envelope invalid: ${envelope.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const type = envelope.data.type;
-  if (!(type in eventPayloads)) return { kind: 'unknown-type', envelope: envelope.data };
-  const payload = eventPayloads[type as EventType].safeParse(envelope.data.payload);
-  if (!payload.success) throw new MalformedEventError(`${type} payload invalid: ${payload.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return { kind: 'known', event: { ...envelope.data, type: type as EventType, payload: payload.data } as DomainEvent };
+  if (!envelope.success) throw new MalformedEventError(`event envelope invalid: ${issuesOf(envelope.error)}`);
+  const { type: typeName, schemaVersion } = envelope.data;
+  if (!Object.hasOwn(eventPayloads, typeName)) return { kind: 'unknown-type', envelope: envelope.data };
+  const type = typeName as EventType;
+  const payload = eventPayloads[type].safeParse(upcastPayload(type, schemaVersion, envelope.data.payload));
+  if (!payload.success) throw new MalformedEventError(`${type} v${schemaVersion} payload invalid: ${issuesOf(payload.error)}`);
+  return { kind: 'known', event: { ...envelope.data, type, schemaVersion: Math.max(schemaVersion, eventSchemaVersions[type]), payload: payload.data } as DomainEvent };
 }
 
 export function isEventOfType<T extends EventType>(event: DomainEvent, type: T): event is DomainEvent<T> {

@@ -1,40 +1,92 @@
-import { AckPolicy, DeliverPolicy, DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Config } from './config';
 
 /**
  * NATS client: @nats-io/transport-node + @nats-io/jetstream, the maintained continuation of the
- * legacy `nats` package.
+ * legacy `nats` package. Every process creates or updates the streams it uses on start, so the
+ * stream configuration lives here and nowhere else.
+ *
+ * Subjects (prefix = EVENTS_SUBJECT_PREFIX, `orders.events` by default):
+ * - `<prefix>.<EventType>`: every domain event, published by the outbox relay;
+ * - `<prefix>._replay.<consumer>.<EventType>`: a dead letter replayed to one consumer only;
+ * - `dlq.<prefix>.<consumer>`: dead letters, in the stream `<EVENTS_STREAM>_DLQ`.
+ *
+ * Durability (fsync): JetStream acknowledges a publish once the message is in its store. On one
+ * node that is the only copy, so our nats-server (dev, tests, benchmark; see scripts/infra.ts)
+ * runs with `sync_interval: always`: fsync before the ack, so an acknowledged event survives a
+ * power loss. That matters because the relay marks the outbox row published on the ack and will
+ * never send it again. In production run the stream with 3 replicas (EVENTS_STREAM_REPLICAS=3):
+ * an ack then means a quorum of nodes stored it, and the server default (fsync every 2 min) is
+ * the usual, faster choice.
  */
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000 });
+export async function connectNats(url: string, name: string, opts: { waitOnFirstConnect?: boolean } = {}): Promise<NatsConnection> {
+  return connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, waitOnFirstConnect: opts.waitOnFirstConnect ?? false });
 }
 
-/** How long JetStream remembers a Nats-Msg-Id to drop a re-published duplicate. */
-export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+type StreamSettings = Pick<Config, 'EVENTS_STREAM' | 'EVENTS_SUBJECT_PREFIX' | 'EVENTS_DUPLICATE_WINDOW' | 'EVENTS_MAX_AGE' | 'EVENTS_STREAM_REPLICAS'>;
 
-/**
- * Creates or updates the order events stream. File storage so events survive a broker restart;
- * limits retention (events stay for replay and new consumers) for 30 days.
- */
-export async function ensureEventsStream(jsm: JetStreamManager, config: Pick<Config, 'EVENTS_STREAM' | 'EVENTS_SUBJECT_PREFIX'>): Promise<void> {
-  const streamConfig = {
-    name: config.EVENTS_STREAM,
-    subjects: [`${config.EVENTS_SUBJECT_PREFIX}.>`],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(30 * 24 * 60 * 60 * 1000),
-    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-  };
+export function dlqStreamName(config: Pick<Config, 'EVENTS_STREAM'>): string {
+  return `${config.EVENTS_STREAM}_DLQ`;
+}
+
+export function dlqSubject(config: Pick<Config, 'EVENTS_SUBJECT_PREFIX'>, consumer: string): string {
+  return `dlq.${config.EVENTS_SUBJECT_PREFIX}.${consumer}`;
+}
+
+export function replaySubject(config: Pick<Config, 'EVENTS_SUBJECT_PREFIX'>, consumer: string, type: string): string {
+  return `${config.EVENTS_SUBJECT_PREFIX}._replay.${consumer}.${type}`;
+}
+
+/** Matches every domain event and nothing else (not replays): one token after the prefix. */
+export function allEventsSubject(config: Pick<Config, 'EVENTS_SUBJECT_PREFIX'>): string {
+  return `${config.EVENTS_SUBJECT_PREFIX}.*`;
+}
+
+async function createOrUpdateStream(jsm: JetStreamManager, streamConfig: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
-    await jsm.streams.info(config.EVENTS_STREAM);
-    await jsm.streams.update(config.EVENTS_STREAM, streamConfig);
+    await jsm.streams.info(streamConfig.name);
+    await jsm.streams.update(streamConfig.name, streamConfig);
   } catch (err) {
     if (!/stream not found/i.test((err as Error).message)) throw err;
     await jsm.streams.add(streamConfig);
   }
+}
+
+/**
+ * Creates or updates the order events stream: file storage; limits retention so events stay
+ * for replays, rebuilds and new consumers (EVENTS_MAX_AGE, 30 days); the duplicate window
+ * (EVENTS_DUPLICATE_WINDOW, 2 min) covers a relay crash between the broker's ack and marking
+ * the row; old messages are discarded when full, never new ones refused.
+ */
+export async function ensureEventsStream(jsm: JetStreamManager, config: StreamSettings): Promise<void> {
+  await createOrUpdateStream(jsm, {
+    name: config.EVENTS_STREAM,
+    description: 'Order domain events from the transactional outbox (see docs/asyncapi.json)',
+    subjects: [`${config.EVENTS_SUBJECT_PREFIX}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(config.EVENTS_MAX_AGE),
+    duplicate_window: nanos(config.EVENTS_DUPLICATE_WINDOW),
+    num_replicas: config.EVENTS_STREAM_REPLICAS,
+  });
+}
+
+/** Creates or updates the dead-letter stream: kept until an operator replays or drops each entry. */
+export async function ensureDeadLetterStream(jsm: JetStreamManager, config: StreamSettings): Promise<void> {
+  await createOrUpdateStream(jsm, {
+    name: dlqStreamName(config),
+    description: 'Order events a consumer could not handle; see `npm run dlq -- help`',
+    subjects: [`dlq.${config.EVENTS_SUBJECT_PREFIX}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: 0,
+    duplicate_window: nanos(config.EVENTS_DUPLICATE_WINDOW),
+    num_replicas: config.EVENTS_STREAM_REPLICAS,
+  });
 }
 
 /** Creates or updates a durable pull consumer with explicit acks. */
@@ -42,7 +94,7 @@ export async function ensureDurableConsumer(
   jsm: JetStreamManager,
   stream: string,
   durable: string,
-  opts: { filterSubjects?: string[]; maxDeliver: number; ackWaitMs: number },
+  opts: { filterSubjects: string[]; maxDeliver: number; ackWaitMs: number; maxAckPending: number },
 ): Promise<void> {
   const consumerConfig = {
     durable_name: durable,
@@ -50,7 +102,8 @@ export async function ensureDurableConsumer(
     deliver_policy: DeliverPolicy.All,
     max_deliver: opts.maxDeliver,
     ack_wait: nanos(opts.ackWaitMs),
-    ...(opts.filterSubjects ? { filter_subjects: opts.filterSubjects } : {}),
+    max_ack_pending: opts.maxAckPending,
+    filter_subjects: opts.filterSubjects,
   };
   try {
     await jsm.consumers.info(stream, durable);

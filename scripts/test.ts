@@ -22,10 +22,11 @@ async function main(): Promise<number> {
   try {
     const tools = await ensureTools([
       ...(process.env.TEST_TEMPORAL_ADDRESS ? [] : ['temporal' as const]),
-      ...(process.env.TEST_NATS_URL ? [] : ['nats' as const]),
+      'nats' as const, // also for tests that stop and restart a server of their own
       ...(process.env.TEMPORAL_TEST_SERVER_BIN ? [] : ['test-server' as const]),
     ]);
     env.TEMPORAL_TEST_SERVER_BIN = process.env.TEMPORAL_TEST_SERVER_BIN ?? tools.TEMPORAL_TEST_SERVER_BIN!;
+    env.TEST_NATS_SERVER_BIN = tools.NATS_SERVER_BIN!;
 
     const track = <T extends StartedService>(service: T): T => { started.push(service); return service; };
     const [pg, nats, temporal] = await Promise.all([

@@ -1,12 +1,16 @@
 import type { Config } from '../common/config';
 import { createDb, type Db } from '../common/db';
-import type { DomainEvent, EventType } from '../common/events';
+import { isEventOfType, type DomainEvent, type EventType } from '../common/events';
 import type { Logger } from '../common/logger';
 import type { OrderStatus } from '../common/order';
 import type { RunningProcess } from '../common/run-process';
+import type { Prisma } from '../generated/prisma/client.ts';
 import { startEventConsumer, type HandleResult } from './event-consumer';
 
 export const ANALYTICS_CONSUMER = 'analytics';
+
+/** Held shared by every live apply and exclusively by a rebuild (scripts/rebuild-analytics.ts). */
+export const ANALYTICS_LOCK_ID = 72707371;
 
 const statusAfter: Partial<Record<EventType, OrderStatus>> = {
   OrderPlaced: 'PENDING',
@@ -16,35 +20,51 @@ const statusAfter: Partial<Record<EventType, OrderStatus>> = {
   OrderConfirmed: 'CONFIRMED',
   OrderCancelled: 'CANCELLED',
 };
+export const ANALYTICS_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(statusAfter));
+
+/** Statuses in the order an order moves through them; a status never goes back. */
+const STATUS_ORDER = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'PAYMENT_CAPTURED', 'CONFIRMED', 'CANCELLED'];
+
+export class OrderNotProjectedYetError extends Error {}
 
 /**
- * Applies one event to the analytics read model. The inbox row and the projection change are
- * one transaction: a redelivered event finds its inbox row and changes nothing.
+ * Applies one event to the analytics read model inside the caller's transaction: the inbox row
+ * and the projection change commit together, so a redelivered event finds its inbox row and
+ * changes nothing. The status only moves forward, so a late event cannot undo a newer one; an
+ * event that arrives before its order's OrderPlaced fails (and is redelivered later).
  */
-export async function applyAnalyticsEvent(db: Db, event: DomainEvent): Promise<HandleResult> {
+export async function applyAnalyticsEventInTx(tx: Prisma.TransactionClient, event: DomainEvent, consumer = ANALYTICS_CONSUMER): Promise<HandleResult> {
   const status = statusAfter[event.type];
   if (!status) return 'ignored';
-  return db.$transaction(async (tx) => {
-    const inserted = await tx.$executeRaw`
-      INSERT INTO processed_events (consumer, event_id) VALUES (${ANALYTICS_CONSUMER}, ${event.id}::uuid) ON CONFLICT DO NOTHING`;
-    if (inserted === 0) return 'already-processed';
-    const at = new Date(event.occurredAt);
-    const p = event.payload as { currency?: string; totalCents?: number; reasonCode?: string };
-    if (p.currency !== undefined && p.totalCents !== undefined) {
-      await tx.$executeRaw`
-        INSERT INTO analytics_orders (order_id, status, currency, total_cents, placed_at, last_event_at, cancel_reason_code)
-        VALUES (${event.orderId}::uuid, ${status}, ${p.currency}, ${p.totalCents}, ${at}, ${at}, ${p.reasonCode ?? null})
-        ON CONFLICT (order_id) DO UPDATE SET
-          status = EXCLUDED.status, last_event_at = EXCLUDED.last_event_at,
-          cancel_reason_code = COALESCE(EXCLUDED.cancel_reason_code, analytics_orders.cancel_reason_code),
-          placed_at = LEAST(analytics_orders.placed_at, EXCLUDED.placed_at)
-        WHERE analytics_orders.last_event_at <= EXCLUDED.last_event_at`;
-    } else {
-      await tx.$executeRaw`
-        UPDATE analytics_orders SET status = ${status}, last_event_at = ${at}
-        WHERE order_id = ${event.orderId}::uuid AND last_event_at <= ${at}`;
-    }
+  const inserted = await tx.$executeRaw`
+    INSERT INTO processed_events (consumer, event_id) VALUES (${consumer}, ${event.id}::uuid) ON CONFLICT DO NOTHING`;
+  if (inserted === 0) return 'already-processed';
+  const at = new Date(event.occurredAt);
+  if (isEventOfType(event, 'OrderPlaced')) {
+    const p = event.payload;
+    await tx.$executeRaw`
+      INSERT INTO analytics_orders (order_id, status, currency, total_cents, item_count, placed_at, last_event_at)
+      VALUES (${event.orderId}::uuid, ${status}, ${p.currency}, ${p.totalCents}, ${p.itemCount}, ${at}, ${at})
+      ON CONFLICT (order_id) DO NOTHING`;
     return 'applied';
+  }
+  const reasonCode = isEventOfType(event, 'OrderCancelled') ? event.payload.reasonCode : null;
+  const updated = await tx.$executeRaw`
+    UPDATE analytics_orders SET
+      status = CASE WHEN array_position(${STATUS_ORDER}::text[], ${status}) > array_position(${STATUS_ORDER}::text[], status) THEN ${status} ELSE status END,
+      last_event_at = GREATEST(last_event_at, ${at}),
+      cancel_reason_code = COALESCE(${reasonCode}, cancel_reason_code)
+    WHERE order_id = ${event.orderId}::uuid`;
+  if (updated === 0) throw new OrderNotProjectedYetError(`${event.type} ${event.id} arrived before OrderPlaced of order ${event.orderId} was applied; it will be retried`);
+  return 'applied';
+}
+
+/** Live apply: one transaction, holding the analytics lock shared so a rebuild can exclude it. */
+export async function applyAnalyticsEvent(db: Db, event: DomainEvent): Promise<HandleResult> {
+  if (!statusAfter[event.type]) return 'ignored';
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${ANALYTICS_LOCK_ID}::bigint)`;
+    return applyAnalyticsEventInTx(tx, event);
   });
 }
 
@@ -52,7 +72,7 @@ export async function startAnalyticsConsumer(config: Config, logger: Logger): Pr
   const db = createDb(config.DATABASE_URL);
   return startEventConsumer(config, logger, {
     name: ANALYTICS_CONSUMER,
-    handles: new Set(Object.keys(statusAfter)),
+    handles: ANALYTICS_EVENT_TYPES,
     handle: (event) => applyAnalyticsEvent(db, event),
   }, () => db.$disconnect());
 }

@@ -1,83 +1,273 @@
-import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../common/config';
-import { MalformedEventError, parseEvent, type DomainEvent } from '../common/events';
+import { eventSubject, MalformedEventError, parseEvent, type DomainEvent } from '../common/events';
 import type { Logger } from '../common/logger';
-import { connectNats, ensureDurableConsumer, ensureEventsStream, natsManager } from '../common/nats';
+import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
+import { connectNats, dlqStreamName, ensureDeadLetterStream, ensureDurableConsumer, ensureEventsStream, natsManager, replaySubject } from '../common/nats';
 import type { RunningProcess } from '../common/run-process';
+import { sendToDeadLetters } from './dead-letters';
 
+/**
+ * The one way our processes consume events: a durable pull consumer on the events stream.
+ *
+ * - Ack only after the handler made its effect durable (handlers write an inbox row in the same
+ *   transaction as the effect, so a redelivery changes nothing).
+ * - Bounded concurrency (CONSUMER_CONCURRENCY); events of one order are handled one at a time,
+ *   in stream order.
+ * - A handler that runs long tells the broker it is still working, so it is not redelivered.
+ * - Transient failure: `nak` with a delay growing per delivery. Malformed payload: straight to the
+ *   dead-letter stream, then `term`. Still failing at CONSUMER_MAX_DELIVER: dead-letter stream
+ *   with the last error, then `term`. A message that reaches max deliveries without our code
+ *   seeing the last one (the process crashed, or the handler outlived the ack wait) is caught from
+ *   the broker's MAX_DELIVERIES advisory and dead-lettered too.
+ * - An event type the consumer does not handle is "not mine": acknowledged and skipped.
+ */
 export type HandleResult = 'applied' | 'already-processed' | 'ignored';
 
 export interface EventConsumerSpec {
-  /** Durable consumer name; also the consumer's key in the inbox table. */
+  /** Durable consumer name; also the consumer's key in the inbox table and in dead letters. */
   name: string;
-  /** Event types this consumer cares about; others are acknowledged and skipped. */
+  /** Event types this consumer cares about. */
   handles: ReadonlySet<string>;
   /** Applies the event's effect durably (with its inbox row) before returning. */
   handle(event: DomainEvent): Promise<HandleResult>;
-  maxDeliver?: number;
-  ackWaitMs?: number;
 }
 
-/** Delay before redelivery after a transient failure: grows with each delivery, capped at 1 min. */
-export function redeliveryDelayMs(deliveryCount: number): number {
-  return Math.min(60_000, 1_000 * 2 ** Math.max(0, deliveryCount - 1));
+export interface ConsumerSettings {
+  concurrency: number;
+  maxDeliver: number;
+  ackWaitMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
 }
 
-/** Decides what to do with one message; acks only after the handler made its effect durable. */
-export async function processMessage(msg: JsMsg, spec: EventConsumerSpec, logger: Logger): Promise<void> {
-  let parsed;
+export function consumerSettings(config: Config): ConsumerSettings {
+  return {
+    concurrency: config.CONSUMER_CONCURRENCY,
+    maxDeliver: config.CONSUMER_MAX_DELIVER,
+    ackWaitMs: config.CONSUMER_ACK_WAIT,
+    retryBaseMs: config.CONSUMER_RETRY_BASE_DELAY,
+    retryMaxMs: config.CONSUMER_RETRY_MAX_DELAY,
+  };
+}
+
+/** Delay before redelivery after a transient failure: doubles with each delivery, capped. */
+export function redeliveryDelayMs(deliveryCount: number, baseMs = 1_000, maxMs = 60_000): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, deliveryCount - 1)));
+}
+
+/**
+ * Runs tasks with at most `limit` at once, and tasks with the same key one after another in the
+ * order they were submitted. `submit` resolves once the task has a slot (backpressure), not when
+ * it finishes.
+ */
+export class KeyedWorkQueue {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(private readonly limit: number) {}
+
+  async submit(key: string, task: () => Promise<void>): Promise<void> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running += 1;
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next: Promise<void> = previous.then(task).catch(() => undefined).finally(() => {
+      this.running -= 1;
+      this.waiting.shift()?.();
+      if (this.tails.get(key) === next) this.tails.delete(key);
+    });
+    this.tails.set(key, next);
+  }
+
+  async idle(): Promise<void> {
+    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
+  }
+}
+
+type Outcome = 'applied' | 'already-processed' | 'ignored' | 'not-mine' | 'retried' | 'dead-lettered';
+
+interface ConsumerContext {
+  spec: EventConsumerSpec;
+  settings: ConsumerSettings;
+  logger: Logger;
+  deadLetter(msg: JsMsg, reason: string): Promise<void>;
+}
+
+/** Parses a message, returning what to key it by (its order) or a reason it is poison. */
+export function parseMessage(msg: Pick<JsMsg, 'data'>): { event?: DomainEvent; notMine?: true; malformed?: string; key: string } {
   try {
-    parsed = parseEvent(msg.data);
+    const parsed = parseEvent(msg.data);
+    if (parsed.kind === 'unknown-type') return { notMine: true, key: parsed.envelope.orderId };
+    return { event: parsed.event, key: parsed.event.orderId };
   } catch (err) {
-    if (err instanceof MalformedEventError) {
-      logger.error({ seq: msg.seq, subject: msg.subject, reason: err.message }, 'malformed event; terminating delivery');
-      msg.term(err.message);
-      return;
-    }
+    if (err instanceof MalformedEventError) return { malformed: err.message, key: '' };
     throw err;
   }
-  if (parsed.kind === 'unknown-type' || !spec.handles.has(parsed.event.type)) {
-    msg.ack(); // not mine: an event type this consumer does not know or need
-    return;
+}
+
+/** Handles one message to the end: ack, nak with delay, or dead letter and term. */
+export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parseMessage>, ctx: ConsumerContext): Promise<Outcome> {
+  const { spec, settings, logger } = ctx;
+  const deliveries = msg.info.deliveryCount;
+  const retryLater = () => msg.nak(redeliveryDelayMs(deliveries, settings.retryBaseMs, settings.retryMaxMs));
+  const toDeadLetters = async (reason: string): Promise<Outcome> => {
+    try {
+      await ctx.deadLetter(msg, reason);
+    } catch (err) {
+      logger.error({ seq: msg.seq, err: (err as Error).message }, 'could not store the dead letter; the message will be redelivered');
+      retryLater();
+      return 'retried';
+    }
+    msg.term(reason.slice(0, 200));
+    return 'dead-lettered';
+  };
+
+  if (parsed.malformed !== undefined) {
+    logger.error({ seq: msg.seq, subject: msg.subject, reason: parsed.malformed }, 'malformed event; moved to the dead-letter stream');
+    return toDeadLetters(`malformed: ${parsed.malformed}`);
   }
-  try {
-    const result = await spec.handle(parsed.event);
-    logger.debug({ eventId: parsed.event.id, type: parsed.event.type, result }, 'event handled');
+  const event = parsed.event;
+  if (!event || !spec.handles.has(event.type)) {
     msg.ack();
+    return 'not-mine';
+  }
+  // Tell the broker we are still at it, so a slow handler is not redelivered to someone else.
+  const heartbeat = setInterval(() => msg.working(), Math.max(1_000, Math.floor(settings.ackWaitMs / 3)));
+  try {
+    const result = await spec.handle(event);
+    clearInterval(heartbeat);
+    msg.ack();
+    logger.debug({ eventId: event.id, type: event.type, result }, 'event handled');
+    return result;
   } catch (err) {
-    const delay = redeliveryDelayMs(msg.info.deliveryCount);
-    logger.warn({ eventId: parsed.event.id, type: parsed.event.type, err: (err as Error).message, redeliverInMs: delay }, 'event handling failed; will be redelivered');
-    msg.nak(delay);
+    clearInterval(heartbeat);
+    const message = (err as Error).message;
+    if (deliveries >= settings.maxDeliver) {
+      logger.error({ eventId: event.id, type: event.type, deliveries, err: message }, 'event still failing after the last delivery; moved to the dead-letter stream');
+      return toDeadLetters(`failed ${deliveries} deliveries; last error: ${message}`);
+    }
+    logger.warn({ eventId: event.id, type: event.type, deliveries, err: message }, 'event handling failed; will be redelivered');
+    retryLater();
+    return 'retried';
   }
 }
 
-/** Runs a durable pull consumer on the order events stream until stopped. */
-export async function startEventConsumer(config: Config, logger: Logger, spec: EventConsumerSpec, cleanup: () => Promise<void> = async () => undefined): Promise<RunningProcess> {
-  const nc: NatsConnection = await connectNats(config.NATS_URL, spec.name);
-  const jsm = await natsManager(nc);
-  await ensureEventsStream(jsm, config);
-  await ensureDurableConsumer(jsm, config.EVENTS_STREAM, spec.name, {
-    filterSubjects: [...spec.handles].map((type) => `${config.EVENTS_SUBJECT_PREFIX}.${type}`),
-    maxDeliver: spec.maxDeliver ?? 10,
-    ackWaitMs: spec.ackWaitMs ?? 30_000,
+function consumerMetrics(registry: Registry, jsmInfo: () => Promise<{ pending: number; ackPending: number; redelivered: number; dlq: number }>, consumer: string) {
+  const outcomes = new Counter({ name: 'consumer_messages_total', help: 'Messages handled by outcome', labelNames: ['consumer', 'outcome'], registers: [registry] });
+  const duration = new Histogram({ name: 'consumer_handle_seconds', help: 'Time to handle one event', labelNames: ['consumer'], registers: [registry], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5] });
+  const gauges = {
+    pending: new Gauge({ name: 'consumer_pending_messages', help: 'Messages in the stream not yet delivered to this durable consumer', labelNames: ['consumer'], registers: [registry] }),
+    ackPending: new Gauge({ name: 'consumer_ack_pending_messages', help: 'Messages delivered and not yet acknowledged', labelNames: ['consumer'], registers: [registry] }),
+    redelivered: new Gauge({ name: 'consumer_redelivered_messages', help: 'Messages delivered more than once and not yet acknowledged', labelNames: ['consumer'], registers: [registry] }),
+    dlq: new Gauge({ name: 'dead_letter_messages', help: 'Messages in the dead-letter stream (all consumers)', registers: [registry] }),
+  };
+  // Read from the broker when Prometheus scrapes, so the figures are the broker's own.
+  new Gauge({
+    name: 'consumer_broker_scrape_ok', help: '1 if the last scrape could read the consumer state from JetStream', registers: [registry],
+    async collect() {
+      try {
+        const s = await jsmInfo();
+        gauges.pending.set({ consumer }, s.pending);
+        gauges.ackPending.set({ consumer }, s.ackPending);
+        gauges.redelivered.set({ consumer }, s.redelivered);
+        gauges.dlq.set(s.dlq);
+        this.set(1);
+      } catch {
+        this.set(0);
+      }
+    },
   });
-  const consumer = await jetstream(nc).consumers.get(config.EVENTS_STREAM, spec.name);
-  const messages = await consumer.consume({ max_messages: 64 });
+  return { outcomes, duration };
+}
+
+export interface RunningConsumer extends RunningProcess {
+  readonly registry: Registry;
+}
+
+interface MaxDeliveriesAdvisory { stream: string; consumer: string; stream_seq: number; deliveries: number }
+
+/** Runs a durable pull consumer on the order events stream until stopped. */
+export async function startEventConsumer(config: Config, logger: Logger, spec: EventConsumerSpec, cleanup: () => Promise<void> = async () => undefined): Promise<RunningConsumer> {
+  const settings = consumerSettings(config);
+  const nc: NatsConnection = await connectNats(config.NATS_URL, spec.name, { waitOnFirstConnect: true });
+  const jsm = await natsManager(nc);
+  const js: JetStreamClient = jetstream(nc);
+  await ensureEventsStream(jsm, config);
+  await ensureDeadLetterStream(jsm, config);
+  await ensureDurableConsumer(jsm, config.EVENTS_STREAM, spec.name, {
+    filterSubjects: [...[...spec.handles].map((type) => eventSubject(config.EVENTS_SUBJECT_PREFIX, type)), replaySubject(config, spec.name, '*')],
+    maxDeliver: settings.maxDeliver,
+    ackWaitMs: settings.ackWaitMs,
+    maxAckPending: Math.max(1_000, settings.concurrency * 4),
+  });
+
+  const registry = createProcessRegistry(spec.name);
+  const metrics = consumerMetrics(registry, async () => {
+    const [info, dlq] = await Promise.all([jsm.consumers.info(config.EVENTS_STREAM, spec.name), jsm.streams.info(dlqStreamName(config))]);
+    return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, dlq: dlq.state.messages };
+  }, spec.name);
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(registry, config.METRICS_PORT, config.HTTP_HOST);
+  if (metricsServer) logger.info({ url: metricsServer.url }, `${spec.name} consumer metrics`);
+
+  const ctx: ConsumerContext = {
+    spec, settings, logger,
+    deadLetter: (msg, reason) => sendToDeadLetters(js, config, {
+      consumer: spec.name, reason, stream: msg.info.stream, streamSeq: msg.seq, subject: msg.subject, deliveries: msg.info.deliveryCount, data: msg.data,
+    }),
+  };
+
+  // Backstop: the broker gave up on a message without our handler seeing its last delivery.
+  const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${config.EVENTS_STREAM}.${spec.name}`);
+  const advisoryLoop = (async () => {
+    for await (const m of advisories) {
+      try {
+        const advisory = m.json<MaxDeliveriesAdvisory>();
+        const original = await jsm.streams.getMessage(config.EVENTS_STREAM, { seq: advisory.stream_seq });
+        if (!original) continue;
+        await sendToDeadLetters(js, config, {
+          consumer: spec.name, reason: `reached ${advisory.deliveries} deliveries without an ack (the handler crashed or outlived the ack wait)`,
+          stream: config.EVENTS_STREAM, streamSeq: advisory.stream_seq, subject: original.subject, deliveries: advisory.deliveries, data: original.data,
+        });
+        metrics.outcomes.inc({ consumer: spec.name, outcome: 'dead-lettered' });
+        logger.error({ streamSeq: advisory.stream_seq }, 'message reached max deliveries; moved to the dead-letter stream');
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'could not dead-letter a message that reached max deliveries');
+      }
+    }
+  })();
+
+  const queue = new KeyedWorkQueue(settings.concurrency);
+  const consumer = await js.consumers.get(config.EVENTS_STREAM, spec.name);
+  const messages = await consumer.consume({ max_messages: Math.max(16, settings.concurrency * 2) });
   const loop = (async () => {
     for await (const msg of messages) {
-      await processMessage(msg, spec, logger).catch((err: unknown) => {
-        logger.error({ err }, 'unexpected consumer error; message will be redelivered');
-        msg.nak(redeliveryDelayMs(msg.info.deliveryCount));
+      const parsed = parseMessage(msg);
+      await queue.submit(parsed.key, async () => {
+        const end = metrics.duration.startTimer({ consumer: spec.name });
+        const outcome = await processMessage(msg, parsed, ctx).catch((err: unknown) => {
+          logger.error({ err }, 'unexpected consumer error; message will be redelivered');
+          msg.nak(redeliveryDelayMs(msg.info.deliveryCount, settings.retryBaseMs, settings.retryMaxMs));
+          return 'retried' as const;
+        });
+        end();
+        metrics.outcomes.inc({ consumer: spec.name, outcome });
       });
     }
   })();
-  logger.info({ durable: spec.name, stream: config.EVENTS_STREAM }, 'event consumer running');
+  logger.info({ durable: spec.name, stream: config.EVENTS_STREAM, concurrency: settings.concurrency }, 'event consumer running');
   return {
+    registry,
     async stop() {
       await messages.close();
       await loop;
+      await queue.idle();
+      advisories.unsubscribe();
+      await advisoryLoop;
       await nc.drain();
+      await metricsServer?.stop();
       await cleanup();
     },
   };

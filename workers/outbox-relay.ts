@@ -1,21 +1,38 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Client, Pool } from 'pg';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../common/config';
 import { eventSubject, type EventEnvelope } from '../common/events';
 import type { Logger } from '../common/logger';
+import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
 import { connectNats, ensureEventsStream, natsManager } from '../common/nats';
 import type { RunningProcess } from '../common/run-process';
 
 /**
- * Outbox relay: publishes outbox rows to JetStream in commit-sequence order and marks them
- * published. The event id is the Nats-Msg-Id, so a row published twice (crash between the
- * broker's ack and the mark) is dropped by the broker's de-duplication window.
+ * Outbox relay: publishes outbox rows to JetStream and marks them published.
  *
- * One relay is active at a time (a Postgres advisory lock held on its own connection); others
- * wait as hot standbys. That keeps per-order order without coordinating between relays.
+ * - Nothing is skipped: each batch reads every row not yet marked (`published_at IS NULL`), in
+ *   sequence order, rather than "rows after the last sequence seen". A transaction that took a
+ *   sequence number early and commits late is simply picked up by the next batch.
+ * - Per-order order: a batch holds at most one event per order. The next event of an order is
+ *   read only after the previous one was acknowledged and marked, so no retry, reconnect or
+ *   second relay can put an order's later event into the stream before its earlier one. (An
+ *   order's events are written one after another under its row lock, so they commit in sequence
+ *   order.)
+ * - Crash between the broker's ack and the mark: the event id is the Nats-Msg-Id, so JetStream
+ *   drops the re-publish within EVENTS_DUPLICATE_WINDOW; after that window the consumers' inbox
+ *   tables make the second copy harmless.
+ * - One relay is active at a time: it holds a Postgres advisory lock on its own connection, and
+ *   stops publishing as soon as that connection drops. Others wait as hot standbys. Two relays
+ *   publishing at once (e.g. during a network partition) would still be safe, by the two rules
+ *   above, only wasteful.
+ * - It wakes on NOTIFY from the outbox insert trigger, polls every RELAY_POLL_INTERVAL_MS as a
+ *   safety net, and backs off (up to 10 s) while NATS or Postgres is unreachable.
+ * - Published rows older than OUTBOX_RETENTION are deleted every OUTBOX_CLEANUP_INTERVAL.
  */
 const RELAY_LOCK_ID = 72707370;
+export const OUTBOX_CHANNEL = 'outbox_events';
 
 interface OutboxRow {
   sequence: string;
@@ -42,73 +59,191 @@ export function toEnvelope(row: OutboxRow): EventEnvelope {
   };
 }
 
-/** Publishes one batch; returns how many rows were published and marked. */
-export async function relayBatch(pool: Pool, js: JetStreamClient, subjectPrefix: string, batchSize: number): Promise<number> {
+/** Keeps the first (lowest sequence) row of each order; later ones wait for the next batch. */
+export function firstEventPerOrder<T extends { aggregate_id: string }>(rows: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    if (seen.has(row.aggregate_id)) return false;
+    seen.add(row.aggregate_id);
+    return true;
+  });
+}
+
+export interface RelayBatchResult {
+  /** Rows published and marked in this batch. */
+  published: number;
+  /** Rows read but left for the next batch (later events of an order in this batch). */
+  deferred: number;
+  /** Seconds from each published event's occurredAt to its broker ack. */
+  lagsSeconds: number[];
+}
+
+export interface RelayHooks {
+  /** Runs after the broker acknowledged the batch and before the rows are marked (tests crash here). */
+  beforeMark?(eventIds: string[]): Promise<void>;
+}
+
+/** Publishes one batch pipelined (not one await per event) and marks what the broker acknowledged. */
+export async function relayBatch(pool: Pool, js: JetStreamClient, subjectPrefix: string, batchSize: number, hooks: RelayHooks = {}): Promise<RelayBatchResult> {
   const { rows } = await pool.query<OutboxRow>(
     `SELECT sequence, id, aggregate_id, type, schema_version, occurred_at, correlation_id, causation_id, payload
        FROM outbox_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1`, [batchSize]);
-  if (rows.length === 0) return 0;
-  // Publish the whole batch pipelined; the broker stores them in the order sent on this connection.
-  const results = await Promise.allSettled(rows.map((row) =>
-    js.publish(eventSubject(subjectPrefix, row.type), JSON.stringify(toEnvelope(row)), { msgID: row.id })));
-  // Mark only the unbroken prefix that the broker acknowledged: the rest is retried, in order.
-  const firstFailure = results.findIndex((r) => r.status === 'rejected');
-  const published = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
-  if (published.length > 0) {
-    await pool.query('UPDATE outbox_events SET published_at = now() WHERE sequence = ANY($1::bigint[])', [published.map((r) => r.sequence)]);
+  if (rows.length === 0) return { published: 0, deferred: 0, lagsSeconds: [] };
+  const batch = firstEventPerOrder(rows);
+  const results = await Promise.allSettled(batch.map(async (row) => {
+    await js.publish(eventSubject(subjectPrefix, row.type), JSON.stringify(toEnvelope(row)), { msgID: row.id });
+    return (Date.now() - row.occurred_at.getTime()) / 1000;
+  }));
+  // Each event in the batch belongs to a different order, so every acknowledged one can be
+  // marked even if an earlier one failed; the failed ones are retried, their orders' later events
+  // stay behind them.
+  const acked = batch.filter((_, i) => results[i]!.status === 'fulfilled');
+  if (acked.length > 0) {
+    await hooks.beforeMark?.(acked.map((r) => r.id));
+    await pool.query('UPDATE outbox_events SET published_at = now() WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL', [acked.map((r) => r.sequence)]);
   }
-  if (firstFailure !== -1) throw (results[firstFailure] as PromiseRejectedResult).reason;
-  return published.length;
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    throw new Error(`${batch.length - acked.length} of ${batch.length} publishes failed (${acked.length} marked): ${(failure.reason as Error).message}`);
+  }
+  const lagsSeconds = results.map((r) => (r as PromiseFulfilledResult<number>).value);
+  return { published: acked.length, deferred: rows.length - batch.length, lagsSeconds };
 }
 
-export async function startOutboxRelay(config: Config, logger: Logger): Promise<RunningProcess> {
-  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 4 });
-  const lockConnection = new Client({ connectionString: config.DATABASE_URL });
-  await lockConnection.connect();
-  const nc: NatsConnection = await connectNats(config.NATS_URL, 'outbox-relay');
-  await ensureEventsStream(await natsManager(nc), config);
+/** Deletes published rows older than the retention, in chunks so no single statement runs long. */
+export async function deletePublishedOutboxRows(pool: Pool, retentionMs: number, chunk = 5_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await pool.query(
+      `DELETE FROM outbox_events WHERE sequence IN (
+         SELECT sequence FROM outbox_events
+          WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1::double precision / 1000)
+          ORDER BY published_at LIMIT $2)`, [retentionMs, chunk]);
+    total += rowCount ?? 0;
+    if ((rowCount ?? 0) < chunk) return total;
+  }
+}
+
+function relayMetrics(registry: Registry) {
+  return {
+    published: new Counter({ name: 'outbox_relay_published_total', help: 'Outbox events published and marked', registers: [registry] }),
+    failures: new Counter({ name: 'outbox_relay_batch_failures_total', help: 'Relay batches that failed (NATS or Postgres unreachable); retried with backoff', registers: [registry] }),
+    lag: new Histogram({
+      name: 'outbox_relay_lag_seconds',
+      help: 'From the event being written (occurredAt) to the broker acknowledging it',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    leader: new Gauge({ name: 'outbox_relay_leader', help: '1 while this relay holds the lock and publishes, 0 while it stands by', registers: [registry] }),
+    deleted: new Counter({ name: 'outbox_rows_deleted_total', help: 'Published outbox rows deleted after the retention', registers: [registry] }),
+  };
+}
+
+export interface OutboxRelay extends RunningProcess {
+  readonly registry: Registry;
+  isLeader(): boolean;
+}
+
+export async function startOutboxRelay(config: Config, logger: Logger, opts: { hooks?: RelayHooks; name?: string } = {}): Promise<OutboxRelay> {
+  const registry = createProcessRegistry('outbox-relay');
+  const metrics = relayMetrics(registry);
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
+  const nc: NatsConnection = await connectNats(config.NATS_URL, opts.name ?? 'outbox-relay', { waitOnFirstConnect: true });
   const js = jetstream(nc);
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(registry, config.METRICS_PORT, config.HTTP_HOST);
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'relay metrics');
 
   let stopping = false;
   let wake: (() => void) | undefined;
+  let pendingWake = false;
   const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    wake = () => { clearTimeout(timer); resolve(); };
+    if (pendingWake || stopping) { pendingWake = false; resolve(); return; }
+    const timer = setTimeout(() => { wake = undefined; resolve(); }, ms);
+    wake = () => { clearTimeout(timer); wake = undefined; resolve(); };
   });
+  const wakeUp = () => { if (wake) wake(); else pendingWake = true; };
 
+  /** The connection that holds the advisory lock and LISTENs; losing it means losing the lock. */
+  let lockClient: Client | undefined;
+  let leader = false;
+  const dropLeadership = (why: string) => {
+    if (leader) logger.warn({ why }, 'relay lost its lock; standing by');
+    leader = false;
+    metrics.leader.set(0);
+    const client = lockClient;
+    lockClient = undefined;
+    client?.end().catch(() => undefined);
+  };
+  const tryLead = async (): Promise<boolean> => {
+    if (!lockClient) {
+      const client = new Client({ connectionString: config.DATABASE_URL });
+      client.on('error', (err) => dropLeadership(`lock connection failed: ${err.message}`));
+      client.on('end', () => { if (lockClient === client) dropLeadership('lock connection closed'); });
+      client.on('notification', wakeUp);
+      await client.connect();
+      lockClient = client;
+    }
+    const { rows } = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK_ID]);
+    if (rows[0]?.locked !== true) return false;
+    await lockClient.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    leader = true;
+    metrics.leader.set(1);
+    logger.info('this relay is now the active one');
+    return true;
+  };
+
+  const jsm = await natsManager(nc);
+  let streamReady = false;
   const loop = (async () => {
-    let leader = false;
     let failures = 0;
     while (!stopping) {
       try {
-        if (!leader) {
-          const { rows } = await lockConnection.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK_ID]);
-          leader = rows[0]?.locked === true;
-          if (!leader) { await sleep(2_000); continue; }
-          logger.info('this relay is now the active one');
+        if (!leader && !(await tryLead())) { await sleep(2_000); continue; }
+        if (!streamReady) {
+          await ensureEventsStream(jsm, config);
+          streamReady = true;
         }
-        const n = await relayBatch(pool, js, config.EVENTS_SUBJECT_PREFIX, config.RELAY_BATCH_SIZE);
+        const result = await relayBatch(pool, js, config.EVENTS_SUBJECT_PREFIX, config.RELAY_BATCH_SIZE, opts.hooks);
+        if (failures > 0) logger.info({ afterFailures: failures }, 'relay publishing again');
         failures = 0;
-        if (n > 0) logger.debug({ published: n }, 'published outbox events');
-        if (n < config.RELAY_BATCH_SIZE) await sleep(config.RELAY_POLL_INTERVAL_MS);
+        metrics.published.inc(result.published);
+        for (const lag of result.lagsSeconds) metrics.lag.observe(lag);
+        if (result.published > 0) logger.debug({ published: result.published, deferred: result.deferred }, 'published outbox events');
+        if (result.published + result.deferred < config.RELAY_BATCH_SIZE && result.deferred === 0) await sleep(config.RELAY_POLL_INTERVAL_MS);
       } catch (err) {
         failures += 1;
-        const backoff = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
-        logger.warn({ err: (err as Error).message, retryInMs: backoff }, 'relay batch failed; backing off');
+        streamReady = false; // the broker may have lost or never had the stream: ensure it again
+        metrics.failures.inc();
+        const backoff = Math.min(10_000, 100 * 2 ** Math.min(failures - 1, 7));
+        logger.warn({ err: (err as Error).message, retryInMs: backoff, failures }, 'relay batch failed; backing off');
         await sleep(backoff);
       }
     }
   })();
 
+  const cleanup = setInterval(() => {
+    if (!leader) return;
+    deletePublishedOutboxRows(pool, config.OUTBOX_RETENTION).then(
+      (n) => { metrics.deleted.inc(n); if (n > 0) logger.info({ deleted: n }, 'published outbox rows past retention deleted'); },
+      (err: unknown) => logger.warn({ err: (err as Error).message }, 'outbox cleanup failed; will try again'),
+    );
+  }, config.OUTBOX_CLEANUP_INTERVAL);
+  cleanup.unref();
+
   logger.info({ stream: config.EVENTS_STREAM }, 'outbox relay running');
   return {
+    registry,
+    isLeader: () => leader,
     async stop() {
       stopping = true;
-      wake?.();
+      clearInterval(cleanup);
+      wakeUp();
       await loop;
-      await nc.drain();
-      await lockConnection.end();
+      dropLeadership('stopping');
+      await nc.drain().catch(() => undefined);
       await pool.end();
+      await metricsServer?.stop();
     },
   };
 }

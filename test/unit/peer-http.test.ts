@@ -13,7 +13,7 @@ describe('peer call failure classification (pure logic)', () => {
   });
 
   it('backs off redeliveries exponentially up to a minute', () => {
-    expect([1, 2, 3, 4].map(redeliveryDelayMs)).toEqual([1000, 2000, 4000, 8000]);
+    expect([1, 2, 3, 4].map((n) => redeliveryDelayMs(n))).toEqual([1000, 2000, 4000, 8000]);
     expect(redeliveryDelayMs(50)).toBe(60_000);
   });
 });

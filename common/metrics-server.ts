@@ -1,0 +1,34 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { closeServer } from './http';
+
+/** A Prometheus registry with the process's default metrics (CPU, memory, event loop lag). */
+export function createProcessRegistry(processName: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ process: processName });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/**
+ * Serves GET /metrics for a worker process (relay, consumers) that has no HTTP API of its own.
+ * Started only when METRICS_PORT is set.
+ */
+export async function startMetricsServer(registry: Registry, port: number, host: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+      return;
+    }
+    registry.metrics().then((body) => {
+      res.writeHead(200, { 'content-type': registry.contentType }).end(body);
+    }, (err: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`could not collect metrics: ${(err as Error).message}\n`);
+    });
+  });
+  server.listen(port, host);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${(server.address() as AddressInfo).port}/metrics`;
+  return { url, stop: () => closeServer(server) };
+}
