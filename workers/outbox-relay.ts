@@ -135,6 +135,7 @@ function relayMetrics(registry: Registry) {
       registers: [registry],
     }),
     leader: new Gauge({ name: 'outbox_relay_leader', help: '1 while this relay holds the lock and publishes, 0 while it stands by', registers: [registry] }),
+    leadershipsTaken: new Counter({ name: 'outbox_relay_leadership_taken_total', help: 'Times this relay took the lock (more than 1: it lost it and took it again)', registers: [registry] }),
     deleted: new Counter({ name: 'outbox_rows_deleted_total', help: 'Published outbox rows deleted after the retention', registers: [registry] }),
   };
 }
@@ -168,7 +169,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
   let lockClient: Client | undefined;
   let leader = false;
   const dropLeadership = (why: string) => {
-    if (leader) logger.warn({ why }, 'relay lost its lock; standing by');
+    if (leader && !stopping) logger.warn({ why }, 'relay lost its lock; standing by');
     leader = false;
     metrics.leader.set(0);
     const client = lockClient;
@@ -189,6 +190,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
     await lockClient.query(`LISTEN ${OUTBOX_CHANNEL}`);
     leader = true;
     metrics.leader.set(1);
+    metrics.leadershipsTaken.inc();
     logger.info('this relay is now the active one');
     return true;
   };

@@ -1,0 +1,102 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { eventSchemaVersions, parseEvent, type EventEnvelope, type EventPayload, type EventType } from '../../common/events';
+
+/** Realistic events for scripts/bench-events.ts, valid under the schemas in common/events.ts. */
+
+function envelope<T extends EventType>(type: T, orderId: string, correlationId: string, causationId: string, payload: EventPayload<T>): EventEnvelope {
+  return {
+    id: randomUUID(),
+    type,
+    schemaVersion: eventSchemaVersions[type],
+    occurredAt: new Date().toISOString(),
+    orderId,
+    correlationId,
+    causationId,
+    payload,
+  };
+}
+
+function orderPlacedPayload(): EventPayload<'OrderPlaced'> {
+  const lines = Array.from({ length: randomInt(1, 5) }, () => ({
+    sku: `SKU-${randomInt(10_000, 100_000)}`,
+    quantity: randomInt(1, 4),
+    unitPriceCents: randomInt(199, 20_000),
+  }));
+  return {
+    customerId: `cus_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+    currency: 'EUR',
+    totalCents: lines.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0),
+    lines,
+    itemCount: lines.reduce((sum, l) => sum + l.quantity, 0),
+  };
+}
+
+/** One OrderPlaced event of a new order, as the order activity writes it. */
+export function orderPlaced(): EventEnvelope {
+  const correlationId = randomUUID();
+  return envelope('OrderPlaced', randomUUID(), correlationId, correlationId, orderPlacedPayload());
+}
+
+/** The five events of an order that goes through to confirmation, each caused by the previous one. */
+export function orderLifecycle(): EventEnvelope[] {
+  const placed = orderPlaced();
+  const p = placed.payload as EventPayload<'OrderPlaced'>;
+  const paymentId = `pay_${randomUUID()}`;
+  const events = [placed];
+  const next = <T extends EventType>(type: T, payload: EventPayload<T>) => {
+    events.push(envelope(type, placed.orderId, placed.correlationId, events.at(-1)!.id, payload));
+  };
+  next('StockReserved', { lines: p.lines.map(({ sku, quantity }) => ({ sku, quantity })) });
+  next('PaymentAuthorized', { paymentId, amountCents: p.totalCents, currency: p.currency });
+  next('PaymentCaptured', { paymentId, amountCents: p.totalCents, currency: p.currency });
+  next('OrderConfirmed', { customerId: p.customerId, customerEmail: `${p.customerId}@shop.example`, currency: p.currency, totalCents: p.totalCents });
+  return events;
+}
+
+/** Throws if the generator drifted from the schemas (the benchmark must publish real events). */
+export function assertValid(events: readonly EventEnvelope[]): void {
+  for (const e of events) {
+    const parsed = parseEvent(JSON.stringify(e));
+    if (parsed.kind !== 'known') throw new Error(`benchmark event of unknown type ${e.type}`);
+  }
+}
+
+const COLUMNS = '(id, aggregate_id, type, schema_version, occurred_at, correlation_id, causation_id, payload)';
+
+function rowValues(e: EventEnvelope): unknown[] {
+  return [e.id, e.orderId, e.type, e.schemaVersion, e.occurredAt, e.correlationId, e.causationId, JSON.stringify(e.payload)];
+}
+
+/** Inserts outbox rows (unpublished) with multi-row INSERTs, in sequence order of the array. */
+export async function insertOutboxRows(pool: Pool, events: readonly EventEnvelope[], rowsPerStatement = 1_000): Promise<void> {
+  for (let start = 0; start < events.length; start += rowsPerStatement) {
+    const chunk = events.slice(start, start + rowsPerStatement);
+    const params: unknown[] = [];
+    const tuples = chunk.map((e) => {
+      const values = rowValues(e);
+      const placeholders = values.map((_, i) => `$${params.length + i + 1}`);
+      params.push(...values);
+      return `(${placeholders.join(', ')})`;
+    });
+    await pool.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ${tuples.join(', ')}`, params);
+  }
+}
+
+/** One outbox row in its own transaction, the way the order activities write events. */
+export async function insertOutboxRowInTransaction(client: PoolClient, e: EventEnvelope): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, rowValues(e));
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { Pool } from 'pg';
+import type { Config } from '../../common/config';
+import { eventSchemaVersions, type EventPayload, type EventType } from '../../common/events';
+import { freePort, startNats, type StartedService } from '../../scripts/processes';
+
+/** Test helpers for the event pipeline: a NATS server a test may stop, stream reading, outbox writing. */
+
+export interface OwnNats {
+  url: string;
+  stop(): Promise<void>;
+  /** Starts it again on the same port and store, as after an outage. */
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** A nats-server of this test's own (same binary `npm test` uses), so it can be stopped and restarted. */
+export async function startOwnNats(): Promise<OwnNats> {
+  const bin = process.env.TEST_NATS_SERVER_BIN;
+  if (!bin) throw new Error('TEST_NATS_SERVER_BIN is not set: run the tests with `npm test`.');
+  const dir = mkdtempSync(join(tmpdir(), 'own-nats-'));
+  const port = await freePort();
+  let server: StartedService | undefined;
+  const start = async () => { server = await startNats({ bin, dir: join(dir, 'store'), port, logFile: join(dir, 'nats.log') }); };
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    start,
+    async stop() { await server?.stop(); server = undefined; },
+    async destroy() { await server?.stop(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+export interface StreamMessage { seq: number; subject: string; event: { id: string; type: string; orderId: string; schemaVersion: number; payload: unknown } }
+
+/** Every message in the config's events stream, in stream order. */
+export async function readStream(config: Pick<Config, 'NATS_URL' | 'EVENTS_STREAM'>): Promise<StreamMessage[]> {
+  const nc = await connect({ servers: config.NATS_URL });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const { state } = await jsm.streams.info(config.EVENTS_STREAM);
+    const messages: StreamMessage[] = [];
+    for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq += 1) {
+      const msg = await jsm.streams.getMessage(config.EVENTS_STREAM, { seq }).catch(() => null);
+      if (msg) messages.push({ seq, subject: msg.subject, event: msg.json() });
+    }
+    return messages;
+  } finally {
+    await nc.close();
+  }
+}
+
+export async function streamMessageCount(config: Pick<Config, 'NATS_URL' | 'EVENTS_STREAM'>): Promise<number> {
+  const nc = await connect({ servers: config.NATS_URL });
+  try {
+    return (await (await jetstreamManager(nc)).streams.info(config.EVENTS_STREAM)).state.messages;
+  } catch {
+    return 0;
+  } finally {
+    await nc.close();
+  }
+}
+
+export function samplePayload<T extends EventType>(type: T, orderId: string): EventPayload<T> {
+  const lines = [{ sku: 'MUG-001', quantity: 2, unitPriceCents: 1250 }];
+  const common = { customerId: `c-${orderId.slice(0, 4)}`, currency: 'EUR', totalCents: 2500 };
+  const payloads: { [K in EventType]: EventPayload<K> } = {
+    OrderPlaced: { ...common, lines, itemCount: 2 },
+    StockReserved: { lines: [{ sku: 'MUG-001', quantity: 2 }] },
+    PaymentConfirmationRequested: { paymentId: `pay-${orderId}`, deadline: new Date().toISOString() },
+    PaymentAuthorized: { paymentId: `pay-${orderId}`, amountCents: 2500, currency: 'EUR' },
+    PaymentCaptured: { paymentId: `pay-${orderId}`, amountCents: 2500, currency: 'EUR' },
+    OrderConfirmed: { ...common, customerEmail: `${orderId.slice(0, 8)}@shop.example` },
+    OrderCancelled: { ...common, customerEmail: `${orderId.slice(0, 8)}@shop.example`, reasonCode: 'PAYMENT_DECLINED', reason: 'declined' },
+    OrderCompensationFailed: { reasonCode: 'PROCESSING_FAILED', reason: 'x', pendingUndos: [] },
+  };
+  return payloads[type];
+}
+
+/** Writes one outbox row in its own transaction, optionally holding the transaction open before COMMIT. */
+export async function writeOutboxEvent(pool: Pool, orderId: string, type: EventType, opts: { holdBeforeCommitMs?: number; payload?: unknown; schemaVersion?: number } = {}): Promise<string> {
+  const id = randomUUID();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO outbox_events (id, aggregate_id, type, schema_version, occurred_at, correlation_id, causation_id, payload)
+       VALUES ($1, $2, $3, $4, now(), $5, NULL, $6)`,
+      [id, orderId, type, opts.schemaVersion ?? eventSchemaVersions[type], `corr-${orderId}`, JSON.stringify(opts.payload ?? samplePayload(type, orderId))]);
+    if (opts.holdBeforeCommitMs) await new Promise((r) => setTimeout(r, opts.holdBeforeCommitMs));
+    await client.query('COMMIT');
+    return id;
+  } finally {
+    client.release();
+  }
+}
+
+export async function unpublishedCount(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL');
+  return Number(rows[0]!.n);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

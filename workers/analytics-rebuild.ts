@@ -1,0 +1,76 @@
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import type { Config } from '../common/config';
+import type { Db } from '../common/db';
+import { parseEvent } from '../common/events';
+import { allEventsSubject, connectNats, natsManager } from '../common/nats';
+import { ANALYTICS_CONSUMER, ANALYTICS_LOCK_ID, applyAnalyticsEventInTx } from './analytics-consumer';
+
+export interface RebuildProgress {
+  done: number;
+  total: number;
+  applied: number;
+  skipped: number;
+}
+
+export interface RebuildResult extends RebuildProgress {
+  ordersBefore: number;
+  ordersAfter: number;
+  lastStreamSeq: number;
+  /** Events that could not be applied (malformed, or out of place), with why. */
+  skippedEvents: { streamSeq: number; reason: string }[];
+}
+
+/**
+ * Rebuilds the analytics read model from the events stream, from scratch, in ONE transaction:
+ * the old model stays visible to readers until the new one commits, and the live analytics
+ * consumer waits (it takes the same advisory lock shared) instead of writing in between.
+ *
+ * The inbox rows are rebuilt with the model: every event applied here is recorded, so when the
+ * live consumer resumes it skips what the rebuild applied and applies what came after. The
+ * stream must still hold every event since the first order (EVENTS_MAX_AGE) for the result to be
+ * complete.
+ */
+export async function rebuildAnalytics(config: Config, db: Db, onProgress: (p: RebuildProgress) => void = () => undefined): Promise<RebuildResult> {
+  const nc = await connectNats(config.NATS_URL, 'analytics-rebuild');
+  try {
+    const jsm = await natsManager(nc);
+    const js = jetstream(nc);
+    return await db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ANALYTICS_LOCK_ID}::bigint)`;
+      const ordersBefore = await tx.analyticsOrder.count();
+      await tx.$executeRaw`DELETE FROM analytics_orders`;
+      await tx.$executeRaw`DELETE FROM processed_events WHERE consumer = ${ANALYTICS_CONSUMER}`;
+
+      // Read up to the stream's end as of now; later events are the live consumer's.
+      const lastStreamSeq = (await jsm.streams.info(config.EVENTS_STREAM)).state.last_seq;
+      const progress: RebuildProgress = { done: 0, total: 0, applied: 0, skipped: 0 };
+      const skippedEvents: RebuildResult['skippedEvents'] = [];
+      if (lastStreamSeq > 0) {
+        const consumer = await js.consumers.get(config.EVENTS_STREAM, { filter_subjects: [allEventsSubject(config)], deliver_policy: DeliverPolicy.All });
+        progress.total = (await consumer.info()).num_pending;
+        const messages = await consumer.consume({ max_messages: 1_000 });
+        for await (const msg of messages) {
+          progress.done += 1;
+          await tx.$executeRawUnsafe('SAVEPOINT rebuild_event');
+          try {
+            const parsed = parseEvent(msg.data);
+            if (parsed.kind === 'known' && (await applyAnalyticsEventInTx(tx, parsed.event)) === 'applied') progress.applied += 1;
+            await tx.$executeRawUnsafe('RELEASE SAVEPOINT rebuild_event');
+          } catch (err) {
+            await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT rebuild_event');
+            progress.skipped += 1;
+            skippedEvents.push({ streamSeq: msg.seq, reason: (err as Error).message });
+          }
+          if (progress.done % 200 === 0) onProgress({ ...progress });
+          if (msg.info.pending === 0 || msg.seq >= lastStreamSeq) break;
+        }
+        await messages.close();
+      }
+      onProgress({ ...progress });
+      const ordersAfter = await tx.analyticsOrder.count();
+      return { ...progress, ordersBefore, ordersAfter, lastStreamSeq, skippedEvents };
+    }, { timeout: 6 * 3_600_000, maxWait: 60_000 });
+  } finally {
+    await nc.drain();
+  }
+}
