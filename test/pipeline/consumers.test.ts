@@ -1,0 +1,227 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import nodemailer from 'nodemailer';
+import { Pool } from 'pg';
+import type { Config } from '../../common/config';
+import { createDb, type Db } from '../../common/db';
+import { eventSubject, parseEvent, type EventType } from '../../common/events';
+import { ensureDeadLetterStream, ensureEventsStream } from '../../common/nats';
+import { migrate } from '../../prisma/migrate';
+import { startSmtpSink } from '../../scripts/smtp-sink';
+import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
+import { rebuildAnalytics } from '../../workers/analytics-rebuild';
+import { listDeadLetters, replayDeadLetter } from '../../workers/dead-letters';
+import { sendEmailForEvent, startEmailConsumer } from '../../workers/email-consumer';
+import { messageIdFor } from '../../workers/email-templates';
+import { startOutboxRelay } from '../../workers/outbox-relay';
+import type { RunningProcess } from '../../common/run-process';
+import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { readStream, samplePayload, sleep, unpublishedCount, writeOutboxEvent } from '../harness/pipeline';
+import { quietLogger, testConfig, waitFor } from '../harness/system';
+
+/**
+ * The consumers against real Postgres, NATS JetStream and SMTP: dead letters and their replay,
+ * mixed schema versions, duplicate delivery of every event, the email crash window, and the
+ * analytics rebuild from the stream.
+ */
+let database: TestDatabase;
+let db: Db;
+let pool: Pool;
+let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+let config: Config;
+const running: RunningProcess[] = [];
+
+beforeEach(async () => {
+  database = await createTestDatabase('consumers');
+  await migrate(database.url);
+  db = createDb(database.url);
+  pool = new Pool({ connectionString: database.url, max: 8 });
+  smtp = await startSmtpSink({ port: 0 });
+  config = testConfig({
+    DATABASE_URL: database.url, SMTP_URL: smtp.url,
+    CONSUMER_MAX_DELIVER: '3', CONSUMER_RETRY_BASE_DELAY: '50ms', CONSUMER_RETRY_MAX_DELAY: '200ms',
+  });
+});
+
+afterEach(async () => {
+  for (const p of running.splice(0).reverse()) await p.stop();
+  await smtp.stop();
+  await pool.end();
+  await db.$disconnect();
+  await database.drop();
+});
+
+async function start(p: Promise<RunningProcess>): Promise<RunningProcess> {
+  const started = await p;
+  running.push(started);
+  return started;
+}
+
+async function withJetStream<T>(fn: (js: ReturnType<typeof jetstream>, jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>): Promise<T> {
+  const nc = await connect({ servers: config.NATS_URL });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await ensureEventsStream(jsm, config);
+    await ensureDeadLetterStream(jsm, config);
+    return await fn(jetstream(nc), jsm);
+  } finally {
+    await nc.drain();
+  }
+}
+
+function envelope(type: string, orderId: string, payload: unknown, schemaVersion = 1, extra: Record<string, unknown> = {}) {
+  return { id: randomUUID(), type, schemaVersion, occurredAt: new Date().toISOString(), orderId, correlationId: 'corr-test', causationId: null, payload, ...extra };
+}
+
+async function publish(...events: { type: string; id: string }[]): Promise<void> {
+  await withJetStream(async (js) => {
+    for (const e of events) await js.publish(eventSubject(config.EVENTS_SUBJECT_PREFIX, e.type), JSON.stringify(e), { msgID: e.id });
+  });
+}
+
+async function analyticsRows() {
+  const { rows } = await pool.query('SELECT order_id, status, currency, total_cents, item_count, placed_at, last_event_at, cancel_reason_code FROM analytics_orders ORDER BY order_id');
+  return rows as { order_id: string; status: string; item_count: number }[];
+}
+
+async function inboxCount(consumer: string): Promise<number> {
+  return db.processedEvent.count({ where: { consumer } });
+}
+
+it('sends poison to the dead-letter stream with the reason, and replays it to its consumer only after the fix', async () => {
+  await start(startAnalyticsConsumer(config, quietLogger));
+  await start(startEmailConsumer(config, quietLogger));
+  const orderId = randomUUID();
+  // Malformed: straight to the dead letters, first delivery.
+  await withJetStream((js) => js.publish(eventSubject(config.EVENTS_SUBJECT_PREFIX, 'OrderPlaced'), '{"id": "not even a uuid"', { msgID: randomUUID() }));
+  // Valid but cannot be applied: StockReserved of an order whose OrderPlaced is missing fails every delivery.
+  const stockReserved = envelope('StockReserved', orderId, samplePayload('StockReserved', orderId));
+  await publish(stockReserved);
+
+  const letters = await waitFor('both dead letters', async () => {
+    const found = await withJetStream((_js, jsm) => listDeadLetters(jsm, config));
+    return found.length === 2 ? found : undefined;
+  }, 30_000, 200);
+  const [malformed, failing] = [letters.find((l) => l.reason.startsWith('malformed'))!, letters.find((l) => !l.reason.startsWith('malformed'))!];
+  expect(malformed).toMatchObject({ consumer: 'analytics', deliveries: 1, eventType: 'OrderPlaced' });
+  expect(malformed.reason).toMatch(/malformed: event is not valid JSON/);
+  expect(failing).toMatchObject({ consumer: 'analytics', deliveries: 3, eventType: 'StockReserved' });
+  expect(failing.reason).toMatch(/failed 3 deliveries; last error: StockReserved .* arrived before OrderPlaced/);
+  expect(parseEvent(failing.data)).toMatchObject({ kind: 'known', event: { id: stockReserved.id } });
+  expect(await analyticsRows()).toEqual([]);
+
+  // The operator's commands see the same (a real child process, as an operator would run it).
+  const env = { ...process.env, NATS_URL: config.NATS_URL, EVENTS_STREAM: config.EVENTS_STREAM, EVENTS_SUBJECT_PREFIX: config.EVENTS_SUBJECT_PREFIX };
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '../../scripts/dlq.ts'), ...args], { env });
+  const listed = await cli('list', '--consumer', 'analytics');
+  expect(listed.stdout).toContain(`${failing.seq}`);
+  expect(listed.stdout).toContain('2 dead letter(s)');
+  const shown = await cli('show', String(failing.seq));
+  expect(shown.stdout).toContain(stockReserved.id);
+  expect(shown.stdout).toContain('arrived before OrderPlaced');
+
+  // The fix: the missing OrderPlaced arrives; then the dead letter is replayed and applied once.
+  await publish(envelope('OrderPlaced', orderId, samplePayload('OrderPlaced', orderId), 2));
+  await waitFor('OrderPlaced applied', async () => (await analyticsRows()).length === 1);
+  const replayed = await cli('replay', String(failing.seq));
+  expect(replayed.stdout).toContain(`replayed #${failing.seq} (StockReserved`);
+  await waitFor('the replayed event applied', async () => (await analyticsRows())[0]?.status === 'STOCK_RESERVED', 10_000);
+  expect(await inboxCount('analytics')).toBe(2);
+  const left = await withJetStream((_js, jsm) => listDeadLetters(jsm, config));
+  expect(left.map((l) => l.seq)).toEqual([malformed.seq]);
+
+  // Replaying the same dead letter again is refused: it is no longer there.
+  await expect(withJetStream((js, jsm) => replayDeadLetter(js, jsm, config, failing.seq))).rejects.toThrow(/No dead letter with sequence/);
+  // The replay went to the analytics consumer only: the email consumer never saw a StockReserved.
+  expect(await inboxCount('email')).toBe(0);
+});
+
+it('reads v1 and v2 events side by side, ignores unknown fields, and skips unknown event types', async () => {
+  await start(startAnalyticsConsumer(config, quietLogger));
+  const [v1Order, v2Order] = [randomUUID(), randomUUID()];
+  const lines = [{ sku: 'MUG-001', quantity: 2, unitPriceCents: 1000 }, { sku: 'LAMP-01', quantity: 3, unitPriceCents: 500 }];
+  const v1 = envelope('OrderPlaced', v1Order, { customerId: 'c-1', currency: 'EUR', totalCents: 3500, lines }, 1);
+  const v2 = envelope('OrderPlaced', v2Order, { customerId: 'c-2', currency: 'EUR', totalCents: 1000, lines: [lines[0]], itemCount: 2, giftWrap: true }, 2, { traceParent: '00-abc' });
+  const unknown = envelope('OrderGiftWrapped', v1Order, { paper: 'gold' }, 1);
+  await publish(v1, unknown, v2, envelope('StockReserved', v1Order, { lines: [{ sku: 'MUG-001', quantity: 2 }] }));
+
+  await waitFor('three events applied', async () => (await inboxCount('analytics')) === 3, 10_000);
+  const rows = await analyticsRows();
+  expect(rows.find((r) => r.order_id === v1Order)).toMatchObject({ item_count: 5, status: 'STOCK_RESERVED' });
+  expect(rows.find((r) => r.order_id === v2Order)).toMatchObject({ item_count: 2, status: 'PENDING' });
+  expect(await withJetStream((_js, jsm) => listDeadLetters(jsm, config))).toEqual([]);
+
+  // A reader of every event (the rebuild) meets the unknown type and passes it by.
+  const rebuilt = await rebuildAnalytics(config, db);
+  expect(rebuilt).toMatchObject({ done: 4, applied: 3, skipped: 0 });
+  expect(await analyticsRows()).toEqual(rows);
+});
+
+it('applies each event once when every event is delivered twice: one email per order, each order counted once, and a rebuild ends in the same state', async () => {
+  const relay = await start(startOutboxRelay(config, quietLogger));
+  await start(startAnalyticsConsumer(config, quietLogger));
+  await start(startEmailConsumer(config, quietLogger));
+  const confirmedPath: EventType[] = ['OrderPlaced', 'StockReserved', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed'];
+  const cancelledPath: EventType[] = ['OrderPlaced', 'StockReserved', 'OrderCancelled'];
+  const orders = Array.from({ length: 12 }, (_, i) => ({ id: randomUUID(), path: i % 3 === 2 ? cancelledPath : confirmedPath }));
+  await Promise.all(orders.map(async (o) => { for (const type of o.path) await writeOutboxEvent(pool, o.id, type); }));
+  const totalEvents = orders.reduce((n, o) => n + o.path.length, 0);
+  await waitFor('outbox published', async () => (await unpublishedCount(pool)) === 0, 20_000);
+  await relay.stop();
+  running.splice(running.indexOf(relay), 1);
+  await waitFor('first deliveries applied', async () => (await inboxCount('analytics')) === totalEvents && smtp.received.length === 12, 20_000);
+
+  // Every event again, under a new Nats-Msg-Id: as after a relay crash past the duplicate window.
+  const original = await readStream(config);
+  expect(original).toHaveLength(totalEvents);
+  await withJetStream(async (js) => {
+    await Promise.all(original.map((m) => js.publish(m.subject, JSON.stringify(m.event), { msgID: `again-${m.event.id}` })));
+  });
+  await waitFor('the duplicates delivered', async () => (await readStream(config)).length === 2 * totalEvents);
+  await waitFor('both consumers past the duplicates', async () => withJetStream(async (_js, jsm) => {
+    const infos = await Promise.all(['analytics', 'email'].map((name) => jsm.consumers.info(config.EVENTS_STREAM, name)));
+    return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
+  }), 20_000);
+  await sleep(300);
+
+  expect(smtp.received).toHaveLength(12);
+  expect(new Set(smtp.received.map((m) => m.messageId)).size).toBe(12);
+  expect(await inboxCount('analytics')).toBe(totalEvents);
+  const rows = await analyticsRows();
+  expect(rows).toHaveLength(12);
+  expect(rows.filter((r) => r.status === 'CONFIRMED')).toHaveLength(8);
+  expect(rows.filter((r) => r.status === 'CANCELLED')).toHaveLength(4);
+
+  // Rebuild from the stream (which now holds every event twice): the same rows, the same inbox.
+  const progress: number[] = [];
+  const result = await rebuildAnalytics(config, db, (p) => progress.push(p.done));
+  expect(result).toMatchObject({ total: 2 * totalEvents, done: 2 * totalEvents, applied: totalEvents, skipped: 0, ordersBefore: 12, ordersAfter: 12 });
+  expect(progress.at(-1)).toBe(2 * totalEvents);
+  expect(await analyticsRows()).toEqual(rows);
+  expect(await inboxCount('analytics')).toBe(totalEvents);
+});
+
+it('makes a resend after a crash between SMTP and the record detectable: same Message-ID, attempts counted', async () => {
+  const orderId = randomUUID();
+  const event = { ...envelope('OrderConfirmed', orderId, samplePayload('OrderConfirmed', orderId)), type: 'OrderConfirmed' as const };
+  const parsed = parseEvent(JSON.stringify(event));
+  if (parsed.kind !== 'known') throw new Error('test event did not parse');
+  const mailer = nodemailer.createTransport(smtp.url);
+  try {
+    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
+    // Simulate the crash: the mail went out, the process died before recording it.
+    await db.processedEvent.deleteMany({ where: { consumer: 'email', eventId: event.id } });
+    await db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SENDING' } });
+
+    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
+    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', parsed.event)).toBe('already-processed');
+  } finally {
+    mailer.close();
+  }
+  expect(smtp.received.map((m) => m.messageId)).toEqual([messageIdFor(event.id), messageIdFor(event.id)]);
+  expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENT', attempts: 2, messageId: messageIdFor(event.id) });
+});
