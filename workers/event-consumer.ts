@@ -71,12 +71,15 @@ export class KeyedWorkQueue {
   constructor(private readonly limit: number) {}
 
   async submit(key: string, task: () => Promise<void>): Promise<void> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running += 1;
+    // A finished task hands its slot straight to the oldest waiter (the count does not drop), so
+    // a submit arriving in between cannot take it first.
+    if (this.running >= this.limit || this.waiting.length > 0) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running += 1;
     const previous = this.tails.get(key) ?? Promise.resolve();
     const next: Promise<void> = previous.then(task).catch(() => undefined).finally(() => {
-      this.running -= 1;
-      this.waiting.shift()?.();
+      const waiter = this.waiting.shift();
+      if (waiter) waiter();
+      else this.running -= 1;
       if (this.tails.get(key) === next) this.tails.delete(key);
     });
     this.tails.set(key, next);
@@ -266,7 +269,7 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
       await queue.idle();
       advisories.unsubscribe();
       await advisoryLoop;
-      await nc.drain();
+      await nc.drain().catch(() => nc.close()); // drain fails while the broker is unreachable
       await metricsServer?.stop();
       await cleanup();
     },

@@ -158,12 +158,18 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
   let stopping = false;
   let wake: (() => void) | undefined;
   let pendingWake = false;
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    if (pendingWake || stopping) { pendingWake = false; resolve(); return; }
-    const timer = setTimeout(() => { wake = undefined; resolve(); }, ms);
-    wake = () => { clearTimeout(timer); wake = undefined; resolve(); };
+  let backingOff = false;
+  /** Sleeps until the timeout or a wake-up; a backoff sleep ignores new-row notifications. */
+  const sleep = (ms: number, opts: { backoff?: boolean } = {}) => new Promise<void>((resolve) => {
+    if (stopping || (pendingWake && !opts.backoff)) { pendingWake = false; resolve(); return; }
+    backingOff = opts.backoff ?? false;
+    const timer = setTimeout(() => { wake = undefined; backingOff = false; resolve(); }, ms);
+    wake = () => { clearTimeout(timer); wake = undefined; backingOff = false; resolve(); };
   });
-  const wakeUp = () => { if (wake) wake(); else pendingWake = true; };
+  /** New rows committed: publish now, unless backing off from a failure. */
+  const wakeUp = () => { if (wake && !backingOff) wake(); else pendingWake = true; };
+  /** Stopping, or NATS is back: end any sleep. */
+  const wakeNow = () => { if (wake) wake(); else pendingWake = true; };
 
   /** The connection that holds the advisory lock and LISTENs; losing it means losing the lock. */
   let lockClient: Client | undefined;
@@ -195,6 +201,16 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
     return true;
   };
 
+  // While the broker is away, do not queue publishes in the client's buffer: back off, and start
+  // again the moment the connection is back.
+  let natsConnected = true;
+  const statusLoop = (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') natsConnected = false;
+      if (status.type === 'reconnect') { natsConnected = true; logger.info('NATS is back; catching up'); wakeNow(); }
+    }
+  })();
+
   const jsm = await natsManager(nc);
   let streamReady = false;
   const loop = (async () => {
@@ -202,6 +218,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
     while (!stopping) {
       try {
         if (!leader && !(await tryLead())) { await sleep(2_000); continue; }
+        if (!natsConnected) throw new Error('NATS is unreachable (reconnecting)');
         if (!streamReady) {
           await ensureEventsStream(jsm, config);
           streamReady = true;
@@ -219,7 +236,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
         metrics.failures.inc();
         const backoff = Math.min(10_000, 100 * 2 ** Math.min(failures - 1, 7));
         logger.warn({ err: (err as Error).message, retryInMs: backoff, failures }, 'relay batch failed; backing off');
-        await sleep(backoff);
+        await sleep(backoff, { backoff: true });
       }
     }
   })();
@@ -240,10 +257,11 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
     async stop() {
       stopping = true;
       clearInterval(cleanup);
-      wakeUp();
+      wakeNow();
       await loop;
       dropLeadership('stopping');
-      await nc.drain().catch(() => undefined);
+      await nc.drain().catch(() => nc.close());
+      await statusLoop;
       await pool.end();
       await metricsServer?.stop();
     },

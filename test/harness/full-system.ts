@@ -9,11 +9,15 @@ import { startOutboxRelay } from '../../workers/outbox-relay';
 import { startTemporalWorker } from '../../workers/temporal-worker';
 import { quietLogger, startPeers, testConfig, type Peers } from './system';
 
+type ProcessName = 'worker' | 'relay' | 'email' | 'analytics' | 'api';
+
 export interface FullSystem {
   peers: Peers;
   smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   config: Config;
   apiUrl: string;
+  /** Stops one of our processes (as a crash or deploy would) and starts a new one in its place. */
+  restart(name: Exclude<ProcessName, 'api'>, downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -32,17 +36,26 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
     DATABASE_URL: peers.database.url, INVENTORY_URL: peers.inventoryUrl, PAYMENT_URL: peers.paymentUrl, SMTP_URL: smtp.url,
     API_PORT: String(apiPort), PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret', ...overrides,
   });
-  const processes: RunningProcess[] = [];
-  processes.push(await startTemporalWorker(config, quietLogger));
-  processes.push(await startOutboxRelay(config, quietLogger));
-  processes.push(await startEmailConsumer(config, quietLogger));
-  processes.push(await startAnalyticsConsumer(config, quietLogger));
+  const starters: Record<Exclude<ProcessName, 'api'>, () => Promise<RunningProcess>> = {
+    worker: () => startTemporalWorker(config, quietLogger),
+    relay: () => startOutboxRelay(config, quietLogger),
+    email: () => startEmailConsumer(config, quietLogger),
+    analytics: () => startAnalyticsConsumer(config, quietLogger),
+  };
+  const processes = new Map<ProcessName, RunningProcess>();
+  for (const [name, start] of Object.entries(starters)) processes.set(name as ProcessName, await start());
   const api = await startApi(config, quietLogger);
-  processes.push(api);
+  processes.set('api', api);
   return {
     peers, smtp, config, apiUrl: api.url,
+    async restart(name, downMs = 0) {
+      await processes.get(name)?.stop();
+      processes.delete(name);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      processes.set(name, await starters[name]());
+    },
     async stop() {
-      for (const p of processes.reverse()) await p.stop();
+      for (const p of [...processes.values()].reverse()) await p.stop();
       await smtp.stop();
       await peers.stop();
     },
