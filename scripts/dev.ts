@@ -18,13 +18,14 @@ const dataDir = process.env.DEV_DATA_DIR ?? join(repo, '.data');
 const infra: StartedService[] = [];
 const children: { name: string; child: ChildProcess }[] = [];
 
-const PROCESSES: { name: string; entry: string }[] = [
+/** Each process, with the port of its own /metrics where it has no HTTP API (METRICS_PORT). */
+const PROCESSES: { name: string; entry: string; metricsPort?: number }[] = [
   { name: 'inventory', entry: 'services/inventory/main.ts' },
   { name: 'payment', entry: 'services/payment/main.ts' },
   { name: 'worker', entry: 'workers/temporal-worker.main.ts' },
-  { name: 'relay', entry: 'workers/outbox-relay.main.ts' },
-  { name: 'email', entry: 'workers/email-consumer.main.ts' },
-  { name: 'analytics', entry: 'workers/analytics-consumer.main.ts' },
+  { name: 'relay', entry: 'workers/outbox-relay.main.ts', metricsPort: 9464 },
+  { name: 'email', entry: 'workers/email-consumer.main.ts', metricsPort: 9465 },
+  { name: 'analytics', entry: 'workers/analytics-consumer.main.ts', metricsPort: 9466 },
   { name: 'api', entry: 'api/main.ts' },
 ];
 
@@ -132,7 +133,8 @@ async function main() {
 
   const tsx = join(repo, 'node_modules/.bin/tsx');
   for (const p of PROCESSES) {
-    const child = spawn(tsx, [join(repo, p.entry)], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const metrics = p.metricsPort ? { METRICS_PORT: String(p.metricsPort) } : {};
+    const child = spawn(tsx, [join(repo, p.entry)], { cwd: repo, env: { ...process.env, ...env, ...metrics }, stdio: ['ignore', 'pipe', 'pipe'] });
     relayOutput(p.name, child.stdout!);
     relayOutput(p.name, child.stderr!);
     child.on('exit', (code, signal) => { if (!shuttingDown) say(`${p.name} exited (${signal ?? code})`); });
@@ -158,6 +160,8 @@ async function main() {
     Postgres          ${env.DATABASE_URL}
     NATS              ${env.NATS_URL}
     SMTP              ${env.SMTP_URL}
+    Pipeline metrics  http://127.0.0.1:9464/metrics (relay), :9465 (email), :9466 (analytics)
+    Dead letters      npm run dlq -- list      Rebuild analytics  npm run analytics:rebuild
 
   Catalog: ${CATALOG.map((p) => p.sku).join(', ')}.  Try:
     curl -si -X POST http://127.0.0.1:3000/orders -H 'content-type: application/json' \\

@@ -3,9 +3,8 @@ import { createDb, type Db } from '../common/db';
 import { isEventOfType, type DomainEvent, type EventType } from '../common/events';
 import type { Logger } from '../common/logger';
 import type { OrderStatus } from '../common/order';
-import type { RunningProcess } from '../common/run-process';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { startEventConsumer, type HandleResult } from './event-consumer';
+import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
 export const ANALYTICS_CONSUMER = 'analytics';
 
@@ -68,7 +67,7 @@ export async function applyAnalyticsEvent(db: Db, event: DomainEvent): Promise<H
   });
 }
 
-export async function startAnalyticsConsumer(config: Config, logger: Logger): Promise<RunningProcess> {
+export async function startAnalyticsConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
   const db = createDb(config.DATABASE_URL);
   return startEventConsumer(config, logger, {
     name: ANALYTICS_CONSUMER,

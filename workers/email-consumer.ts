@@ -3,9 +3,8 @@ import type { Config } from '../common/config';
 import { createDb, type Db } from '../common/db';
 import type { DomainEvent } from '../common/events';
 import type { Logger } from '../common/logger';
-import type { RunningProcess } from '../common/run-process';
 import { emailFor, messageIdFor } from './email-templates';
-import { startEventConsumer, type HandleResult } from './event-consumer';
+import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
 export const EMAIL_CONSUMER = 'email';
 const CUSTOMER_FACING = new Set(['OrderConfirmed', 'OrderCancelled']);
@@ -50,7 +49,7 @@ export async function sendEmailForEvent(db: Db, mailer: Transporter, from: strin
   return 'applied';
 }
 
-export async function startEmailConsumer(config: Config, logger: Logger): Promise<RunningProcess> {
+export async function startEmailConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
   const db = createDb(config.DATABASE_URL);
   const mailer = nodemailer.createTransport(config.SMTP_URL);
   return startEventConsumer(config, logger, {

@@ -158,31 +158,28 @@ export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parse
   }
 }
 
-function consumerMetrics(registry: Registry, jsmInfo: () => Promise<{ pending: number; ackPending: number; redelivered: number; dlq: number }>, consumer: string) {
+type BrokerState = { pending: number; ackPending: number; redelivered: number; dlq: number };
+
+function consumerMetrics(registry: Registry, readBrokerState: () => Promise<BrokerState>, consumer: string) {
   const outcomes = new Counter({ name: 'consumer_messages_total', help: 'Messages handled by outcome', labelNames: ['consumer', 'outcome'], registers: [registry] });
   const duration = new Histogram({ name: 'consumer_handle_seconds', help: 'Time to handle one event', labelNames: ['consumer'], registers: [registry], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5] });
-  const gauges = {
-    pending: new Gauge({ name: 'consumer_pending_messages', help: 'Messages in the stream not yet delivered to this durable consumer', labelNames: ['consumer'], registers: [registry] }),
-    ackPending: new Gauge({ name: 'consumer_ack_pending_messages', help: 'Messages delivered and not yet acknowledged', labelNames: ['consumer'], registers: [registry] }),
-    redelivered: new Gauge({ name: 'consumer_redelivered_messages', help: 'Messages delivered more than once and not yet acknowledged', labelNames: ['consumer'], registers: [registry] }),
-    dlq: new Gauge({ name: 'dead_letter_messages', help: 'Messages in the dead-letter stream (all consumers)', registers: [registry] }),
+  // Read from the broker when Prometheus scrapes, once per scrape for all four gauges.
+  let scrape: { at: number; state: Promise<BrokerState> } | undefined;
+  const brokerState = () => {
+    if (!scrape || Date.now() - scrape.at > 500) scrape = { at: Date.now(), state: readBrokerState() };
+    return scrape.state;
   };
-  // Read from the broker when Prometheus scrapes, so the figures are the broker's own.
-  new Gauge({
-    name: 'consumer_broker_scrape_ok', help: '1 if the last scrape could read the consumer state from JetStream', registers: [registry],
+  const brokerGauge = (name: string, help: string, pick: (s: BrokerState) => number, labelled = true) => new Gauge({
+    name, help, labelNames: labelled ? ['consumer'] : [], registers: [registry],
     async collect() {
-      try {
-        const s = await jsmInfo();
-        gauges.pending.set({ consumer }, s.pending);
-        gauges.ackPending.set({ consumer }, s.ackPending);
-        gauges.redelivered.set({ consumer }, s.redelivered);
-        gauges.dlq.set(s.dlq);
-        this.set(1);
-      } catch {
-        this.set(0);
-      }
+      const state = await brokerState().catch(() => undefined); // broker unreachable: keep the last value
+      if (state) this.set(labelled ? { consumer } : {}, pick(state));
     },
   });
+  brokerGauge('consumer_pending_messages', 'Messages in the stream not yet delivered to this durable consumer', (s) => s.pending);
+  brokerGauge('consumer_ack_pending_messages', 'Messages delivered and not yet acknowledged', (s) => s.ackPending);
+  brokerGauge('consumer_redelivered_messages', 'Messages delivered more than once and not yet acknowledged', (s) => s.redelivered);
+  brokerGauge('dead_letter_messages', 'Messages in the dead-letter stream (all consumers)', (s) => s.dlq, false);
   return { outcomes, duration };
 }
 

@@ -124,7 +124,18 @@ export async function deletePublishedOutboxRows(pool: Pool, retentionMs: number,
   }
 }
 
-function relayMetrics(registry: Registry) {
+function relayMetrics(registry: Registry, pool: Pool) {
+  // Read from Postgres on each scrape, so any relay (leader or standby) reports the same truth.
+  const outboxState = () => pool.query<{ n: string; age: number | null }>(
+    'SELECT count(*) AS n, EXTRACT(EPOCH FROM now() - min(occurred_at))::float8 AS age FROM outbox_events WHERE published_at IS NULL');
+  new Gauge({
+    name: 'outbox_backlog_events', help: 'Outbox rows not yet published', registers: [registry],
+    async collect() { this.set(Number((await outboxState()).rows[0]!.n)); },
+  });
+  new Gauge({
+    name: 'outbox_oldest_unpublished_age_seconds', help: 'Age of the oldest unpublished outbox row; 0 when none', registers: [registry],
+    async collect() { this.set(Math.max(0, (await outboxState()).rows[0]!.age ?? 0)); },
+  });
   return {
     published: new Counter({ name: 'outbox_relay_published_total', help: 'Outbox events published and marked', registers: [registry] }),
     failures: new Counter({ name: 'outbox_relay_batch_failures_total', help: 'Relay batches that failed (NATS or Postgres unreachable); retried with backoff', registers: [registry] }),
@@ -147,8 +158,8 @@ export interface OutboxRelay extends RunningProcess {
 
 export async function startOutboxRelay(config: Config, logger: Logger, opts: { hooks?: RelayHooks; name?: string } = {}): Promise<OutboxRelay> {
   const registry = createProcessRegistry('outbox-relay');
-  const metrics = relayMetrics(registry);
-  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 3 });
+  const metrics = relayMetrics(registry, pool);
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   const nc: NatsConnection = await connectNats(config.NATS_URL, opts.name ?? 'outbox-relay', { waitOnFirstConnect: true });
   const js = jetstream(nc);
@@ -174,19 +185,19 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
   /** The connection that holds the advisory lock and LISTENs; losing it means losing the lock. */
   let lockClient: Client | undefined;
   let leader = false;
-  const dropLeadership = (why: string) => {
+  const dropLeadership = async (why: string): Promise<void> => {
     if (leader && !stopping) logger.warn({ why }, 'relay lost its lock; standing by');
     leader = false;
     metrics.leader.set(0);
     const client = lockClient;
     lockClient = undefined;
-    client?.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   };
   const tryLead = async (): Promise<boolean> => {
     if (!lockClient) {
       const client = new Client({ connectionString: config.DATABASE_URL });
-      client.on('error', (err) => dropLeadership(`lock connection failed: ${err.message}`));
-      client.on('end', () => { if (lockClient === client) dropLeadership('lock connection closed'); });
+      client.on('error', (err) => void dropLeadership(`lock connection failed: ${err.message}`));
+      client.on('end', () => { if (lockClient === client) void dropLeadership('lock connection closed'); });
       client.on('notification', wakeUp);
       await client.connect();
       lockClient = client;
@@ -259,7 +270,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
       clearInterval(cleanup);
       wakeNow();
       await loop;
-      dropLeadership('stopping');
+      await dropLeadership('stopping');
       await nc.drain().catch(() => nc.close());
       await statusLoop;
       await pool.end();

@@ -93,7 +93,8 @@ async function inboxCount(consumer: string): Promise<number> {
 }
 
 it('sends poison to the dead-letter stream with the reason, and replays it to its consumer only after the fix', async () => {
-  await start(startAnalyticsConsumer(config, quietLogger));
+  const analytics = await startAnalyticsConsumer(config, quietLogger);
+  running.push(analytics);
   await start(startEmailConsumer(config, quietLogger));
   const orderId = randomUUID();
   // Malformed: straight to the dead letters, first delivery.
@@ -113,6 +114,10 @@ it('sends poison to the dead-letter stream with the reason, and replays it to it
   expect(failing.reason).toMatch(/failed 3 deliveries; last error: StockReserved .* arrived before OrderPlaced/);
   expect(parseEvent(failing.data)).toMatchObject({ kind: 'known', event: { id: stockReserved.id } });
   expect(await analyticsRows()).toEqual([]);
+  const metrics = await analytics.registry.metrics();
+  expect(metrics).toContain('dead_letter_messages{process="analytics"} 2');
+  expect(metrics).toContain('consumer_messages_total{consumer="analytics",outcome="dead-lettered",process="analytics"} 2');
+  expect(metrics).toMatch(/consumer_messages_total\{consumer="analytics",outcome="retried",process="analytics"\} 2\n/);
 
   // The operator's commands see the same (a real child process, as an operator would run it).
   const env = { ...process.env, NATS_URL: config.NATS_URL, EVENTS_STREAM: config.EVENTS_STREAM, EVENTS_SUBJECT_PREFIX: config.EVENTS_SUBJECT_PREFIX };

@@ -148,6 +148,9 @@ it('backs off while NATS is down and catches up, exactly once, when it returns',
     await sleep(2_000);
     expect(await unpublishedCount(pool)).toBeGreaterThan(0);
     expect(await failures()).toBeLessThan(30); // backing off, not spinning
+    const metrics = await r.registry.metrics();
+    expect(metrics).toContain(`outbox_backlog_events{process="outbox-relay"} ${await unpublishedCount(pool)}`);
+    expect(metrics).toMatch(/outbox_oldest_unpublished_age_seconds\{process="outbox-relay"\} [1-9]/);
 
     await nats.start();
     await waitFor('backlog published after the outage', async () => (await unpublishedCount(pool)) === 0, 40_000);
