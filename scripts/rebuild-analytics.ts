@@ -13,9 +13,12 @@ async function main(): Promise<void> {
   const started = Date.now();
   const tty = process.stderr.isTTY;
   let lastPrint = 0;
+  let lastDone = -1;
   const show = (p: RebuildProgress, final = false) => {
     const now = Date.now();
     if (!final && now - lastPrint < 250) return;
+    if (final && p.done === lastDone) return;
+    lastDone = p.done;
     lastPrint = now;
     const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
     const rate = Math.round(p.done / Math.max(0.001, (now - started) / 1000));
@@ -23,8 +26,7 @@ async function main(): Promise<void> {
     process.stderr.write(tty ? `\r${line}${final ? '\n' : ''}` : `${line}\n`);
   };
   try {
-    const result = await rebuildAnalytics(config, db, (p) => show(p));
-    show(result, true);
+    const result = await rebuildAnalytics(config, db, (p) => show(p, p.done === p.total));
     console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.ordersAfter} orders (was ${result.ordersBefore}), from stream ${config.EVENTS_STREAM} up to #${result.lastStreamSeq}`);
     for (const s of result.skippedEvents.slice(0, 20)) console.log(`skipped #${s.streamSeq}: ${s.reason}`);
     if (result.skippedEvents.length > 20) console.log(`… and ${result.skippedEvents.length - 20} more skipped`);

@@ -68,18 +68,33 @@ function rowValues(e: EventEnvelope): unknown[] {
   return [e.id, e.orderId, e.type, e.schemaVersion, e.occurredAt, e.correlationId, e.causationId, JSON.stringify(e.payload)];
 }
 
-/** Inserts outbox rows (unpublished) with multi-row INSERTs, in sequence order of the array. */
-export async function insertOutboxRows(pool: Pool, events: readonly EventEnvelope[], rowsPerStatement = 1_000): Promise<void> {
-  for (let start = 0; start < events.length; start += rowsPerStatement) {
-    const chunk = events.slice(start, start + rowsPerStatement);
-    const params: unknown[] = [];
-    const tuples = chunk.map((e) => {
-      const values = rowValues(e);
-      const placeholders = values.map((_, i) => `$${params.length + i + 1}`);
-      params.push(...values);
-      return `(${placeholders.join(', ')})`;
-    });
-    await pool.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ${tuples.join(', ')}`, params);
+/**
+ * Inserts outbox rows (unpublished) with multi-row INSERTs, in sequence order of the array, all in
+ * one transaction: they become visible to the relay together when this returns.
+ */
+export async function insertOutboxRowsInOneTransaction(pool: Pool, events: readonly EventEnvelope[], rowsPerStatement = 1_000): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    try {
+      for (let start = 0; start < events.length; start += rowsPerStatement) {
+        const chunk = events.slice(start, start + rowsPerStatement);
+        const params: unknown[] = [];
+        const tuples = chunk.map((e) => {
+          const values = rowValues(e);
+          const placeholders = values.map((_, i) => `$${params.length + i + 1}`);
+          params.push(...values);
+          return `(${placeholders.join(', ')})`;
+        });
+        await client.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ${tuples.join(', ')}`, params);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    client.release();
   }
 }
 
@@ -99,4 +114,11 @@ export async function insertOutboxRowInTransaction(client: PoolClient, e: EventE
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Median of a non-empty array (mean of the middle two for an even length). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
