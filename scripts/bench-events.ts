@@ -345,13 +345,8 @@ interface LagRig {
 }
 
 async function writeOne(rig: LagRig, e: EventEnvelope, committed?: Map<string, number>): Promise<void> {
-  const client = await rig.writers.connect();
-  try {
-    await insertOutboxRowInTransaction(client, e);
-    committed?.set(e.id, performance.now());
-  } finally {
-    client.release();
-  }
+  await insertOutboxRowInTransaction(rig.writers, e);
+  committed?.set(e.id, performance.now());
 }
 
 async function waitForReceived(rig: LagRig, ids: Iterable<string>, timeoutMs = 15_000): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { withTransaction } from '../../common/pg';
 import { eventSchemaVersions, parseEvent, type EventEnvelope, type EventPayload, type EventType } from '../../common/events';
 
 /** Realistic events for scripts/bench-events.ts, valid under the schemas in common/events.ts. */
@@ -73,41 +74,24 @@ function rowValues(e: EventEnvelope): unknown[] {
  * one transaction: they become visible to the relay together when this returns.
  */
 export async function insertOutboxRowsInOneTransaction(pool: Pool, events: readonly EventEnvelope[], rowsPerStatement = 1_000): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    try {
-      for (let start = 0; start < events.length; start += rowsPerStatement) {
-        const chunk = events.slice(start, start + rowsPerStatement);
-        const params: unknown[] = [];
-        const tuples = chunk.map((e) => {
-          const values = rowValues(e);
-          const placeholders = values.map((_, i) => `$${params.length + i + 1}`);
-          params.push(...values);
-          return `(${placeholders.join(', ')})`;
-        });
-        await client.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ${tuples.join(', ')}`, params);
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+  await withTransaction(pool, async (tx) => {
+    for (let start = 0; start < events.length; start += rowsPerStatement) {
+      const chunk = events.slice(start, start + rowsPerStatement);
+      const params: unknown[] = [];
+      const tuples = chunk.map((e) => {
+        const values = rowValues(e);
+        const placeholders = values.map((_, i) => `$${params.length + i + 1}`);
+        params.push(...values);
+        return `(${placeholders.join(', ')})`;
+      });
+      await tx.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ${tuples.join(', ')}`, params);
     }
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** One outbox row in its own transaction, the way the order activities write events. */
-export async function insertOutboxRowInTransaction(client: PoolClient, e: EventEnvelope): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, rowValues(e));
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+export async function insertOutboxRowInTransaction(pool: Pool, e: EventEnvelope): Promise<void> {
+  await withTransaction(pool, (tx) => tx.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, rowValues(e)));
 }
 
 /** Nearest-rank percentile of an ascending array. */

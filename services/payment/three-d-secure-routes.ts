@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { withTransaction } from './payment-store';
+import { withTransaction } from '../../common/pg';
 import { confirmThreeDSecure } from './three-d-secure';
 import { threeDSecureBodySchema } from './validation';
 import type { WebhookSender } from './webhook-sender';

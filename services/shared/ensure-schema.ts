@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
+import { withTransaction } from '../../common/pg';
 import { IDEMPOTENCY_TABLE_SQL } from './idempotency';
 
 /**
@@ -9,16 +10,8 @@ import { IDEMPOTENCY_TABLE_SQL } from './idempotency';
  */
 export async function ensureServiceSchema(pool: Pool, schema: string, schemaSqlPath: string): Promise<void> {
   const sql = readFileSync(schemaSqlPath, 'utf8') + IDEMPOTENCY_TABLE_SQL(schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${schema}:schema`]);
-    await client.query(sql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  await withTransaction(pool, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${schema}:schema`]);
+    await tx.query(sql);
+  });
 }

@@ -7,6 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
 import type { Config } from '../../common/config';
 import { eventSchemaVersions, type EventPayload, type EventType } from '../../common/events';
+import { withTransaction } from '../../common/pg';
 import { freePort, startNats, type StartedService } from '../../scripts/processes';
 
 /** Test helpers for the event pipeline: a NATS server a test may stop, stream reading, outbox writing. */
@@ -85,19 +86,14 @@ export function samplePayload<T extends EventType>(type: T, orderId: string): Ev
 /** Writes one outbox row in its own transaction, optionally holding the transaction open before COMMIT. */
 export async function writeOutboxEvent(pool: Pool, orderId: string, type: EventType, opts: { holdBeforeCommitMs?: number; payload?: unknown; schemaVersion?: number } = {}): Promise<string> {
   const id = randomUUID();
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(
+  await withTransaction(pool, async (tx) => {
+    await tx.query(
       `INSERT INTO outbox_events (id, aggregate_id, type, schema_version, occurred_at, correlation_id, causation_id, payload)
        VALUES ($1, $2, $3, $4, now(), $5, NULL, $6)`,
       [id, orderId, type, opts.schemaVersion ?? eventSchemaVersions[type], `corr-${orderId}`, JSON.stringify(opts.payload ?? samplePayload(type, orderId))]);
-    if (opts.holdBeforeCommitMs) await new Promise((r) => setTimeout(r, opts.holdBeforeCommitMs));
-    await client.query('COMMIT');
-    return id;
-  } finally {
-    client.release();
-  }
+    if (opts.holdBeforeCommitMs) await sleep(opts.holdBeforeCommitMs);
+  });
+  return id;
 }
 
 export async function unpublishedCount(pool: Pool): Promise<number> {
