@@ -12,6 +12,18 @@ export function createProcessRegistry(processName: string): Registry {
 }
 
 /**
+ * Shares one read among the gauges collected in the same scrape (prom-client collects them
+ * concurrently), so several gauges fed by one query or API call cost one round trip.
+ */
+export function oncePerScrape<T>(read: () => Promise<T>, ttlMs = 500): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > ttlMs) last = { at: Date.now(), value: read() };
+    return last.value;
+  };
+}
+
+/**
  * Serves GET /metrics for a worker process (relay, consumers) that has no HTTP API of its own.
  * Started only when METRICS_PORT is set.
  */

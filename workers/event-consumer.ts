@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../common/config';
 import { eventSubject, MalformedEventError, parseEvent, type DomainEvent } from '../common/events';
 import type { Logger } from '../common/logger';
-import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
+import { createProcessRegistry, oncePerScrape, startMetricsServer } from '../common/metrics-server';
 import { connectNats, dlqStreamName, ensureDeadLetterStream, ensureDurableConsumer, ensureEventsStream, natsManager, replaySubject } from '../common/nats';
 import type { RunningProcess } from '../common/run-process';
 import { sendToDeadLetters } from './dead-letters';
@@ -164,11 +164,7 @@ function consumerMetrics(registry: Registry, readBrokerState: () => Promise<Brok
   const outcomes = new Counter({ name: 'consumer_messages_total', help: 'Messages handled by outcome', labelNames: ['consumer', 'outcome'], registers: [registry] });
   const duration = new Histogram({ name: 'consumer_handle_seconds', help: 'Time to handle one event', labelNames: ['consumer'], registers: [registry], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5] });
   // Read from the broker when Prometheus scrapes, once per scrape for all four gauges.
-  let scrape: { at: number; state: Promise<BrokerState> } | undefined;
-  const brokerState = () => {
-    if (!scrape || Date.now() - scrape.at > 500) scrape = { at: Date.now(), state: readBrokerState() };
-    return scrape.state;
-  };
+  const brokerState = oncePerScrape(readBrokerState);
   const brokerGauge = (name: string, help: string, pick: (s: BrokerState) => number, labelled = true) => new Gauge({
     name, help, labelNames: labelled ? ['consumer'] : [], registers: [registry],
     async collect() {

@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../common/config';
 import { eventSubject, type EventEnvelope } from '../common/events';
 import type { Logger } from '../common/logger';
-import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
+import { createProcessRegistry, oncePerScrape, startMetricsServer } from '../common/metrics-server';
 import { connectNats, ensureEventsStream, natsManager } from '../common/nats';
 import type { RunningProcess } from '../common/run-process';
 
@@ -125,16 +125,20 @@ export async function deletePublishedOutboxRows(pool: Pool, retentionMs: number,
 }
 
 function relayMetrics(registry: Registry, pool: Pool) {
-  // Read from Postgres on each scrape, so any relay (leader or standby) reports the same truth.
-  const outboxState = () => pool.query<{ n: string; age: number | null }>(
-    'SELECT count(*) AS n, EXTRACT(EPOCH FROM now() - min(occurred_at))::float8 AS age FROM outbox_events WHERE published_at IS NULL');
+  // Read from Postgres on each scrape (one query for both gauges), so any relay, leader or
+  // standby, reports the same truth.
+  const outboxState = oncePerScrape(async () => {
+    const { rows } = await pool.query<{ n: string; age: number | null }>(
+      'SELECT count(*) AS n, EXTRACT(EPOCH FROM now() - min(occurred_at))::float8 AS age FROM outbox_events WHERE published_at IS NULL');
+    return { backlog: Number(rows[0]!.n), oldestAgeSeconds: Math.max(0, rows[0]!.age ?? 0) };
+  });
   new Gauge({
     name: 'outbox_backlog_events', help: 'Outbox rows not yet published', registers: [registry],
-    async collect() { this.set(Number((await outboxState()).rows[0]!.n)); },
+    async collect() { this.set((await outboxState()).backlog); },
   });
   new Gauge({
     name: 'outbox_oldest_unpublished_age_seconds', help: 'Age of the oldest unpublished outbox row; 0 when none', registers: [registry],
-    async collect() { this.set(Math.max(0, (await outboxState()).rows[0]!.age ?? 0)); },
+    async collect() { this.set((await outboxState()).oldestAgeSeconds); },
   });
   return {
     published: new Counter({ name: 'outbox_relay_published_total', help: 'Outbox events published and marked', registers: [registry] }),
@@ -240,7 +244,8 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
         metrics.published.inc(result.published);
         for (const lag of result.lagsSeconds) metrics.lag.observe(lag);
         if (result.published > 0) logger.debug({ published: result.published, deferred: result.deferred }, 'published outbox events');
-        if (result.published + result.deferred < config.RELAY_BATCH_SIZE && result.deferred === 0) await sleep(config.RELAY_POLL_INTERVAL_MS);
+        // Sleep only when this batch emptied the backlog; otherwise go straight on.
+        if (result.deferred === 0 && result.published < config.RELAY_BATCH_SIZE) await sleep(config.RELAY_POLL_INTERVAL_MS);
       } catch (err) {
         failures += 1;
         streamReady = false; // the broker may have lost or never had the stream: ensure it again
