@@ -1,8 +1,7 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { Config } from '../../common/config';
 import { messageIdFor } from '../../workers/email-templates';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
+import { readStream } from '../harness/pipeline';
 import { waitFor, type Peers } from '../harness/system';
 
 /**
@@ -42,21 +41,9 @@ describe('an order end to end', () => {
   }
 
   async function streamSubjectsFor(orderId: string): Promise<string[]> {
-    const nc = await connect({ servers: config.NATS_URL });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const info = await jsm.streams.info(config.EVENTS_STREAM);
-      const types: string[] = [];
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const msg = await jsm.streams.getMessage(config.EVENTS_STREAM, { seq });
-        const event = msg?.json<{ orderId: string; type: string }>();
-        if (event?.orderId === orderId) types.push(event.type);
-      }
-      return types;
-    } finally {
-      await nc.close();
-    }
+    return (await readStream(config)).filter((m) => m.event.orderId === orderId).map((m) => m.event.type);
   }
+
 
   const customer = { customerId: 'cust-42', customerEmail: 'jane@shop.example', currency: 'EUR' };
 
