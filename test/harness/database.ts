@@ -36,6 +36,14 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
       const c = new Client({ connectionString: admin });
       await c.connect();
       try {
+        // pg-pool's end() resolves before its sockets have closed. Let closing connections finish,
+        // so FORCE only ends real leftovers, not a client that is saying goodbye (whose error
+        // would then reach a pool with no 'error' listener and fail whichever test runs next).
+        for (let i = 0; i < 50; i += 1) {
+          const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if (rows[0]!.n === 0) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
         await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
         await c.end();
