@@ -8,10 +8,11 @@ import type { OrderOutcome, OrderSagaState } from '../common/order';
  * - Refused once the order is being confirmed (stock commit started) or has ended otherwise,
  *   and while the saga is already undoing its steps for another reason.
  */
-export function cancelRefusal(state: Pick<OrderSagaState, 'currentStep' | 'cancelRequested'>, outcome: OrderOutcome | undefined): string | undefined {
+export function cancelRefusal(state: Pick<OrderSagaState, 'currentStep' | 'completedSteps' | 'cancelRequested'>, outcome: OrderOutcome | undefined): string | undefined {
   if (state.cancelRequested) return undefined;
   if (outcome) return `Order is ${outcome.status} and can no longer be cancelled`;
-  if (state.currentStep === 'commit-stock') return 'Order is being confirmed and can no longer be cancelled';
+  // Also after the commit, while CONFIRMED is being recorded: there is no current step then.
+  if (state.currentStep === 'commit-stock' || state.completedSteps.includes('commit-stock')) return 'Order is being confirmed and can no longer be cancelled';
   if (state.currentStep === 'compensating') return 'Order is already being cancelled and can no longer be cancelled by the customer';
   return undefined;
 }

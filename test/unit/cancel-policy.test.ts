@@ -1,7 +1,7 @@
 import { cancelRefusal } from '../../workflows/cancel-policy';
 
 describe('customer cancel validator (pure logic)', () => {
-  const running = (currentStep: string | null, cancelRequested = false) => ({ currentStep, cancelRequested });
+  const running = (currentStep: string | null, cancelRequested = false, completedSteps: string[] = []) => ({ currentStep, cancelRequested, completedSteps });
 
   it.each(['reserve-stock', 'authorize-payment', 'await-payment-confirmation', 'capture-payment', null])('accepts while the saga can be undone (step %s)', (step) => {
     expect(cancelRefusal(running(step), undefined)).toBeUndefined();
@@ -9,6 +9,11 @@ describe('customer cancel validator (pure logic)', () => {
 
   it('refuses once the stock commit has started', () => {
     expect(cancelRefusal(running('commit-stock'), undefined)).toMatch(/being confirmed/);
+  });
+
+  it('refuses after the stock commit, while CONFIRMED is being recorded and no step is current', () => {
+    const done = ['reserve-stock', 'authorize-payment', 'capture-payment', 'commit-stock'];
+    expect(cancelRefusal(running(null, false, done), undefined)).toMatch(/being confirmed/);
   });
 
   it('refuses while undoing for another reason, and after any other ending', () => {
