@@ -35,6 +35,8 @@ const configSchema = z.object({
   API_PORT: port.default(3000),
   INVENTORY_PORT: port.default(3001),
   PAYMENT_PORT: port.default(3002),
+  /** The inventory service adds the sample catalog's missing products at start (dev, compose). */
+  INVENTORY_SEED_SAMPLE_CATALOG: z.stringbool().default(false),
   INVENTORY_URL: url.default('http://127.0.0.1:3001'),
   PAYMENT_URL: url.default('http://127.0.0.1:3002'),
 

@@ -24,13 +24,17 @@ export function oncePerScrape<T>(read: () => Promise<T>, ttlMs = 500): () => Pro
 }
 
 /**
- * Serves GET /metrics for a worker process (relay, consumers) that has no HTTP API of its own.
- * Started only when METRICS_PORT is set.
+ * Serves GET /metrics, and GET /healthz for liveness checks, for a process without an HTTP API
+ * of its own (worker, relay, consumers). Started only when METRICS_PORT is set.
  */
 export async function startMetricsServer(registry: Registry, port: number, host: string): Promise<{ url: string; stop(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}\n');
+      return;
+    }
     if (req.method !== 'GET' || req.url !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics and GET /healthz here\n');
       return;
     }
     registry.metrics().then((body) => {

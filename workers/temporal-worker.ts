@@ -5,7 +5,9 @@ import { PaymentClient } from '../common/clients/payment-client';
 import type { Config } from '../common/config';
 import { createDb } from '../common/db';
 import type { Logger } from '../common/logger';
+import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
 import type { RunningProcess } from '../common/run-process';
+import { workflowCodeOptions } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -17,13 +19,14 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
+    ...workflowCodeOptions(),
     activities: createActivities({
       db,
       inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),
       payment: new PaymentClient(config.PAYMENT_URL, config.HTTP_CLIENT_TIMEOUT_MS),
     }),
   });
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(createProcessRegistry('worker'), config.METRICS_PORT, config.HTTP_HOST);
   const running = worker.run();
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'temporal worker running');
   return {
@@ -31,6 +34,7 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
       // The SDK's runtime also reacts to SIGTERM/SIGINT and may have begun shutting the worker down.
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await metricsServer?.stop();
       await connection.close();
       await db.$disconnect();
     },

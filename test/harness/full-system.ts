@@ -1,8 +1,8 @@
 import { startApi } from '../../api/server';
 import type { Config } from '../../common/config';
 import type { RunningProcess } from '../../common/run-process';
-import { freePort } from '../../scripts/ports';
-import { startSmtpSink } from '../../scripts/smtp-sink';
+import { freePort } from '../../scripts/infra/ports';
+import { startSmtpSink } from '../../scripts/infra/smtp-sink';
 import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
 import { startEmailConsumer } from '../../workers/email-consumer';
 import { startOutboxRelay } from '../../workers/outbox-relay';

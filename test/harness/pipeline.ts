@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../../common/config';
 import { eventSchemaVersions, type EventPayload, type EventType } from '../../common/events';
 import { withTransaction } from '../../common/pg';
-import { freePort, startNats, type StartedService } from '../../scripts/processes';
+import { freePort, startNats, type StartedService } from '../../scripts/infra/spawn';
 
 /** Test helpers for the event pipeline: a NATS server a test may stop, stream reading, outbox writing. */
 

@@ -11,7 +11,7 @@ import { createDb, type Db } from '../../common/db';
 import { eventSubject, parseEvent, type EventType } from '../../common/events';
 import { ensureDeadLetterStream, ensureEventsStream } from '../../common/nats';
 import { migrate } from '../../prisma/migrate';
-import { startSmtpSink } from '../../scripts/smtp-sink';
+import { startSmtpSink } from '../../scripts/infra/smtp-sink';
 import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
 import { rebuildAnalytics } from '../../workers/analytics-rebuild';
 import { listDeadLetters, replayDeadLetter } from '../../workers/dead-letters';

@@ -4,5 +4,8 @@ import { startInventoryService } from './server';
 
 runProcess('inventory', async (logger) => {
   const config = loadConfig();
-  return startInventoryService({ databaseUrl: config.INVENTORY_DATABASE_URL, port: config.INVENTORY_PORT, host: config.HTTP_HOST, logger });
+  return startInventoryService({
+    databaseUrl: config.INVENTORY_DATABASE_URL, port: config.INVENTORY_PORT, host: config.HTTP_HOST, logger,
+    seedSampleCatalog: config.INVENTORY_SEED_SAMPLE_CATALOG,
+  });
 });

@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { PREBUILT_WORKFLOW_BUNDLE } from '../workers/workflow-bundle';
+
+/**
+ * `npm run build`: the production build in dist/, run with plain `node` (no tsx at run time).
+ * Compiles the TypeScript, copies the SQL the services and the migrator read at run time, and
+ * bundles the workflow code ahead of time so the production worker does not run webpack at start.
+ */
+const repo = join(__dirname, '..');
+const dist = join(repo, 'dist');
+
+async function main() {
+  rmSync(dist, { recursive: true, force: true });
+  console.log('[build] tsc -p tsconfig.build.json');
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(repo, 'tsconfig.build.json')], { cwd: repo, stdio: 'inherit' });
+
+  for (const service of readdirSync(join(repo, 'services'))) {
+    const sql = join('services', service, 'schema.sql');
+    if (existsSync(join(repo, sql))) cpSync(join(repo, sql), join(dist, sql));
+  }
+  cpSync(join(repo, 'prisma/migrations'), join(dist, 'prisma/migrations'), { recursive: true });
+
+  console.log('[build] bundling the workflow code');
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger });
+  const bundleFile = join(dist, PREBUILT_WORKFLOW_BUNDLE);
+  mkdirSync(join(bundleFile, '..'), { recursive: true });
+  writeFileSync(bundleFile, code);
+  console.log(`[build] done: dist/ (workflow bundle ${PREBUILT_WORKFLOW_BUNDLE}, ${(code.length / 1024).toFixed(0)} KiB)`);
+}
+
+const quietBundlerLogger = {
+  log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
+  warn: (message: string) => console.warn(`[build] ${message}`),
+  error: (message: string) => console.error(`[build] ${message}`),
+};
+
+main().catch((err: unknown) => {
+  console.error(`[build] failed: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});
