@@ -1,0 +1,95 @@
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROCESSES } from '../../common/processes';
+import { brokenTemporalCli, describeProcesses, freePortOffset, leftoversAfter, PROBE_VARIABLE, runScript, type ScriptRun } from '../harness/child-runs';
+import { processesWithEnv } from '../../scripts/infra/run-marker';
+import { readFileSync } from 'node:fs';
+
+/**
+ * `npm run dev` as a user runs it: state in a private (0700) directory, every process of ours,
+ * the embedded infrastructure. Ports are shifted (DEV_PORT_OFFSET) so a developer's own
+ * `npm run dev` can keep running.
+ */
+jest.setTimeout(300_000);
+
+const DEFAULT_PORTS = [54329, 4222, 7233, 8233, 2525, ...PROCESSES.map((p) => ('httpPort' in p ? p.httpPort.default : p.metricsPort))];
+const EXTERNAL = ['DATABASE_URL', 'NATS_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PAYMENT_WEBHOOK_URL', 'DEV_DATA_DIR', 'DEV_PORT_OFFSET'];
+const runs: ScriptRun[] = [];
+const dirs: string[] = [];
+
+function privateDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix)); // mode 0700, like a home directory
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const run of runs) run.kill();
+  for (const dir of dirs) {
+    try {
+      const pgData = readlinkSync(join(dir, 'postgres')); // as root the data lives elsewhere
+      rmSync(pgData, { recursive: true, force: true });
+      rmSync(`${pgData}.link`, { force: true });
+    } catch {
+      // not a symlink: the data was in the directory itself
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function workerPid(run: ScriptRun): number | undefined {
+  // tsx runs the entry in a node child of its own; that child is the worker process proper.
+  return processesWithEnv(PROBE_VARIABLE, run.probe)
+    .filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('temporal-worker.main.ts'))
+    .sort((a, b) => b - a)[0];
+}
+
+it('brings the system up from a private directory, confirms an order, restarts a crashed process, and leaves nothing running after SIGTERM', async () => {
+  const dataDir = privateDir('orders-dev-');
+  const offset = await freePortOffset(DEFAULT_PORTS);
+  const run = runScript(['scripts/dev'], { DEV_DATA_DIR: dataDir, DEV_PORT_OFFSET: String(offset) }, EXTERNAL.filter((v) => !v.startsWith('DEV_')));
+  runs.push(run);
+  await run.waitForOutput(/Order orchestrator is up/, 240_000);
+
+  const api = `http://127.0.0.1:${3000 + offset}`;
+  const placed = await fetch(`${api}/orders`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customerId: 'c-dev', customerEmail: 'dev@shop.example', currency: 'EUR', items: [{ sku: 'MUG-001', quantity: 1 }], payment: { token: 'tok_visa' } }),
+  });
+  expect(placed.status).toBe(202);
+  const { orderId } = await placed.json() as { orderId: string };
+  let status = '';
+  for (let i = 0; i < 120 && status !== 'CONFIRMED'; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    status = ((await (await fetch(`${api}/orders/${orderId}`)).json()) as { status: string }).status;
+  }
+  expect(status).toBe('CONFIRMED');
+
+  const crashed = workerPid(run);
+  expect(crashed).toBeDefined();
+  process.kill(crashed!, 'SIGKILL');
+  await run.waitForOutput(/worker exited unexpectedly \(code 137\); restarting in 1\.0s/, 30_000);
+  await run.waitForOutput(/temporal worker running[\s\S]*temporal worker running/, 90_000);
+  expect(workerPid(run)).not.toBe(crashed);
+
+  run.child.kill('SIGTERM');
+  expect(await run.exited).toEqual({ code: 0, signal: null });
+  const left = await leftoversAfter(run);
+  expect(describeProcesses(left)).toBe('');
+  expect(run.output()).toContain('[dev] stopped');
+});
+
+it('stops what it had started when the start fails half way', async () => {
+  const dataDir = privateDir('orders-dev-fail-');
+  const offset = await freePortOffset(DEFAULT_PORTS);
+  const run = runScript(['scripts/dev'], {
+    DEV_DATA_DIR: dataDir, DEV_PORT_OFFSET: String(offset), TEMPORAL_CLI_BIN: brokenTemporalCli(dataDir),
+  }, EXTERNAL.filter((v) => !v.startsWith('DEV_')));
+  runs.push(run);
+  const exit = await run.exited;
+  expect(exit.code).toBe(1);
+  expect(run.output()).toMatch(/NATS JetStream on/); // Postgres and NATS were up before Temporal failed
+  expect(run.output()).toMatch(/could not start: Temporal dev server exited \(code 3\) before it was ready/);
+  expect(describeProcesses(await leftoversAfter(run))).toBe('');
+});
