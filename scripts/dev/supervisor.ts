@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { spawnTracked, stopChild } from '../infra/spawn';
 import { printLogLines } from './log-lines';
 
@@ -9,6 +10,8 @@ export interface SupervisedOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
   say(message: string): void;
+  /** Append the output to this file instead of printing it. */
+  logFile?: string;
   /** First restart delay; doubles per crash up to maxDelayMs, back to the start after stableMs up. */
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -32,8 +35,15 @@ export class SupervisedProcess {
     const startedAt = Date.now();
     const child = spawnTracked(this.opts.command, this.opts.args, { cwd: this.opts.cwd, env: this.opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    printLogLines(this.opts.name, child.stdout!);
-    printLogLines(this.opts.name, child.stderr!);
+    if (this.opts.logFile) {
+      const log = createWriteStream(this.opts.logFile, { flags: 'a' });
+      child.stdout!.pipe(log, { end: false });
+      child.stderr!.pipe(log, { end: false });
+      child.once('close', () => log.end());
+    } else {
+      printLogLines(this.opts.name, child.stdout!);
+      printLogLines(this.opts.name, child.stderr!);
+    }
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
       const stableMs = this.opts.stableMs ?? 60_000;
@@ -56,6 +66,11 @@ export class SupervisedProcess {
     const c = this.child;
     if (!c || (c.exitCode === null && c.signalCode === null)) return undefined;
     return c.signalCode ?? `code ${c.exitCode}`;
+  }
+
+  /** kill -9 the running process, as a crash would; the supervisor restarts it. */
+  crash(): void {
+    this.child?.kill('SIGKILL');
   }
 
   async stop(): Promise<void> {

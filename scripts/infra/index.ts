@@ -35,6 +35,7 @@ export async function startTemporalDevServer(opts: { bin: string; port: number; 
     url: `127.0.0.1:${opts.port}`,
     ...(opts.uiPort ? { uiUrl: `http://127.0.0.1:${opts.uiPort}` } : {}),
     stop: proc.stop,
+    crash: proc.crash,
   };
 }
 

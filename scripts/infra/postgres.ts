@@ -199,5 +199,6 @@ export async function startPostgres(opts: { dir: string; port: number; persisten
       }
     },
     stop,
+    crash: proc.crash,
   };
 }

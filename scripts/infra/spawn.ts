@@ -15,6 +15,8 @@ export interface StartedService {
   name: string;
   url: string;
   stop(): Promise<void>;
+  /** kill -9, as a crash would (chaos tests); resolves once the process is gone. */
+  crash?(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -64,14 +66,19 @@ export async function waitForPort(port: number, what: string, timeoutMs = 60_000
 }
 
 /** Spawns a long-running binary with its output in a log file; stop() signals it and waits. */
-export function spawnLogged(bin: string, args: string[], logFile: string, options: SpawnOptions & { stopSignal?: NodeJS.Signals } = {}): { child: ChildProcess; stop(): Promise<void> } {
+export function spawnLogged(bin: string, args: string[], logFile: string, options: SpawnOptions & { stopSignal?: NodeJS.Signals } = {}): { child: ChildProcess; stop(): Promise<void>; crash(): Promise<void> } {
   const { stopSignal = 'SIGTERM', ...spawnOptions } = options;
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawnTracked(bin, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
   child.once('error', (err) => log.write(`could not start ${bin}: ${err.message}\n`));
-  return { child, stop: () => stopChild(child, 10_000, stopSignal).then(() => { log.end(); }) };
+  child.once('close', () => log.end()); // after both output streams have ended
+  return {
+    child,
+    stop: () => stopChild(child, 10_000, stopSignal),
+    crash: () => stopChild(child, 0, 'SIGKILL'),
+  };
 }
 
 /**
@@ -94,5 +101,5 @@ export async function startNats(opts: { bin: string; dir: string; port: number; 
     await proc.stop();
     throw new Error(`${(err as Error).message}; see ${opts.logFile}`);
   }
-  return { name: 'nats', url: `nats://127.0.0.1:${opts.port}`, stop: proc.stop };
+  return { name: 'nats', url: `nats://127.0.0.1:${opts.port}`, stop: proc.stop, crash: proc.crash };
 }
