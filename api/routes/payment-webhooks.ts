@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { malformedJsonProblem, problem, validationProblem } from '../../common/http';
 import { orderWorkflowId } from '../../common/order';
-import { checkWebhookSignature, PAYMENT_SIGNATURE_HEADER } from '../../services/payment/webhook-signature';
+import { checkWebhookSignature, PAYMENT_SIGNATURE_HEADER } from '../../common/webhook-signature';
 import { paymentConfirmationSignal } from '../../workflows';
 import type { ApiDeps } from '../app';
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import type { Logger } from '../../common/logger';
-import { PAYMENT_SIGNATURE_HEADER, signWebhook } from './webhook-signature';
+import { PAYMENT_SIGNATURE_HEADER, signWebhook } from '../../common/webhook-signature';
 
 export interface WebhookEvent {
   id: string;
