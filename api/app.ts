@@ -1,26 +1,12 @@
-import type { Client } from '@temporalio/client';
 import express from 'express';
-import type { InventoryClient } from '../common/clients/inventory-client';
-import type { Db } from '../common/db';
 import { notFoundHandler, problemErrorHandler } from '../common/http';
-import type { Logger } from '../common/logger';
+import type { ApiDeps } from './deps';
 import { createApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { analyticsRouter } from './routes/analytics';
 import { healthRouter } from './routes/health';
 import { ordersRouter } from './routes/orders';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
-
-export interface ApiDeps {
-  db: Db;
-  temporal: Client;
-  inventory: InventoryClient;
-  taskQueue: string;
-  logger: Logger;
-  paymentConfirmationTimeoutMs: number;
-  paymentWebhookSecret: string;
-  idempotencyKeyTtlMs: number;
-}
 
 export function createApiApp(deps: ApiDeps): express.Express {
   const app = express();

@@ -1,9 +1,10 @@
 import type { RequestHandler } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
+import { createProcessRegistry } from '../common/metrics-server';
 
 export function createApiMetrics() {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  // No process label on the API's metrics: GET /metrics has always served them unlabelled.
+  const registry = createProcessRegistry();
   const requests = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route and status',

@@ -44,6 +44,8 @@ const configSchema = z.object({
   PAYMENT_CONFIRMATION_TIMEOUT: duration.default(15 * 60_000),
   /** Shared secret the payment provider signs its webhooks with. */
   PAYMENT_WEBHOOK_SECRET: z.string().min(8).default('dev-webhook-secret'),
+  /** Where the payment service POSTs its webhooks (our API's /webhooks/payments); unset or empty: stored, not sent. */
+  PAYMENT_WEBHOOK_URL: z.preprocess((v) => (v === '' ? undefined : v), url.optional()),
   /** How long a REST Idempotency-Key is remembered. */
   IDEMPOTENCY_KEY_TTL: duration.default(24 * 3_600_000),
 

@@ -3,10 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { closeServer } from './http';
 
-/** A Prometheus registry with the process's default metrics (CPU, memory, event loop lag). */
-export function createProcessRegistry(processName: string): Registry {
+/**
+ * A Prometheus registry with the process's default metrics (CPU, memory, event loop lag), each
+ * labelled `process="<processName>"`. Without a name the metrics carry no such label (the API's).
+ */
+export function createProcessRegistry(processName?: string): Registry {
   const registry = new Registry();
-  registry.setDefaultLabels({ process: processName });
+  if (processName !== undefined) registry.setDefaultLabels({ process: processName });
   collectDefaultMetrics({ register: registry });
   return registry;
 }

@@ -6,7 +6,7 @@
 export interface ProcessSpec {
   /** Short name: `npm run start:<name>`, the compose service, the prefix of its dev log lines. */
   name: string;
-  /** Source entry point; every entry file is named `<name>.main.ts`. */
+  /** Source entry point; every entry file is named `<something>.main.ts`. */
   entry: string;
   /** Port of its HTTP API, with the variable that sets it (absent for processes without one). */
   httpPort?: { env: 'API_PORT' | 'INVENTORY_PORT' | 'PAYMENT_PORT'; default: number };

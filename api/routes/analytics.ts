@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { ApiDeps } from '../app';
+import type { ApiDeps } from '../deps';
 
 /** Serves the analytics read model that the analytics consumer maintains. */
 export function analyticsRouter({ db }: ApiDeps): Router {

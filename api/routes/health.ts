@@ -1,6 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import { Router } from 'express';
-import type { ApiDeps } from '../app';
+import type { ApiDeps } from '../deps';
 
 export function healthRouter({ db, temporal }: ApiDeps): Router {
   const router = Router();

@@ -6,7 +6,7 @@ import { problem, validationProblem } from '../../common/http';
 import { orderStatuses, orderWorkflowId, terminalStatuses, totalOf, type OrderStatus, type OrderWorkflowInput, type PricedLine } from '../../common/order';
 import { orderWorkflowStartOptions } from '../../common/order-workflow';
 import { cancelOrderUpdate, orderStatusQuery, orderWorkflow } from '../../workflows';
-import type { ApiDeps } from '../app';
+import type { ApiDeps } from '../deps';
 import { idempotency } from '../idempotency';
 import { correlationIdHeader, createOrderBody, orderIdParam } from '../schemas';
 

@@ -2,9 +2,9 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { malformedJsonProblem, problem, validationProblem } from '../../common/http';
 import { orderWorkflowId } from '../../common/order';
-import { checkWebhookSignature, PAYMENT_SIGNATURE_HEADER } from '../../services/payment/webhook-signature';
+import { checkWebhookSignature, PAYMENT_SIGNATURE_HEADER } from '../../common/webhook-signature';
 import { paymentConfirmationSignal } from '../../workflows';
-import type { ApiDeps } from '../app';
+import type { ApiDeps } from '../deps';
 
 /** Signed requests older or newer than this are refused, so a captured request cannot be replayed later. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;

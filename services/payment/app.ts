@@ -7,8 +7,6 @@ import { paymentRoutes } from './payments';
 import { threeDSecureRoutes } from './three-d-secure-routes';
 import { WebhookSender, type WebhookRetryPolicy } from './webhook-sender';
 
-export const DEFAULT_WEBHOOK_SECRET = 'dev-webhook-secret';
-
 export interface PaymentAppOptions {
   pool: Pool;
   logger: Logger;
@@ -16,6 +14,7 @@ export interface PaymentAppOptions {
   faults?: FaultInjector;
   /** Where 3-D Secure outcomes are POSTed (env PAYMENT_WEBHOOK_URL); unset → events are stored, not sent. */
   webhookUrl?: string;
+  /** What webhooks are signed with (env PAYMENT_WEBHOOK_SECRET); needed when webhookUrl is set. */
   webhookSecret?: string;
   webhookRetry?: Partial<WebhookRetryPolicy>;
   /** A sender owned by the caller, who then closes it on shutdown; overrides the three options above. */
@@ -26,7 +25,7 @@ export interface PaymentAppOptions {
 export function createPaymentApp(options: PaymentAppOptions): Express {
   const { pool, logger, faults = new FaultInjector() } = options;
   const webhooks = options.webhooks ?? new WebhookSender({
-    url: options.webhookUrl, secret: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET, pool, logger, retry: options.webhookRetry,
+    url: options.webhookUrl, secret: options.webhookSecret, pool, logger, retry: options.webhookRetry,
   });
   return createServiceApp({
     serviceName: 'payment', databaseUrlSetting: 'PAYMENT_DATABASE_URL', pool, logger, faults,

@@ -1,5 +1,5 @@
 import { startServiceServer, type RunningService, type ServiceOptions } from '../shared/service-server';
-import { createPaymentApp, DEFAULT_WEBHOOK_SECRET } from './app';
+import { createPaymentApp } from './app';
 import { ensureSchema } from './schema';
 import { WebhookSender, type WebhookRetryPolicy } from './webhook-sender';
 
@@ -19,7 +19,7 @@ export function startPaymentService(options: PaymentServiceOptions): Promise<Run
     ensureSchema,
     build: (pool) => {
       const webhooks = new WebhookSender({
-        url: options.webhookUrl, secret: options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET, pool, logger, retry: options.webhookRetry,
+        url: options.webhookUrl, secret: options.webhookSecret, pool, logger, retry: options.webhookRetry,
       });
       return {
         app: createPaymentApp({ pool, logger, webhooks }),

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import type { Logger } from '../../common/logger';
-import { PAYMENT_SIGNATURE_HEADER, signWebhook } from './webhook-signature';
+import { PAYMENT_SIGNATURE_HEADER, signWebhook } from '../../common/webhook-signature';
 
 export interface WebhookEvent {
   id: string;
@@ -22,7 +22,8 @@ export const DEFAULT_WEBHOOK_RETRY: WebhookRetryPolicy = { attempts: 10, baseDel
 export interface WebhookSenderOptions {
   /** Without a URL, events are stored but not sent. */
   url?: string;
-  secret: string;
+  /** Signs what is sent (PAYMENT_WEBHOOK_SECRET); required with a URL. */
+  secret?: string;
   pool: Pool;
   logger: Logger;
   retry?: Partial<WebhookRetryPolicy>;
@@ -35,15 +36,21 @@ export interface WebhookSenderOptions {
  */
 export class WebhookSender {
   private readonly retry: WebhookRetryPolicy;
+  /** Where events go and the secret they are signed with; undefined without a URL. */
+  private readonly target?: { url: string; secret: string };
   private readonly inFlight = new Set<Promise<void>>();
   private readonly closing = new AbortController();
 
   constructor(private readonly options: WebhookSenderOptions) {
+    if (options.url) {
+      if (!options.secret) throw new Error('webhooks need a secret to be signed with when a webhook URL is set (PAYMENT_WEBHOOK_SECRET)');
+      this.target = { url: options.url, secret: options.secret };
+    }
     this.retry = { ...DEFAULT_WEBHOOK_RETRY, ...options.retry };
   }
 
   deliver(event: WebhookEvent): void {
-    if (!this.options.url) {
+    if (!this.target) {
       this.options.logger.info({ eventId: event.id }, 'webhook event stored but not sent: PAYMENT_WEBHOOK_URL is not set');
       return;
     }
@@ -51,13 +58,13 @@ export class WebhookSender {
       this.options.logger.warn({ eventId: event.id }, 'webhook event not sent: the payment service is stopping');
       return;
     }
-    const delivery = this.deliverWithRetries(this.options.url, event).finally(() => this.inFlight.delete(delivery));
+    const delivery = this.deliverWithRetries(this.target, event).finally(() => this.inFlight.delete(delivery));
     this.inFlight.add(delivery);
   }
 
   /** Picks up events a previous run stored but never got through (it stopped or crashed meanwhile). */
   async resendUndelivered(maxAgeHours = 24): Promise<void> {
-    if (!this.options.url) return;
+    if (!this.target) return;
     try {
       const { rows } = await this.options.pool.query<WebhookEvent>(
         `SELECT id, body FROM payment.webhook_events
@@ -75,10 +82,10 @@ export class WebhookSender {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async deliverWithRetries(url: string, event: WebhookEvent): Promise<void> {
+  private async deliverWithRetries(target: { url: string; secret: string }, event: WebhookEvent): Promise<void> {
     const { logger } = this.options;
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
-      const error = await this.attempt(url, event);
+      const error = await this.attempt(target, event);
       await this.noteAttempt(event.id, error);
       if (!error) {
         logger.info({ eventId: event.id, attempt }, 'webhook delivered');
@@ -94,16 +101,16 @@ export class WebhookSender {
         break;
       }
     }
-    logger.error({ eventId: event.id, url }, 'webhook delivery gave up; the receiver never answered 2xx. Re-send it by repeating POST /test/3ds/{orderId} with the same outcome.');
+    logger.error({ eventId: event.id, url: target.url }, 'webhook delivery gave up; the receiver never answered 2xx. Re-send it by repeating POST /test/3ds/{orderId} with the same outcome.');
   }
 
   /** Returns why the attempt failed, or undefined when the receiver answered 2xx. */
-  private async attempt(url: string, event: WebhookEvent): Promise<string | undefined> {
+  private async attempt({ url, secret }: { url: string; secret: string }, event: WebhookEvent): Promise<string | undefined> {
     const timestamp = Math.floor(Date.now() / 1000);
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [PAYMENT_SIGNATURE_HEADER]: signWebhook(this.options.secret, timestamp, event.body) },
+        headers: { 'content-type': 'application/json', [PAYMENT_SIGNATURE_HEADER]: signWebhook(secret, timestamp, event.body) },
         body: event.body,
         signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(this.retry.timeoutMs)]),
       });

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { problem } from '../../common/http';
+import {
+  isValidIdempotencyKey, requestFingerprint, runWithIdempotencyKey, type IdempotencyStore, type KeptAnswer, type KeyedRequest,
+} from '../../common/idempotency-key';
 
 /** A stored response: what a mutating call answered the first time its Idempotency-Key was seen. */
-export interface StoredResponse {
-  status: number;
-  body: unknown;
-}
+export type StoredResponse = Omit<KeptAnswer, 'headers'>;
 
 export interface IdempotentResult extends StoredResponse {
   replayed: boolean;
@@ -22,23 +21,75 @@ CREATE TABLE IF NOT EXISTS ${schema}.idempotency_keys (
   created_at    timestamptz NOT NULL DEFAULT now()
 );`;
 
-export function hashRequest(operation: string, body: unknown): string {
-  return createHash('sha256').update(operation).update('\0').update(JSON.stringify(body ?? null)).digest('hex');
-}
-
 export function requireIdempotencyKey(header: string | undefined): string {
-  if (!header || header.length > 255 || !/^[\x21-\x7e]+$/.test(header)) {
+  if (!isValidIdempotencyKey(header)) {
     throw problem(400, 'idempotency-key-required', 'Idempotency-Key header required',
       'Every mutating call needs an Idempotency-Key header (1-255 visible ASCII characters), unique per intended operation.');
   }
   return header;
 }
 
+/** A claimed key: the open transaction that holds its lock, in which the work runs. */
+interface PeerClaim {
+  tx: PoolClient;
+  request: KeyedRequest;
+}
+
 /**
- * Runs `work` at most once per idempotency key. The key's row is written in the same transaction
- * as the work's own writes, and concurrent calls with one key are serialized by an advisory lock,
- * so a retried or duplicated call gets the first answer back and changes nothing.
- * The same key with a different request is a client bug: 422.
+ * The peers' keys, in the service's own `<schema>.idempotency_keys`. A claim is a transaction
+ * that holds an advisory lock on the key: concurrent calls with one key wait for the first, and
+ * the key's row is written in the same transaction as the work's own writes (COMMIT), or neither
+ * is (ROLLBACK). Rows are written only with their answer, and kept for good.
+ */
+function peerKeyStore(pool: Pool, schema: string): IdempotencyStore<PeerClaim> {
+  return {
+    async claim(request) {
+      const { key } = request;
+      const tx = await pool.connect();
+      let claimed = false;
+      try {
+        await tx.query('BEGIN');
+        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${schema}:${key}`]);
+        const existing = await tx.query<{ operation: string; request_hash: string; status: number; body: unknown }>(
+          `SELECT operation, request_hash, status, body FROM ${schema}.idempotency_keys WHERE key = $1`, [key]);
+        const first = existing.rows[0];
+        if (!first) {
+          claimed = true;
+          return { claim: { tx, request } };
+        }
+        await tx.query('COMMIT');
+        return { holder: { operation: first.operation, requestHash: first.request_hash, answer: { status: first.status, body: first.body } } };
+      } catch (err) {
+        await tx.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        if (!claimed) tx.release();
+      }
+    },
+    async keep({ tx, request }, answer) {
+      try {
+        await tx.query(
+          `INSERT INTO ${schema}.idempotency_keys (key, operation, request_hash, status, body) VALUES ($1, $2, $3, $4, $5)`,
+          [request.key, request.operation, request.requestHash, answer.status, JSON.stringify(answer.body)]);
+        await tx.query('COMMIT');
+      } catch (err) {
+        await tx.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        tx.release();
+      }
+    },
+    async release({ tx }) {
+      await tx.query('ROLLBACK').catch(() => undefined);
+      tx.release();
+    },
+  };
+}
+
+/**
+ * Runs `work` at most once per idempotency key, in one transaction with the key's row, so a
+ * retried or duplicated call gets the first answer back and changes nothing. The same key with
+ * a different request is a client bug: 422.
  */
 export async function runIdempotent(
   pool: Pool,
@@ -48,32 +99,8 @@ export async function runIdempotent(
   requestBody: unknown,
   work: (tx: PoolClient) => Promise<StoredResponse>,
 ): Promise<IdempotentResult> {
-  const requestHash = hashRequest(operation, requestBody);
-  const tx = await pool.connect();
-  try {
-    await tx.query('BEGIN');
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${schema}:${key}`]);
-    const existing = await tx.query<{ operation: string; request_hash: string; status: number; body: unknown }>(
-      `SELECT operation, request_hash, status, body FROM ${schema}.idempotency_keys WHERE key = $1`, [key]);
-    const first = existing.rows[0];
-    if (first) {
-      await tx.query('COMMIT');
-      if (first.request_hash !== requestHash) {
-        throw problem(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request',
-          `Key "${key}" was first used for ${first.operation} with another body; use a new key for a new operation.`);
-      }
-      return { status: first.status, body: first.body, replayed: true };
-    }
-    const response = await work(tx);
-    await tx.query(
-      `INSERT INTO ${schema}.idempotency_keys (key, operation, request_hash, status, body) VALUES ($1, $2, $3, $4, $5)`,
-      [key, operation, requestHash, response.status, JSON.stringify(response.body)]);
-    await tx.query('COMMIT');
-    return { ...response, replayed: false };
-  } catch (err) {
-    await tx.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    tx.release();
-  }
+  const request = { key, operation, requestHash: requestFingerprint(operation, requestBody, '\0') };
+  const { answer, replayed } = await runWithIdempotencyKey(peerKeyStore(pool, schema), request, ({ tx }) => work(tx),
+    (first) => `Key "${key}" was first used for ${first.operation} with another body; use a new key for a new operation.`);
+  return { status: answer.status, body: answer.body, replayed };
 }

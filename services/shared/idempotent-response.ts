@@ -1,10 +1,11 @@
 import type { Response } from 'express';
 import type { HttpProblem } from '../../common/http';
+import { IDEMPOTENT_REPLAYED_HEADER } from '../../common/idempotency-key';
 import type { IdempotentResult, StoredResponse } from './idempotency';
 
 /** Sends what runIdempotent produced, identically for the first answer and for replays. */
 export function sendIdempotentResult(res: Response, result: IdempotentResult): void {
-  if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  if (result.replayed) res.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
   res.status(result.status);
   if (result.status >= 400) res.type('application/problem+json').send(JSON.stringify(result.body));
   else res.json(result.body);

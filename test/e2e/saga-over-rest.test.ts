@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { signWebhook } from '../../services/payment/webhook-signature';
+import { signWebhook } from '../../common/webhook-signature';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
 import { waitFor } from '../harness/system';
 

@@ -18,4 +18,14 @@ describe('configuration from the environment (pure logic)', () => {
       expect((err as Error).message).toContain('SMTP_URL');
     }
   });
+
+  it('has one place for the payment webhook settings: URL unset or empty means none, the secret has its dev default', () => {
+    expect(loadConfig({}).PAYMENT_WEBHOOK_URL).toBeUndefined();
+    expect(loadConfig({ PAYMENT_WEBHOOK_URL: '' }).PAYMENT_WEBHOOK_URL).toBeUndefined();
+    const url = 'http://127.0.0.1:3000/webhooks/payments';
+    expect(loadConfig({ PAYMENT_WEBHOOK_URL: url }).PAYMENT_WEBHOOK_URL).toBe(url);
+    expect(() => loadConfig({ PAYMENT_WEBHOOK_URL: 'not a url' })).toThrow(/PAYMENT_WEBHOOK_URL/);
+    expect(loadConfig({}).PAYMENT_WEBHOOK_SECRET).toBe('dev-webhook-secret');
+    expect(() => loadConfig({ PAYMENT_WEBHOOK_SECRET: 'short' })).toThrow(/PAYMENT_WEBHOOK_SECRET/);
+  });
 });

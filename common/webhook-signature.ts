@@ -4,6 +4,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Webhook signatures: `Payment-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`.
  * The timestamp is signed too, so a captured request cannot be replayed after the tolerance window.
  * Receivers must verify against the raw request bytes, before any JSON parsing.
+ * Both sides use this module: the payment service signs, our API checks.
  */
 export const PAYMENT_SIGNATURE_HEADER = 'Payment-Signature';
 

@@ -1,0 +1,16 @@
+import type { Client } from '@temporalio/client';
+import type { InventoryClient } from '../common/clients/inventory-client';
+import type { Db } from '../common/db';
+import type { Logger } from '../common/logger';
+
+/** What the API's routes are built from; api/server.ts fills it from the configuration. */
+export interface ApiDeps {
+  db: Db;
+  temporal: Client;
+  inventory: InventoryClient;
+  taskQueue: string;
+  logger: Logger;
+  paymentConfirmationTimeoutMs: number;
+  paymentWebhookSecret: string;
+  idempotencyKeyTtlMs: number;
+}
