@@ -39,8 +39,8 @@ describe('the process list (common/processes.ts)', () => {
     expect(entryFilesIn(['api', 'workers', 'services']).sort()).toEqual(PROCESSES.map((p) => p.entry).sort());
   });
 
-  it('is what npm run dev starts: scripts/dev/index.ts iterates PROCESSES and names no entry file itself', () => {
-    const dev = read('scripts/dev/index.ts');
+  it('is what npm run dev starts: scripts/dev/system.ts iterates PROCESSES and names no entry file itself', () => {
+    const dev = read('scripts/dev/system.ts');
     expect(dev).toMatch(/import \{[^}]*\bPROCESSES\b[^}]*\} from '\.\.\/\.\.\/common\/processes'/);
     expect(dev).toMatch(/\bof PROCESSES\b|\bPROCESSES\.(map|forEach)\(/);
     expect(dev).toMatch(/\.entry\b/);
