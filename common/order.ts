@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import type { CancelReasonCode } from './events';
-
-/** Order statuses, mirrored by the OrderStatus enum in prisma/schema.prisma. */
-export const orderStatuses = ['PENDING', 'STOCK_RESERVED', 'AWAITING_PAYMENT_CONFIRMATION', 'PAYMENT_AUTHORIZED', 'PAYMENT_CAPTURED', 'CONFIRMED', 'CANCELLED', 'COMPENSATION_FAILED'] as const;
-export type OrderStatus = (typeof orderStatuses)[number];
-/** Statuses the saga never leaves. COMPENSATION_FAILED waits for an operator (see pendingUndos). */
-export const terminalStatuses: ReadonlySet<OrderStatus> = new Set(['CONFIRMED', 'CANCELLED', 'COMPENSATION_FAILED']);
+import type { OrderStatus, TerminalStatus } from './order/status';
 
 export interface PricedLine {
   sku: string;
@@ -29,7 +24,7 @@ export interface OrderWorkflowInput {
 
 export interface OrderOutcome {
   orderId: string;
-  status: 'CONFIRMED' | 'CANCELLED' | 'COMPENSATION_FAILED';
+  status: TerminalStatus;
   reasonCode?: CancelReasonCode;
   reason?: string;
   /** With COMPENSATION_FAILED: the undos an operator still has to do, in order. */

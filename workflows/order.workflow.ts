@@ -16,13 +16,12 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
-import type { OrderTransition } from '../activities/order-state';
 import type { CancelReasonCode } from '../common/events';
 import { BusinessFailure } from '../common/failures';
 import type { OrderOutcome, OrderSagaState, OrderWorkflowInput } from '../common/order';
+import { cancelRefusal, type OrderTransition } from '../common/order/status';
 import { OrderStatusAttribute } from '../common/search-attributes';
 import { forwardStepOptions, recordStateOptions, undoStepOptions } from './retry-policies';
-import { cancelRefusal } from './cancel-policy';
 import { Saga } from './saga';
 
 /** Activity proxies; the summary shows next to each activity in the Web UI. */
