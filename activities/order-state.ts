@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../common/db';
 import { eventPayloads, eventSchemaVersions, type EventType } from '../common/events';
 import { INVALID_TRANSITION_FAILURE } from '../common/failures';
-import type { OrderWorkflowInput } from '../common/order';
 import { canTransition, eventFor, type OrderTransition } from '../common/order/status';
+import type { OrderWorkflowInput } from '../common/order/workflow-contract';
 import { Prisma } from '../generated/prisma/client.ts';
 
 /**

@@ -3,9 +3,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   isCancellation,
   log,
   proxyActivities,
@@ -18,8 +15,18 @@ import {
 import type { OrderActivities } from '../activities';
 import type { CancelReasonCode } from '../common/events';
 import { BusinessFailure } from '../common/failures';
-import type { OrderOutcome, OrderSagaState, OrderWorkflowInput } from '../common/order';
 import { cancelRefusal, type OrderTransition } from '../common/order/status';
+import {
+  cancelOrderUpdate,
+  CancelRefusedError,
+  DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS,
+  orderStatusQuery,
+  paymentConfirmationSignal,
+  type OrderOutcome,
+  type OrderSagaState,
+  type OrderWorkflowInput,
+  type PaymentConfirmation,
+} from '../common/order/workflow-contract';
 import { OrderStatusAttribute } from '../common/search-attributes';
 import { forwardStepOptions, recordStateOptions, undoStepOptions } from './retry-policies';
 import { Saga } from './saga';
@@ -29,30 +36,6 @@ function step(summary: string, options: ActivityOptions = forwardStepOptions) {
   return proxyActivities<OrderActivities>({ ...options, summary });
 }
 const record = proxyActivities<OrderActivities>({ ...recordStateOptions, summary: 'Record order state and event' });
-
-export const DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS = 15 * 60 * 1000;
-
-export const orderStatusQuery = defineQuery<OrderSagaState>('status');
-
-export interface PaymentConfirmation {
-  outcome: 'confirmed' | 'failed';
-  /** The payment provider's event id, for the history. */
-  eventId: string;
-}
-export const paymentConfirmationSignal = defineSignal<[PaymentConfirmation]>('paymentConfirmation');
-
-export interface CancelOrderResult {
-  orderId: string;
-  status: OrderOutcome['status'];
-  reasonCode?: CancelReasonCode;
-  refunded: boolean;
-}
-/** Customer cancellation. The validator refuses it once the order can no longer be undone. */
-export const cancelOrderUpdate = defineUpdate<CancelOrderResult, []>('cancel');
-
-export class CancelRefusedError extends Error {
-  override name = 'CancelRefused';
-}
 
 type CancelReason = { reasonCode: CancelReasonCode; reason: string };
 

@@ -1,5 +1,5 @@
 import type { CancelReasonCode, EventPayload, EventType } from '../events';
-import type { OrderOutcome, OrderSagaState } from '../order';
+import type { OrderOutcome, OrderSagaState } from './workflow-contract';
 
 /**
  * The order's status model, in one place: its statuses, the moves between them, the event each
