@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../common/db';
-import { eventPayloads, eventSchemaVersions, type CancelReasonCode, type EventPayload, type EventType } from '../common/events';
+import { eventPayloads, eventSchemaVersions, type EventType } from '../common/events';
 import { INVALID_TRANSITION_FAILURE } from '../common/failures';
-import type { OrderStatus, OrderWorkflowInput } from '../common/order';
+import { canTransition, eventFor, type OrderTransition } from '../common/order/status';
+import type { OrderWorkflowInput } from '../common/order/workflow-contract';
 import { Prisma } from '../generated/prisma/client.ts';
 
 /**
@@ -12,64 +13,11 @@ import { Prisma } from '../generated/prisma/client.ts';
  * outbox's unique event id).
  */
 
-const failed: OrderStatus[] = ['CANCELLED', 'COMPENSATION_FAILED'];
-const allowedTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
-  PENDING: ['STOCK_RESERVED', ...failed],
-  STOCK_RESERVED: ['PAYMENT_AUTHORIZED', 'AWAITING_PAYMENT_CONFIRMATION', ...failed],
-  AWAITING_PAYMENT_CONFIRMATION: ['PAYMENT_AUTHORIZED', ...failed],
-  PAYMENT_AUTHORIZED: ['PAYMENT_CAPTURED', ...failed],
-  PAYMENT_CAPTURED: ['CONFIRMED', ...failed],
-  CONFIRMED: [],
-  CANCELLED: [],
-  COMPENSATION_FAILED: [],
-};
-
-export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-  return allowedTransitions[from].includes(to);
-}
-
-export type OrderTransition =
-  | { to: 'STOCK_RESERVED' }
-  | { to: 'AWAITING_PAYMENT_CONFIRMATION'; paymentId: string; deadline: string }
-  | { to: 'PAYMENT_AUTHORIZED'; paymentId: string }
-  | { to: 'PAYMENT_CAPTURED'; paymentId: string }
-  | { to: 'CONFIRMED' }
-  | { to: 'CANCELLED'; reasonCode: CancelReasonCode; reason: string; refundedCents?: number }
-  | { to: 'COMPENSATION_FAILED'; reasonCode: CancelReasonCode; reason: string; pendingUndos: string[] };
-
 export interface TransitionRequest {
   orderId: string;
   eventId: string;
   causationId: string;
   transition: OrderTransition;
-}
-
-type OrderRow = Prisma.OrderGetPayload<{ include: { lines: true } }>;
-
-function eventFor(order: OrderRow, t: OrderTransition): { type: EventType; payload: EventPayload<EventType> } {
-  const lines = order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
-  switch (t.to) {
-    case 'STOCK_RESERVED':
-      return { type: 'StockReserved', payload: { lines } };
-    case 'AWAITING_PAYMENT_CONFIRMATION':
-      return { type: 'PaymentConfirmationRequested', payload: { paymentId: t.paymentId, deadline: t.deadline } };
-    case 'PAYMENT_AUTHORIZED':
-      return { type: 'PaymentAuthorized', payload: { paymentId: t.paymentId, amountCents: order.totalCents, currency: order.currency } };
-    case 'PAYMENT_CAPTURED':
-      return { type: 'PaymentCaptured', payload: { paymentId: t.paymentId, amountCents: order.totalCents, currency: order.currency } };
-    case 'CONFIRMED':
-      return { type: 'OrderConfirmed', payload: { customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency, totalCents: order.totalCents } };
-    case 'CANCELLED':
-      return {
-        type: 'OrderCancelled',
-        payload: {
-          customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency, totalCents: order.totalCents,
-          reasonCode: t.reasonCode, reason: t.reason, ...(t.refundedCents ? { refundedCents: t.refundedCents } : {}),
-        },
-      };
-    case 'COMPENSATION_FAILED':
-      return { type: 'OrderCompensationFailed', payload: { reasonCode: t.reasonCode, reason: t.reason, pendingUndos: t.pendingUndos } };
-  }
 }
 
 function outboxRow(e: { id: string; orderId: string; type: EventType; payload: unknown; correlationId: string; causationId: string | null }): Prisma.OutboxEventCreateInput {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { orderStatuses } from '../common/order';
+import { orderStatuses } from '../common/order/status';
 import { cancelReasonCodes } from '../common/events';
 import { createOrderBody } from './schemas';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TASK_QUEUE_DEFAULT } from './order/workflow-contract';
 
 /**
  * Every setting of every process, read from the environment once at start-up and validated.
@@ -21,7 +22,7 @@ const configSchema = z.object({
 
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('orders'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE_DEFAULT),
 
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ORDER_EVENTS'),

@@ -2,7 +2,7 @@ import type { Config } from '../common/config';
 import { createDb, type Db } from '../common/db';
 import { isEventOfType, type DomainEvent, type EventType } from '../common/events';
 import type { Logger } from '../common/logger';
-import type { OrderStatus } from '../common/order';
+import { orderStatuses, statusEvents, type OrderStatus } from '../common/order/status';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
@@ -11,18 +11,17 @@ export const ANALYTICS_CONSUMER = 'analytics';
 /** Held shared by every live apply and exclusively by a rebuild (scripts/rebuild-analytics.ts). */
 export const ANALYTICS_LOCK_ID = 72707371;
 
-const statusAfter: Partial<Record<EventType, OrderStatus>> = {
-  OrderPlaced: 'PENDING',
-  StockReserved: 'STOCK_RESERVED',
-  PaymentAuthorized: 'PAYMENT_AUTHORIZED',
-  PaymentCaptured: 'PAYMENT_CAPTURED',
-  OrderConfirmed: 'CONFIRMED',
-  OrderCancelled: 'CANCELLED',
-};
-export const ANALYTICS_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(statusAfter));
+/**
+ * The statuses the read model shows, in the order an order moves through them (a status never
+ * goes back). It does not show the wait for a payment confirmation, nor COMPENSATION_FAILED: an
+ * order there keeps the last status shown.
+ */
+const notProjected: ReadonlySet<OrderStatus> = new Set(['AWAITING_PAYMENT_CONFIRMATION', 'COMPENSATION_FAILED']);
+const STATUS_ORDER: readonly OrderStatus[] = orderStatuses.filter((s) => !notProjected.has(s));
 
-/** Statuses in the order an order moves through them; a status never goes back. */
-const STATUS_ORDER = ['PENDING', 'STOCK_RESERVED', 'PAYMENT_AUTHORIZED', 'PAYMENT_CAPTURED', 'CONFIRMED', 'CANCELLED'];
+/** The status each projected event records the order reaching. */
+const statusAfter: Partial<Record<EventType, OrderStatus>> = Object.fromEntries(STATUS_ORDER.map((s) => [statusEvents[s], s]));
+export const ANALYTICS_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(statusAfter));
 
 export class OrderNotProjectedYetError extends Error {}
 

@@ -3,9 +3,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   isCancellation,
   log,
   proxyActivities,
@@ -16,44 +13,29 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
-import type { OrderTransition } from '../activities/order-state';
 import type { CancelReasonCode } from '../common/events';
 import { BusinessFailure } from '../common/failures';
-import type { OrderOutcome, OrderSagaState, OrderWorkflowInput } from '../common/order';
+import { cancelRefusal, COMPENSATING, undoOf, type OrderTransition, type SagaStep, type UndoableStep } from '../common/order/status';
+import {
+  cancelOrderUpdate,
+  CancelRefusedError,
+  DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS,
+  orderStatusQuery,
+  paymentConfirmationSignal,
+  type OrderOutcome,
+  type OrderSagaState,
+  type OrderWorkflowInput,
+  type PaymentConfirmation,
+} from '../common/order/workflow-contract';
 import { OrderStatusAttribute } from '../common/search-attributes';
 import { forwardStepOptions, recordStateOptions, undoStepOptions } from './retry-policies';
-import { cancelRefusal } from './cancel-policy';
 import { Saga } from './saga';
 
 /** Activity proxies; the summary shows next to each activity in the Web UI. */
-function step(summary: string, options: ActivityOptions = forwardStepOptions) {
+function activities(summary: string, options: ActivityOptions = forwardStepOptions) {
   return proxyActivities<OrderActivities>({ ...options, summary });
 }
 const record = proxyActivities<OrderActivities>({ ...recordStateOptions, summary: 'Record order state and event' });
-
-export const DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS = 15 * 60 * 1000;
-
-export const orderStatusQuery = defineQuery<OrderSagaState>('status');
-
-export interface PaymentConfirmation {
-  outcome: 'confirmed' | 'failed';
-  /** The payment provider's event id, for the history. */
-  eventId: string;
-}
-export const paymentConfirmationSignal = defineSignal<[PaymentConfirmation]>('paymentConfirmation');
-
-export interface CancelOrderResult {
-  orderId: string;
-  status: OrderOutcome['status'];
-  reasonCode?: CancelReasonCode;
-  refunded: boolean;
-}
-/** Customer cancellation. The validator refuses it once the order can no longer be undone. */
-export const cancelOrderUpdate = defineUpdate<CancelOrderResult, []>('cancel');
-
-export class CancelRefusedError extends Error {
-  override name = 'CancelRefused';
-}
 
 type CancelReason = { reasonCode: CancelReasonCode; reason: string };
 
@@ -81,136 +63,199 @@ class CancelOrder extends Error {
 const customerCancelled: CancelReason = { reasonCode: 'CUSTOMER_CANCELLED', reason: 'Cancelled at the customer\'s request' };
 
 /**
+ * The order workflow (workflow type `orderWorkflow`, see common/order/workflow-contract.ts).
+ */
+export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOutcome> {
+  return new OrderSaga(input).run();
+}
+
+/**
  * The order saga: reserve stock → authorize payment (→ wait for the customer's confirmation) →
  * capture → commit stock → confirm. A business failure, a missed confirmation deadline or a
  * customer's cancel undoes the finished steps in reverse order and ends the order CANCELLED; an
  * undo that cannot finish ends it COMPENSATION_FAILED with what is left to do.
+ * Statuses, transitions, step names and the cancel rule come from common/order/status.ts.
  */
-export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOutcome> {
-  const { orderId } = input;
-  const saga = new Saga();
-  const live: OrderSagaState = { orderId, status: 'PENDING', currentStep: null, completedSteps: [] };
-  let confirmation: PaymentConfirmation | undefined;
-  let outcome: OrderOutcome | undefined;
-  let refunded = false;
-  let lastEventId: string;
+export class OrderSaga {
+  /** The undos of the steps taken so far. */
+  private readonly undos = new Saga();
+  private readonly live: OrderSagaState;
+  /** The forward steps; a customer's cancel cancels this scope (an in-flight step finishes first). */
+  private readonly forwardScope = new CancellationScope();
+  private confirmation: PaymentConfirmation | undefined;
+  private outcome: OrderOutcome | undefined;
+  private refunded = false;
+  /** The order's latest event: the cause of the next one. */
+  private lastEventId!: string;
 
-  setHandler(orderStatusQuery, () => ({ ...live, completedSteps: [...live.completedSteps], pendingUndos: saga.pending }));
-  setHandler(paymentConfirmationSignal, (c) => {
-    confirmation ??= c; // the first answer counts; a redelivered webhook changes nothing
-  });
+  constructor(private readonly input: OrderWorkflowInput) {
+    this.live = { orderId: input.orderId, status: 'PENDING', currentStep: null, completedSteps: [] };
+  }
 
-  const forwardScope = new CancellationScope();
-  setHandler(cancelOrderUpdate, async () => {
-    live.cancelRequested = true;
-    forwardScope.cancel();
-    await condition(() => outcome !== undefined);
-    return { orderId, status: outcome!.status, reasonCode: outcome!.reasonCode, refunded };
-  }, {
-    validator: () => {
-      const refusal = cancelRefusal(live, outcome);
-      if (refusal) throw new CancelRefusedError(refusal);
-    },
-  });
+  /** The whole saga at a glance; a cancel from any forward step lands in undoAndClose. */
+  async run(): Promise<OrderOutcome> {
+    this.handleQueriesSignalsAndUpdates();
+    await this.placeOrder();
+    try {
+      await this.forwardScope.run(async () => {
+        await this.reserveStock();
+        const payment = await this.authorizePayment();
+        if (payment.status === 'REQUIRES_CONFIRMATION') await this.awaitPaymentConfirmation(payment.paymentId);
+        await this.transition({ to: 'PAYMENT_AUTHORIZED', paymentId: payment.paymentId });
+        await this.capturePayment(payment.paymentId);
+      });
+      // A cancel accepted as the last forward step finished still wins: it refunds the capture.
+      if (this.live.cancelRequested) throw new CancelOrder(customerCancelled);
+      // Past this point the order can no longer be cancelled (the cancel validator refuses it).
+      await this.commitStock();
+      return await this.confirm();
+    } catch (err) {
+      const cancel = err instanceof CancelOrder ? err.cancel
+        : this.live.cancelRequested && isCancellation(err) ? customerCancelled
+        : cancelReasonOf(err);
+      if (!cancel) throw err;
+      return await this.undoAndClose(cancel);
+    }
+  }
 
-  function show(): void {
+  /** The live-state query, the payment confirmation signal and the customer's cancel update. */
+  private handleQueriesSignalsAndUpdates(): void {
+    setHandler(orderStatusQuery, () => ({ ...this.live, completedSteps: [...this.live.completedSteps], pendingUndos: this.undos.pending }));
+    setHandler(paymentConfirmationSignal, (c) => {
+      this.confirmation ??= c; // the first answer counts; a redelivered webhook changes nothing
+    });
+    setHandler(cancelOrderUpdate, async () => {
+      this.live.cancelRequested = true;
+      this.forwardScope.cancel();
+      await condition(() => this.outcome !== undefined);
+      return { orderId: this.input.orderId, status: this.outcome!.status, reasonCode: this.outcome!.reasonCode, refunded: this.refunded };
+    }, {
+      validator: () => {
+        const refusal = cancelRefusal(this.live, this.outcome);
+        if (refusal) throw new CancelRefusedError(refusal);
+      },
+    });
+  }
+
+  /** Records the order (PENDING) and its OrderPlaced event. */
+  private async placeOrder(): Promise<void> {
+    const { paymentToken, paymentConfirmationTimeoutMs, ...order } = this.input;
+    this.lastEventId = await record.recordOrderPlaced({ order, eventId: uuid4() });
+    this.show();
+  }
+
+  private async reserveStock(): Promise<void> {
+    const { orderId } = this.input;
+    const lines = this.input.lines.map(({ sku, quantity }) => ({ sku, quantity }));
+    this.undoWith('reserve-stock', () => activities('Undo: release stock', undoStepOptions).releaseStock({ orderId }));
+    await this.step('reserve-stock', () => activities('Reserve stock').reserveStock({ orderId, lines }));
+    await this.transition({ to: 'STOCK_RESERVED' });
+  }
+
+  /** Asks for the payment; the answer says whether the customer must confirm it (3-D Secure). */
+  private async authorizePayment() {
+    const { orderId, totalCents, currency, paymentToken } = this.input;
+    this.undoWith('authorize-payment', () => activities('Undo: void payment', undoStepOptions).voidPayment({ orderId }));
+    return this.step('authorize-payment', () =>
+      activities('Authorize payment').authorizePayment({ orderId, amountCents: totalCents, currency, paymentToken }));
+  }
+
+  /** Waits for the customer's answer (the payment webhook's signal) until the deadline; cancels the order without one. */
+  private async awaitPaymentConfirmation(paymentId: string): Promise<void> {
+    const timeoutMs = this.input.paymentConfirmationTimeoutMs ?? DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS;
+    const deadline = new Date(Date.now() + timeoutMs).toISOString(); // workflow time: deterministic
+    this.live.paymentConfirmationDeadline = deadline;
+    await this.transition({ to: 'AWAITING_PAYMENT_CONFIRMATION', paymentId, deadline });
+    const answered = await this.step('await-payment-confirmation', () => condition(() => this.confirmation !== undefined, timeoutMs));
+    this.live.paymentConfirmationDeadline = undefined;
+    if (!answered) throw new CancelOrder({ reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT', reason: 'The customer did not confirm the payment in time' });
+    if (this.confirmation!.outcome !== 'confirmed') {
+      throw new CancelOrder({ reasonCode: 'PAYMENT_DECLINED', reason: 'Payment declined (customer authentication failed)' });
+    }
+  }
+
+  private async capturePayment(paymentId: string): Promise<void> {
+    const { orderId } = this.input;
+    this.undoWith('capture-payment', async () => {
+      this.refunded = (await activities('Undo: refund payment', undoStepOptions).refundPayment({ orderId })) === 'refunded';
+    });
+    await this.step('capture-payment', () => activities('Capture payment').capturePayment({ orderId, paymentId }));
+    await this.transition({ to: 'PAYMENT_CAPTURED', paymentId });
+  }
+
+  private async commitStock(): Promise<void> {
+    const { orderId } = this.input;
+    await this.step('commit-stock', () => activities('Commit stock').commitStock({ orderId }));
+  }
+
+  private async confirm(): Promise<OrderOutcome> {
+    await this.transition({ to: 'CONFIRMED' });
+    this.outcome = { orderId: this.input.orderId, status: 'CONFIRMED' };
+    return this.outcome;
+  }
+
+  /** Undoes the finished steps, shielded from the cancel that may have brought us here, and ends the order. */
+  private async undoAndClose(cancel: CancelReason): Promise<OrderOutcome> {
+    this.outcome = await CancellationScope.nonCancellable(() => this.compensate(cancel));
+    return this.outcome;
+  }
+
+  /** Runs the registered undos and records the order's end: CANCELLED, or COMPENSATION_FAILED. */
+  private async compensate(cancel: CancelReason): Promise<OrderOutcome> {
+    const { orderId } = this.input;
+    log.info('cancelling order, undoing finished steps', { orderId, reasonCode: cancel.reasonCode, undos: this.undos.pending });
+    this.live.reasonCode = cancel.reasonCode;
+    this.live.reason = cancel.reason;
+    this.live.currentStep = COMPENSATING;
+    this.show();
+    try {
+      await this.undos.compensate();
+    } catch (err) {
+      const pendingUndos = this.undos.pending;
+      log.error('an undo step could not finish; the order needs an operator', { orderId, pendingUndos, error: (err as Error).message });
+      this.live.currentStep = null;
+      await this.transition({ to: 'COMPENSATION_FAILED', ...cancel, pendingUndos });
+      return { orderId, status: 'COMPENSATION_FAILED', ...cancel, pendingUndos };
+    }
+    this.live.currentStep = null;
+    // Payments are captured in full, so a refund gives back the order's total.
+    await this.transition({ to: 'CANCELLED', ...cancel, ...(this.refunded ? { refundedCents: this.input.totalCents } : {}) });
+    return { orderId, status: 'CANCELLED', ...cancel };
+  }
+
+  /** Registers a step's undo before the step runs: a step that timed out may still have taken effect. */
+  private undoWith(step: UndoableStep, undo: () => Promise<unknown>): void {
+    this.undos.register(undoOf[step], undo);
+  }
+
+  /** Runs one forward step, shown as the current step while it runs. */
+  private async step<T>(name: SagaStep, action: () => Promise<T>): Promise<T> {
+    this.live.currentStep = name;
+    this.show();
+    const result = await action();
+    this.live.completedSteps.push(name);
+    this.live.currentStep = null;
+    return result;
+  }
+
+  /** Moves the order to a new status and writes its event (activities/order-state.ts). */
+  private async transition(t: OrderTransition): Promise<void> {
+    this.lastEventId = await record.recordOrderTransition({ orderId: this.input.orderId, eventId: uuid4(), causationId: this.lastEventId, transition: t });
+    this.live.status = t.to;
+    this.show();
+  }
+
+  /** Keeps the OrderStatus search attribute and the Web UI's current details up to date. */
+  private show(): void {
+    const { live } = this;
     upsertSearchAttributes([{ key: OrderStatusAttribute, value: live.status }]);
     setCurrentDetails([
       `**Status:** ${live.status}`,
       `**Current step:** ${live.currentStep ?? '–'}`,
       `**Done:** ${live.completedSteps.join(', ') || '–'}`,
-      `**Would undo:** ${saga.pending.join(', ') || '–'}`,
+      `**Would undo:** ${this.undos.pending.join(', ') || '–'}`,
       ...(live.paymentConfirmationDeadline ? [`**Waiting for payment confirmation until:** ${live.paymentConfirmationDeadline}`] : []),
       ...(live.reason ? [`**Reason:** ${live.reason}`] : []),
     ].join('\n\n'));
   }
-
-  async function run<T>(name: string, action: () => Promise<T>): Promise<T> {
-    live.currentStep = name;
-    show();
-    const result = await action();
-    live.completedSteps.push(name);
-    live.currentStep = null;
-    return result;
-  }
-
-  async function transition(t: OrderTransition): Promise<void> {
-    lastEventId = await record.recordOrderTransition({ orderId, eventId: uuid4(), causationId: lastEventId, transition: t });
-    live.status = t.to;
-    show();
-  }
-
-  const { paymentToken, paymentConfirmationTimeoutMs, ...order } = input;
-  lastEventId = await record.recordOrderPlaced({ order, eventId: uuid4() });
-  show();
-
-  try {
-    await forwardScope.run(async () => {
-      const lines = input.lines.map(({ sku, quantity }) => ({ sku, quantity }));
-      saga.register('release-stock', () => step('Undo: release stock', undoStepOptions).releaseStock({ orderId }));
-      await run('reserve-stock', () => step('Reserve stock').reserveStock({ orderId, lines }));
-      await transition({ to: 'STOCK_RESERVED' });
-
-      saga.register('void-payment', () => step('Undo: void payment', undoStepOptions).voidPayment({ orderId }));
-      const auth = await run('authorize-payment', () =>
-        step('Authorize payment').authorizePayment({ orderId, amountCents: input.totalCents, currency: input.currency, paymentToken }));
-      if (auth.status === 'REQUIRES_CONFIRMATION') {
-        const timeoutMs = paymentConfirmationTimeoutMs ?? DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS;
-        const deadline = new Date(Date.now() + timeoutMs).toISOString(); // workflow time: deterministic
-        live.paymentConfirmationDeadline = deadline;
-        await transition({ to: 'AWAITING_PAYMENT_CONFIRMATION', paymentId: auth.paymentId, deadline });
-        const answered = await run('await-payment-confirmation', () => condition(() => confirmation !== undefined, timeoutMs));
-        live.paymentConfirmationDeadline = undefined;
-        if (!answered) throw new CancelOrder({ reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT', reason: 'The customer did not confirm the payment in time' });
-        if (confirmation!.outcome !== 'confirmed') {
-          throw new CancelOrder({ reasonCode: 'PAYMENT_DECLINED', reason: 'Payment declined (customer authentication failed)' });
-        }
-      }
-      await transition({ to: 'PAYMENT_AUTHORIZED', paymentId: auth.paymentId });
-
-      saga.register('refund-payment', async () => {
-        refunded = (await step('Undo: refund payment', undoStepOptions).refundPayment({ orderId })) === 'refunded';
-      });
-      await run('capture-payment', () => step('Capture payment').capturePayment({ orderId, paymentId: auth.paymentId }));
-      await transition({ to: 'PAYMENT_CAPTURED', paymentId: auth.paymentId });
-    });
-
-    // A cancel accepted as the last forward step finished still wins: it refunds the capture.
-    if (live.cancelRequested) throw new CancelOrder(customerCancelled);
-    // Past this point the order can no longer be cancelled (the cancel validator refuses it).
-    await run('commit-stock', () => step('Commit stock').commitStock({ orderId }));
-    await transition({ to: 'CONFIRMED' });
-    outcome = { orderId, status: 'CONFIRMED' };
-    return outcome;
-  } catch (err) {
-    const cancel = err instanceof CancelOrder ? err.cancel
-      : live.cancelRequested && isCancellation(err) ? customerCancelled
-      : cancelReasonOf(err);
-    if (!cancel) throw err;
-    outcome = await CancellationScope.nonCancellable(() => undoAndClose(cancel));
-    return outcome;
-  }
-
-  /** Runs the registered undos and records the order's end: CANCELLED, or COMPENSATION_FAILED. */
-  async function undoAndClose(cancel: CancelReason): Promise<OrderOutcome> {
-    log.info('cancelling order, undoing finished steps', { orderId, reasonCode: cancel.reasonCode, undos: saga.pending });
-    live.reasonCode = cancel.reasonCode;
-    live.reason = cancel.reason;
-    live.currentStep = 'compensating';
-    show();
-    try {
-      await saga.compensate();
-    } catch (err) {
-      const pendingUndos = saga.pending;
-      log.error('an undo step could not finish; the order needs an operator', { orderId, pendingUndos, error: (err as Error).message });
-      live.currentStep = null;
-      await transition({ to: 'COMPENSATION_FAILED', ...cancel, pendingUndos });
-      return { orderId, status: 'COMPENSATION_FAILED', ...cancel, pendingUndos };
-    }
-    live.currentStep = null;
-    // Payments are captured in full, so a refund gives back the order's total.
-    await transition({ to: 'CANCELLED', ...cancel, ...(refunded ? { refundedCents: input.totalCents } : {}) });
-    return { orderId, status: 'CANCELLED', ...cancel };
-  }
 }
-

@@ -3,9 +3,11 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { problem, validationProblem } from '../../common/http';
-import { orderStatuses, orderWorkflowId, terminalStatuses, totalOf, type OrderStatus, type OrderWorkflowInput, type PricedLine } from '../../common/order';
-import { orderWorkflowStartOptions } from '../../common/order-workflow';
-import { cancelOrderUpdate, orderStatusQuery, orderWorkflow } from '../../workflows';
+import { totalOf, type PricedLine } from '../../common/order/lines';
+import { orderStatuses, terminalStatuses, type OrderStatus } from '../../common/order/status';
+import {
+  cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions, type OrderWorkflowInput,
+} from '../../common/order/workflow-contract';
 import type { ApiDeps } from '../deps';
 import { idempotency } from '../idempotency';
 import { correlationIdHeader, createOrderBody, orderIdParam } from '../schemas';
@@ -69,7 +71,7 @@ export function ordersRouter({ db, temporal, inventory, taskQueue, logger, payme
       paymentConfirmationTimeoutMs,
     };
     try {
-      await temporal.workflow.start(orderWorkflow, orderWorkflowStartOptions(input, taskQueue));
+      await temporal.workflow.start(ORDER_WORKFLOW_TYPE, orderWorkflowStartOptions(input, taskQueue));
     } catch (err) {
       logger.error({ err, orderId }, 'could not start the order workflow');
       throw problem(503, 'workflow-unavailable', 'Order could not be started', 'The workflow engine did not accept the order; nothing was charged or reserved. Retry later.');

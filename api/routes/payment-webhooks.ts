@@ -1,9 +1,8 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { malformedJsonProblem, problem, validationProblem } from '../../common/http';
-import { orderWorkflowId } from '../../common/order';
+import { orderWorkflowId, paymentConfirmationSignal } from '../../common/order/workflow-contract';
 import { checkWebhookSignature, PAYMENT_SIGNATURE_HEADER } from '../../common/webhook-signature';
-import { paymentConfirmationSignal } from '../../workflows';
 import type { ApiDeps } from '../deps';
 
 /** Signed requests older or newer than this are refused, so a captured request cannot be replayed later. */

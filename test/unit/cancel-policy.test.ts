@@ -1,4 +1,4 @@
-import { cancelRefusal } from '../../workflows/cancel-policy';
+import { cancelRefusal } from '../../common/order/status';
 
 describe('customer cancel validator (pure logic)', () => {
   const running = (currentStep: string | null, cancelRequested = false, completedSteps: string[] = []) => ({ currentStep, cancelRequested, completedSteps });

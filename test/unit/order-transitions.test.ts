@@ -1,5 +1,4 @@
-import { canTransition } from '../../activities/order-state';
-import { orderStatuses, terminalStatuses } from '../../common/order';
+import { canTransition, orderStatuses, terminalStatuses } from '../../common/order/status';
 
 describe('order state machine (pure logic)', () => {
   it('follows the saga forward', () => {

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { orderWorkflowId, type OrderWorkflowInput } from '../../common/order';
-import { orderWorkflowStartOptions } from '../../common/order-workflow';
+import {
+  cancelOrderUpdate, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions, paymentConfirmationSignal, type OrderSagaState, type OrderWorkflowInput,
+} from '../../common/order/workflow-contract';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { cancelOrderUpdate, orderStatusQuery, orderWorkflow, paymentConfirmationSignal } from '../../workflows';
+import { orderWorkflow } from '../../workflows';
 import { maybeRecordHistory } from '../harness/histories';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
 import { setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
@@ -120,7 +121,7 @@ describe('order workflow (time-skipping)', () => {
     return env.client.workflow.start(orderWorkflow, orderWorkflowStartOptions(i, taskQueue));
   }
 
-  async function untilStep(handle: Awaited<ReturnType<typeof start>>, predicate: (s: Awaited<ReturnType<typeof handle.query<import('../../common/order').OrderSagaState>>>) => boolean) {
+  async function untilStep(handle: Awaited<ReturnType<typeof start>>, predicate: (s: Awaited<ReturnType<typeof handle.query<OrderSagaState>>>) => boolean) {
     return waitFor('the saga to reach the expected step', async () => {
       const state = await handle.query(orderStatusQuery);
       return predicate(state) ? state : undefined;
