@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../common/db';
-import { eventPayloads, eventSchemaVersions, type CancelReasonCode, type EventPayload, type EventType } from '../common/events';
+import { type CancelReasonCode, type EventPayload, type EventType } from '../common/events';
 import { INVALID_TRANSITION_FAILURE } from '../common/failures';
 import type { OrderStatus, OrderWorkflowInput } from '../common/order';
+import { outboxEventCreateInput } from '../common/outbox';
 import { Prisma } from '../generated/prisma/client.ts';
 
 /**
@@ -73,18 +74,7 @@ function eventFor(order: OrderRow, t: OrderTransition): { type: EventType; paylo
 }
 
 function outboxRow(e: { id: string; orderId: string; type: EventType; payload: unknown; correlationId: string; causationId: string | null }): Prisma.OutboxEventCreateInput {
-  // Validate on write: an event that does not match its schema must never reach the outbox.
-  const payload = eventPayloads[e.type].parse(e.payload);
-  return {
-    id: e.id,
-    aggregateId: e.orderId,
-    type: e.type,
-    schemaVersion: eventSchemaVersions[e.type],
-    occurredAt: new Date(),
-    correlationId: e.correlationId,
-    causationId: e.causationId,
-    payload: payload as Prisma.InputJsonValue,
-  };
+  return outboxEventCreateInput(e);
 }
 
 export function createOrderStateActivities(db: Db) {
