@@ -2,9 +2,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../common/config';
-import { eventConsumers, eventEnvelope, eventPayloads, eventSchemaVersions, eventSubject, eventTypes, legacyEventVersions, type EventType } from '../common/events';
+import { eventEnvelope, eventPayloads, eventSchemaVersions, eventSubject, eventTypes, legacyEventVersions, type EventType } from '../common/events';
 import { dlqStreamName, dlqSubject } from '../common/nats';
 import { DLQ_HEADERS } from '../workers/dead-letters';
+import { consumersOf, consumerSubscriptions } from '../workers/subscriptions';
 
 /**
  * Event catalog: an AsyncAPI 3.0 document generated from common/events.ts, checked in as
@@ -75,13 +76,13 @@ function eventMessage(type: EventType) {
     },
     payload,
     'x-schema-version': eventSchemaVersions[type],
-    'x-consumers': [...eventConsumers[type]],
+    'x-consumers': consumersOf(type),
     'x-personal-data-fields': personalDataPaths(payload, ''),
     'x-previous-versions': previousVersions(type),
   };
 }
 
-const consumers = [...new Set(eventTypes.flatMap((type) => eventConsumers[type]))].sort();
+const consumers = consumerSubscriptions.map((c) => c.name).sort();
 
 const deadLetterHeaders: Record<keyof typeof DLQ_HEADERS, string> = {
   consumer: 'Durable consumer that gave up on the event',
