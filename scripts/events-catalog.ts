@@ -139,7 +139,7 @@ export function buildEventCatalog(): object {
       deadLetters: {
         address: deadLetterAddress,
         title: 'Dead letters',
-        description: `Events a consumer could not handle (malformed, or still failing after CONSUMER_MAX_DELIVER deliveries), in the stream ${dlqStreamName({ EVENTS_STREAM: stream })}, kept until an operator replays or drops them (\`npm run dlq -- help\`). A replay goes to \`${prefix}._replay.<consumer>.<EventType>\`, read by that consumer only.`,
+        description: `Events a consumer could not handle (malformed, or still failing after CONSUMER_MAX_DELIVER deliveries), in the stream ${dlqStreamName({ EVENTS_STREAM: stream })}, kept until an operator replays or drops them (\`npm run ops -- help\`). A replay goes to \`${prefix}._replay.<consumer>.<EventType>\`, read by that consumer only.`,
         parameters: { consumer: { description: 'Durable consumer name', enum: consumers } },
         messages: { DeadLetter: { $ref: '#/components/messages/DeadLetter' } },
       },
