@@ -4,7 +4,7 @@ import { outboxInsert } from '../../common/outbox';
 import { withTransaction } from '../../common/pg';
 import { eventSchemaVersions, parseEvent, type EventEnvelope, type EventPayload, type EventType } from '../../common/events';
 
-/** Realistic events for scripts/bench-events.ts, valid under the schemas in common/events.ts. */
+/** Realistic events for the benchmark (scripts/bench/main.ts), valid under the schemas in common/events.ts. */
 
 function envelope<T extends EventType>(type: T, orderId: string, correlationId: string, causationId: string, payload: EventPayload<T>): EventEnvelope {
   return {
