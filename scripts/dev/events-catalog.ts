@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { loadConfig } from '../common/config';
-import { eventEnvelope, eventPayloads, eventSchemaVersions, eventSubject, eventTypes, legacyEventVersions, type EventType } from '../common/events';
-import { dlqStreamName, dlqSubject } from '../common/nats';
-import { DLQ_HEADERS } from '../workers/dead-letters';
-import { consumersOf, consumerSubscriptions } from '../workers/subscriptions';
+import { loadConfig } from '../../common/config';
+import { eventEnvelope, eventPayloads, eventSchemaVersions, eventSubject, eventTypes, legacyEventVersions, type EventType } from '../../common/events';
+import { dlqStreamName, dlqSubject } from '../../common/nats';
+import { DLQ_HEADERS } from '../../workers/dead-letters';
+import { consumersOf, consumerSubscriptions } from '../../workers/subscriptions';
 
 /**
  * Event catalog: an AsyncAPI 3.0 document generated from common/events.ts, checked in as
@@ -168,7 +168,7 @@ export function renderEventCatalog(): string {
   return `${JSON.stringify(buildEventCatalog(), null, 2)}\n`;
 }
 
-export const catalogFile = join(__dirname, '..', CATALOG_PATH);
+export const catalogFile = join(__dirname, '..', '..', CATALOG_PATH);
 
 function readCatalogFile(): string | null {
   try {
