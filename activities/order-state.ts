@@ -1,9 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../common/db';
-import { eventPayloads, eventSchemaVersions, type EventType } from '../common/events';
+import type { EventType } from '../common/events';
 import { INVALID_TRANSITION_FAILURE } from '../common/failures';
 import { canTransition, eventFor, type OrderTransition } from '../common/order/status';
 import type { OrderWorkflowInput } from '../common/order/workflow-contract';
+import { outboxEventCreateInput } from '../common/outbox';
 import { Prisma } from '../generated/prisma/client.ts';
 
 /**
@@ -21,18 +22,7 @@ export interface TransitionRequest {
 }
 
 function outboxRow(e: { id: string; orderId: string; type: EventType; payload: unknown; correlationId: string; causationId: string | null }): Prisma.OutboxEventCreateInput {
-  // Validate on write: an event that does not match its schema must never reach the outbox.
-  const payload = eventPayloads[e.type].parse(e.payload);
-  return {
-    id: e.id,
-    aggregateId: e.orderId,
-    type: e.type,
-    schemaVersion: eventSchemaVersions[e.type],
-    occurredAt: new Date(),
-    correlationId: e.correlationId,
-    causationId: e.causationId,
-    payload: payload as Prisma.InputJsonValue,
-  };
+  return outboxEventCreateInput(e);
 }
 
 export function createOrderStateActivities(db: Db) {

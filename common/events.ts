@@ -125,18 +125,6 @@ export const legacyEventVersions: { [T in EventType]?: Record<number, LegacyVers
   },
 };
 
-/** Which consumers read each event type, for the catalog. Kept next to the schemas on purpose. */
-export const eventConsumers: Record<EventType, readonly string[]> = {
-  OrderPlaced: ['analytics'],
-  StockReserved: ['analytics'],
-  PaymentConfirmationRequested: [],
-  PaymentAuthorized: ['analytics'],
-  PaymentCaptured: ['analytics'],
-  OrderConfirmed: ['analytics', 'email'],
-  OrderCancelled: ['analytics', 'email'],
-  OrderCompensationFailed: [],
-};
-
 /** The envelope every event travels in, on the outbox row and on the wire. */
 export const eventEnvelope = z.object({
   id: z.string().uuid().describe('Event id; also the Nats-Msg-Id and every consumer\'s inbox key'),

@@ -8,7 +8,7 @@ import { startEventConsumer, type HandleResult, type RunningConsumer } from './e
 
 export const ANALYTICS_CONSUMER = 'analytics';
 
-/** Held shared by every live apply and exclusively by a rebuild (scripts/rebuild-analytics.ts). */
+/** Held shared by every live apply and exclusively by a rebuild (`npm run ops -- analytics rebuild`). */
 export const ANALYTICS_LOCK_ID = 72707371;
 
 /**

@@ -7,7 +7,7 @@ import { dlqStreamName, dlqSubject, replaySubject } from '../common/nats';
  * Dead letters: events a consumer could not handle (malformed, or still failing after
  * CONSUMER_MAX_DELIVER deliveries). Each is kept in the `<EVENTS_STREAM>_DLQ` stream with the
  * original bytes and why it failed, until an operator replays it (after a fix) or drops it:
- * `npm run dlq -- list | show <seq> | replay <seq>|--all | drop <seq>` (scripts/dlq.ts).
+ * `npm run ops -- dlq list | show <seq> | replay <seq>|--all | drop <seq>` (scripts/ops/dlq.ts).
  *
  * A replay goes to `<prefix>._replay.<consumer>.<type>`, which only that consumer's durable
  * reads, so other consumers do not see the event again.

@@ -7,7 +7,8 @@ import { emailFor, messageIdFor } from './email-templates';
 import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
 export const EMAIL_CONSUMER = 'email';
-const CUSTOMER_FACING = new Set(['OrderConfirmed', 'OrderCancelled']);
+/** The events that send the customer an email: this consumer's subscription. */
+export const CUSTOMER_FACING: ReadonlySet<string> = new Set(['OrderConfirmed', 'OrderCancelled']);
 
 /**
  * Sends the email for one event, once.

@@ -3,10 +3,11 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { Client, Pool } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../common/config';
-import { eventSubject, type EventEnvelope } from '../common/events';
+import { eventSubject } from '../common/events';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, oncePerScrape, startMetricsServer } from '../common/metrics-server';
 import { connectNats, ensureEventsStream, natsManager } from '../common/nats';
+import { orderIdOfRow, OUTBOX_ROW_SELECT, toEnvelope, type OutboxRow, type RowOfOrder } from '../common/outbox';
 import type { RunningProcess } from '../common/run-process';
 
 /**
@@ -34,37 +35,13 @@ import type { RunningProcess } from '../common/run-process';
 const RELAY_LOCK_ID = 72707370;
 export const OUTBOX_CHANNEL = 'outbox_events';
 
-interface OutboxRow {
-  sequence: string;
-  id: string;
-  aggregate_id: string;
-  type: string;
-  schema_version: number;
-  occurred_at: Date;
-  correlation_id: string;
-  causation_id: string | null;
-  payload: unknown;
-}
-
-export function toEnvelope(row: OutboxRow): EventEnvelope {
-  return {
-    id: row.id,
-    type: row.type,
-    schemaVersion: row.schema_version,
-    occurredAt: row.occurred_at.toISOString(),
-    orderId: row.aggregate_id,
-    correlationId: row.correlation_id,
-    causationId: row.causation_id,
-    payload: row.payload,
-  };
-}
-
 /** Keeps the first (lowest sequence) row of each order; later ones wait for the next batch. */
-export function firstEventPerOrder<T extends { aggregate_id: string }>(rows: readonly T[]): T[] {
+export function firstEventPerOrder<T extends RowOfOrder>(rows: readonly T[]): T[] {
   const seen = new Set<string>();
   return rows.filter((row) => {
-    if (seen.has(row.aggregate_id)) return false;
-    seen.add(row.aggregate_id);
+    const orderId = orderIdOfRow(row);
+    if (seen.has(orderId)) return false;
+    seen.add(orderId);
     return true;
   });
 }
@@ -86,13 +63,13 @@ export interface RelayHooks {
 /** Publishes one batch pipelined (not one await per event) and marks what the broker acknowledged. */
 export async function relayBatch(pool: Pool, js: JetStreamClient, subjectPrefix: string, batchSize: number, hooks: RelayHooks = {}): Promise<RelayBatchResult> {
   const { rows } = await pool.query<OutboxRow>(
-    `SELECT sequence, id, aggregate_id, type, schema_version, occurred_at, correlation_id, causation_id, payload
-       FROM outbox_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1`, [batchSize]);
+    `SELECT ${OUTBOX_ROW_SELECT} FROM outbox_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1`, [batchSize]);
   if (rows.length === 0) return { published: 0, deferred: 0, lagsSeconds: [] };
   const batch = firstEventPerOrder(rows);
   const results = await Promise.allSettled(batch.map(async (row) => {
-    await js.publish(eventSubject(subjectPrefix, row.type), JSON.stringify(toEnvelope(row)), { msgID: row.id });
-    return (Date.now() - row.occurred_at.getTime()) / 1000;
+    const event = toEnvelope(row);
+    await js.publish(eventSubject(subjectPrefix, event.type), JSON.stringify(event), { msgID: event.id });
+    return (Date.now() - Date.parse(event.occurredAt)) / 1000;
   }));
   // Each event in the batch belongs to a different order, so every acknowledged one can be
   // marked even if an earlier one failed; the failed ones are retried, their orders' later events

@@ -1,9 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import { outboxInsert } from '../../common/outbox';
 import { withTransaction } from '../../common/pg';
 import { eventSchemaVersions, parseEvent, type EventEnvelope, type EventPayload, type EventType } from '../../common/events';
 
-/** Realistic events for scripts/bench-events.ts, valid under the schemas in common/events.ts. */
+/** Realistic events for the benchmark (scripts/bench/main.ts), valid under the schemas in common/events.ts. */
 
 function envelope<T extends EventType>(type: T, orderId: string, correlationId: string, causationId: string, payload: EventPayload<T>): EventEnvelope {
   return {
@@ -63,35 +64,19 @@ export function assertValid(events: readonly EventEnvelope[]): void {
   }
 }
 
-const COLUMNS = '(id, aggregate_id, type, schema_version, occurred_at, correlation_id, causation_id, payload)';
-
-function rowValues(e: EventEnvelope): unknown[] {
-  return [e.id, e.orderId, e.type, e.schemaVersion, e.occurredAt, e.correlationId, e.causationId, JSON.stringify(e.payload)];
-}
-
 /**
  * Inserts outbox rows (unpublished) with multi-row INSERTs, in sequence order of the array, all in
  * one transaction: they become visible to the relay together when this returns.
  */
 export async function insertOutboxRowsInOneTransaction(pool: Pool, events: readonly EventEnvelope[], rowsPerStatement = 1_000): Promise<void> {
   await withTransaction(pool, async (tx) => {
-    for (let start = 0; start < events.length; start += rowsPerStatement) {
-      const chunk = events.slice(start, start + rowsPerStatement);
-      const params: unknown[] = [];
-      const tuples = chunk.map((e) => {
-        const values = rowValues(e);
-        const placeholders = values.map((_, i) => `$${params.length + i + 1}`);
-        params.push(...values);
-        return `(${placeholders.join(', ')})`;
-      });
-      await tx.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ${tuples.join(', ')}`, params);
-    }
+    for (let start = 0; start < events.length; start += rowsPerStatement) await tx.query(outboxInsert(events.slice(start, start + rowsPerStatement)));
   });
 }
 
 /** One outbox row in its own transaction, the way the order activities write events. */
 export async function insertOutboxRowInTransaction(pool: Pool, e: EventEnvelope): Promise<void> {
-  await withTransaction(pool, (tx) => tx.query(`INSERT INTO outbox_events ${COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, rowValues(e)));
+  await withTransaction(pool, (tx) => tx.query(outboxInsert([e])));
 }
 
 /** Nearest-rank percentile of an ascending array. */

@@ -33,7 +33,7 @@ async function main() {
     NATS              ${env.NATS_URL}
     SMTP              ${env.SMTP_URL}
     Metrics           ${PROCESSES.filter((p) => 'metricsPort' in p).map((p) => `${p.name} :${ports.health(p)}`).join(', ')}
-    Dead letters      npm run dlq -- list      Rebuild analytics  npm run analytics:rebuild
+    Operator tools    npm run ops -- help      (dead letters: dlq list|show|replay|drop; analytics rebuild)
 
   Catalog: ${SAMPLE_CATALOG.map((p) => p.sku).join(', ')}.  Try:
     curl -si -X POST ${api}/orders -H 'content-type: application/json' \\

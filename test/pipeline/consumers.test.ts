@@ -121,7 +121,7 @@ it('sends poison to the dead-letter stream with the reason, and replays it to it
 
   // The operator's commands see the same (a real child process, as an operator would run it).
   const env = { ...process.env, NATS_URL: config.NATS_URL, EVENTS_STREAM: config.EVENTS_STREAM, EVENTS_SUBJECT_PREFIX: config.EVENTS_SUBJECT_PREFIX };
-  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '../../scripts/dlq.ts'), ...args], { env });
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '../../scripts/ops/index.ts'), 'dlq', ...args], { env });
   const listed = await cli('list', '--consumer', 'analytics');
   expect(listed.stdout).toContain(`${failing.seq}`);
   expect(listed.stdout).toContain('2 dead letter(s)');

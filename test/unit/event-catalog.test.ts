@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { eventTypes } from '../../common/events';
-import { buildEventCatalog, catalogFile, renderEventCatalog, STALE_MESSAGE } from '../../scripts/events-catalog';
+import { buildEventCatalog, catalogFile, renderEventCatalog, STALE_MESSAGE } from '../../scripts/dev/events-catalog';
 
 interface Message {
   payload: { required: string[] };

@@ -1,10 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { loadConfig } from '../common/config';
-import { eventConsumers, eventEnvelope, eventPayloads, eventSchemaVersions, eventSubject, eventTypes, legacyEventVersions, type EventType } from '../common/events';
-import { dlqStreamName, dlqSubject } from '../common/nats';
-import { DLQ_HEADERS } from '../workers/dead-letters';
+import { loadConfig } from '../../common/config';
+import { eventEnvelope, eventPayloads, eventSchemaVersions, eventSubject, eventTypes, legacyEventVersions, type EventType } from '../../common/events';
+import { dlqStreamName, dlqSubject } from '../../common/nats';
+import { DLQ_HEADERS } from '../../workers/dead-letters';
+import { consumersOf, consumerSubscriptions } from '../../workers/subscriptions';
 
 /**
  * Event catalog: an AsyncAPI 3.0 document generated from common/events.ts, checked in as
@@ -75,13 +76,13 @@ function eventMessage(type: EventType) {
     },
     payload,
     'x-schema-version': eventSchemaVersions[type],
-    'x-consumers': [...eventConsumers[type]],
+    'x-consumers': consumersOf(type),
     'x-personal-data-fields': personalDataPaths(payload, ''),
     'x-previous-versions': previousVersions(type),
   };
 }
 
-const consumers = [...new Set(eventTypes.flatMap((type) => eventConsumers[type]))].sort();
+const consumers = consumerSubscriptions.map((c) => c.name).sort();
 
 const deadLetterHeaders: Record<keyof typeof DLQ_HEADERS, string> = {
   consumer: 'Durable consumer that gave up on the event',
@@ -138,7 +139,7 @@ export function buildEventCatalog(): object {
       deadLetters: {
         address: deadLetterAddress,
         title: 'Dead letters',
-        description: `Events a consumer could not handle (malformed, or still failing after CONSUMER_MAX_DELIVER deliveries), in the stream ${dlqStreamName({ EVENTS_STREAM: stream })}, kept until an operator replays or drops them (\`npm run dlq -- help\`). A replay goes to \`${prefix}._replay.<consumer>.<EventType>\`, read by that consumer only.`,
+        description: `Events a consumer could not handle (malformed, or still failing after CONSUMER_MAX_DELIVER deliveries), in the stream ${dlqStreamName({ EVENTS_STREAM: stream })}, kept until an operator replays or drops them (\`npm run ops -- help\`). A replay goes to \`${prefix}._replay.<consumer>.<EventType>\`, read by that consumer only.`,
         parameters: { consumer: { description: 'Durable consumer name', enum: consumers } },
         messages: { DeadLetter: { $ref: '#/components/messages/DeadLetter' } },
       },
@@ -167,7 +168,7 @@ export function renderEventCatalog(): string {
   return `${JSON.stringify(buildEventCatalog(), null, 2)}\n`;
 }
 
-export const catalogFile = join(__dirname, '..', CATALOG_PATH);
+export const catalogFile = join(__dirname, '..', '..', CATALOG_PATH);
 
 function readCatalogFile(): string | null {
   try {

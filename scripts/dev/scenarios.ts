@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { InventoryClient } from '../common/clients/inventory-client';
-import { PaymentClient } from '../common/clients/payment-client';
+import { InventoryClient } from '../../common/clients/inventory-client';
+import { PaymentClient } from '../../common/clients/payment-client';
 
 /**
  * `npm run scenarios`: drives every saga path over REST against a running system (`npm run dev`)

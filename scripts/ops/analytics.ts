@@ -1,13 +1,14 @@
-import { loadConfig } from '../common/config';
-import { createDb } from '../common/db';
-import { rebuildAnalytics, type RebuildProgress } from '../workers/analytics-rebuild';
+import { loadConfig } from '../../common/config';
+import { createDb } from '../../common/db';
+import { rebuildAnalytics, type RebuildProgress } from '../../workers/analytics-rebuild';
+import type { OpsCommand } from './command';
 
 /**
- * `npm run analytics:rebuild`: rebuilds the analytics read model from the events stream (see
+ * `ops analytics rebuild`: rebuilds the analytics read model from the events stream (see
  * workers/analytics-rebuild.ts). Safe while everything runs: readers see the old model until the
  * new one commits, and the live analytics consumer waits for it.
  */
-async function main(): Promise<void> {
+async function rebuild(): Promise<void> {
   const config = loadConfig();
   const db = createDb(config.DATABASE_URL);
   const started = Date.now();
@@ -30,12 +31,13 @@ async function main(): Promise<void> {
     console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.ordersAfter} orders (was ${result.ordersBefore}), from stream ${config.EVENTS_STREAM} up to #${result.lastStreamSeq}`);
     for (const s of result.skippedEvents.slice(0, 20)) console.log(`skipped #${s.streamSeq}: ${s.reason}`);
     if (result.skippedEvents.length > 20) console.log(`… and ${result.skippedEvents.length - 20} more skipped`);
+  } catch (err) {
+    throw new Error(`failed, nothing changed: ${(err as Error).message}`);
   } finally {
     await db.$disconnect();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(`analytics rebuild failed, nothing changed: ${(err as Error).message}`);
-  process.exit(1);
-});
+export const analyticsCommands: OpsCommand[] = [
+  { name: 'analytics rebuild', args: '', summary: 'rebuild the analytics read model from the events stream, with progress', run: rebuild },
+];

@@ -1,0 +1,98 @@
+import type { Prisma } from '../generated/prisma/client.ts';
+import { eventPayloads, eventSchemaVersions, type EventEnvelope, type EventType } from './events';
+
+/**
+ * The outbox row ↔ event envelope mapping, and the only place that knows both sides' names.
+ * An event is written to `outbox_events` in the transaction that changed the order (by the order
+ * activities through Prisma, by the benchmark with plain SQL) and read back by the relay, which
+ * publishes it as the envelope of common/events.ts. On the way the envelope's `orderId` is the
+ * row's aggregate: Prisma field `aggregateId`, column `aggregate_id`.
+ */
+
+/** An event about to be written: the envelope without its schema version and write time. */
+export interface NewOutboxEvent {
+  id: string;
+  orderId: string;
+  type: EventType;
+  payload: unknown;
+  correlationId: string;
+  causationId: string | null;
+}
+
+/**
+ * The row for the order activities' Prisma `outboxEvent.create`. Validates on write: an event
+ * that does not match its schema must never reach the outbox.
+ */
+export function outboxEventCreateInput(e: NewOutboxEvent, occurredAt = new Date()): Prisma.OutboxEventCreateInput {
+  const payload = eventPayloads[e.type].parse(e.payload);
+  return {
+    id: e.id,
+    aggregateId: e.orderId,
+    type: e.type,
+    schemaVersion: eventSchemaVersions[e.type],
+    occurredAt,
+    correlationId: e.correlationId,
+    causationId: e.causationId,
+    payload: payload as Prisma.InputJsonValue,
+  };
+}
+
+/** An outbox row as plain SQL reads it (`SELECT ${OUTBOX_ROW_SELECT} FROM outbox_events ...`). */
+export interface OutboxRow {
+  /** Write order (bigserial); what the relay sorts and marks by. */
+  sequence: string;
+  id: string;
+  aggregate_id: string;
+  type: string;
+  schema_version: number;
+  occurred_at: Date;
+  correlation_id: string;
+  causation_id: string | null;
+  payload: unknown;
+}
+
+/** The columns an envelope is written to, in the order of `outboxInsert`'s values. */
+const ENVELOPE_COLUMNS = ['id', 'aggregate_id', 'type', 'schema_version', 'occurred_at', 'correlation_id', 'causation_id', 'payload'] as const satisfies readonly (keyof OutboxRow)[];
+
+/** Select list giving an `OutboxRow`. */
+export const OUTBOX_ROW_SELECT = ['sequence', ...ENVELOPE_COLUMNS].join(', ');
+
+/** Any row with its order (the relay keeps one event per order in a batch). */
+export type RowOfOrder = Pick<OutboxRow, 'aggregate_id'>;
+
+export function orderIdOfRow(row: RowOfOrder): string {
+  return row.aggregate_id;
+}
+
+/** The envelope the relay publishes for a row. */
+export function toEnvelope(row: OutboxRow): EventEnvelope {
+  return {
+    id: row.id,
+    type: row.type,
+    schemaVersion: row.schema_version,
+    occurredAt: row.occurred_at.toISOString(),
+    orderId: orderIdOfRow(row),
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    payload: row.payload,
+  };
+}
+
+function insertValues(e: EventEnvelope): unknown[] {
+  return [e.id, e.orderId, e.type, e.schemaVersion, e.occurredAt, e.correlationId, e.causationId, JSON.stringify(e.payload)];
+}
+
+/**
+ * One multi-row INSERT of whole envelopes (unpublished rows, in the order given), for writers
+ * without Prisma. The payload is written as given, not validated.
+ */
+export function outboxInsert(events: readonly EventEnvelope[]): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const tuples = events.map((e) => {
+    const row = insertValues(e);
+    const placeholders = row.map((_, i) => `$${values.length + i + 1}`);
+    values.push(...row);
+    return `(${placeholders.join(', ')})`;
+  });
+  return { text: `INSERT INTO outbox_events (${ENVELOPE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, values };
+}
