@@ -67,6 +67,8 @@ function checkO1(ctx: CheckContext, accepted: PlacedOrder[], orderIds: string[],
   const unknown = rows.filter((r) => !orderIds.includes(r.id));
   for (const r of unknown) violations.push(`order ${r.id} (${r.status}) exists but no client was told about it`);
   const notAccepted = ctx.orders.filter((o) => !o.accepted);
+  for (const o of notAccepted) violations.push(`key ${o.key} (${o.scenario}) never got an answer the client could act on: ${o.lastError ?? 'no answer'}`);
+  for (const o of accepted.filter((a) => a.cancelGaveUp)) violations.push(`the cancel of order ${[...o.orderIds][0]} never got a final answer: ${o.lastError ?? ''}`);
   return {
     id: 'O1', promise: 'every accepted order terminal; one order per key',
     figures: { keys: ctx.orders.length, accepted: accepted.length, refused: notAccepted.length, orders_in_db: rows.length, terminal: rows.filter((r) => TERMINAL.includes(r.status)).length },

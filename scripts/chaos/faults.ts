@@ -41,7 +41,15 @@ const slowPeer = (peer: 'inventory' | 'payment', forS: number) => ({
   what: `${peer} slower than the activity timeout for ${forS}s`,
   run: async (system: DevSystem) => {
     const url = `http://127.0.0.1:${system.ports.http[peer]}/test/faults`;
-    const put = (latencyMs: number) => fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs }) });
+    const put = async (latencyMs: number) => {
+      // The peer may be restarting after an earlier fault: keep asking for a while.
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs }) }).catch((err: Error) => err);
+        if (res instanceof Response && res.ok) return;
+        if (attempt >= 60) throw new Error(`could not set ${peer}'s faults: ${res instanceof Response ? `HTTP ${res.status}` : res.message}`);
+        await sleep(500);
+      }
+    };
     await put(6_000);
     await sleep(forS * 1_000);
     await put(0);

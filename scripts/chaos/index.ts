@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { beginRun, killRunProcesses } from '../infra';
+import { freeDevPortOffset } from '../dev/ports';
 import { startDevSystem, type DevSystem } from '../dev/system';
 import { runChecks, type CheckResult } from './checks';
 import { chaosSchedule, runSchedule, type FaultLog } from './faults';
@@ -16,7 +17,7 @@ import { waitForQuiet } from './quiet';
  * quiet, the promises are checked from each service's own records (scripts/chaos/checks.ts).
  * Exits 1 on any violation.
  */
-const USAGE = `usage: npm run chaos -- [--orders 1000] [--clients 20] [--schedule full|ci] [--seed N] [--json file] [--keep]`;
+const USAGE = `usage: npm run chaos -- [--orders 1000] [--clients 20] [--schedule full|ci] [--seed N] [--json file] [--keep] [--port-offset N]`;
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
       orders: { type: 'string', default: '1000' }, clients: { type: 'string', default: '20' },
       schedule: { type: 'string', default: 'full' }, seed: { type: 'string', default: String(Date.now() % 100_000) },
       json: { type: 'string' }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      'port-offset': { type: 'string', default: '20000' },
+      'port-offset': { type: 'string' },
     },
   });
   if (values.help) { console.log(USAGE); return 0; }
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
   let system: DevSystem | undefined;
   try {
     system = await startDevSystem({
-      dataDir: join(dir, 'data'), portOffset: Number(values['port-offset']), say, logDir: dir,
+      dataDir: join(dir, 'data'), portOffset: values['port-offset'] ? Number(values['port-offset']) : await freeDevPortOffset(), say, logDir: dir,
       processEnv: { PAYMENT_CONFIRMATION_TIMEOUT: schedule === 'full' ? '30s' : '10s', CONSUMER_RETRY_MAX_DELAY: '5s' },
       onMail: (mail) => mails.push({ messageId: mail.messageId, to: mail.to }),
     });
@@ -79,13 +80,18 @@ async function main(): Promise<number> {
     const faults: FaultLog[] = [];
     const startedAt = Date.now();
     let placed = 0;
-    const progress = setInterval(() => say(`${((Date.now() - startedAt) / 1000).toFixed(0)}s: ${placed}/${orders} orders placed; last fault: ${faults.at(-1)?.what ?? '–'}`), 5_000);
+    const doing: string[] = [];
+    const progress = setInterval(() => {
+      const busy = doing.filter((d) => d !== 'done');
+      say(`${((Date.now() - startedAt) / 1000).toFixed(0)}s: ${placed}/${orders} orders placed; last fault: ${faults.at(-1)?.what ?? '–'}`);
+      if (placed === orders && busy.length) say(`  still: ${busy.join('; ')}`);
+    }, 5_000);
     const faultsDone = runSchedule(system, chaosSchedule(schedule, poison), startedAt, (entry) => { faults.push(entry); say(`fault at ${(entry.at / 1000).toFixed(0)}s: ${entry.what}`); });
     let load: PlacedOrder[];
     try {
       load = await runLoad({
         apiUrl: `http://127.0.0.1:${system.ports.http.api}`, paymentUrl: `http://127.0.0.1:${system.ports.http.payment}`,
-        orders, clients, random: mulberry32(seed), onProgress: (n) => { placed = n; },
+        orders, clients, random: mulberry32(seed), onProgress: (n) => { placed = n; }, doing,
       });
       await faultsDone;
     } finally {

@@ -23,6 +23,8 @@ export interface PlacedOrder {
   accepted: boolean;
   attempts: number;
   lastError?: string;
+  /** The customer's cancel got no final answer before the client gave up. */
+  cancelGaveUp?: boolean;
 }
 
 export interface LoadOptions {
@@ -32,6 +34,8 @@ export interface LoadOptions {
   clients: number;
   random(): number;
   onProgress(placed: number): void;
+  /** What each client is doing right now, for the progress line. */
+  doing: string[];
 }
 
 function pick(random: () => number): Scenario {
@@ -44,17 +48,22 @@ function pick(random: () => number): Scenario {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** POSTs JSON until the answer is neither a network error nor a 5xx (nor a 409 "in flight"); gives up after ~3 minutes. */
-async function postWithRetries(url: string, body: unknown, key: string, track: { attempts: number; lastError?: string }): Promise<Response | undefined> {
-  for (let attempt = 0; attempt < 120; attempt++) {
+/**
+ * POSTs JSON until the answer is neither a network error nor a 5xx, nor a 409 that asks to retry
+ * (an Idempotency-Key still in flight carries Retry-After; a refused cancel does not); gives up
+ * after `giveUpMs`, as a checkout would.
+ */
+async function postWithRetries(url: string, body: unknown, key: string, track: { attempts: number; lastError?: string }, giveUpMs = 180_000): Promise<Response | undefined> {
+  const deadline = Date.now() + giveUpMs;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
     track.attempts += 1;
     try {
       const res = await fetch(url, {
         method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify(body), signal: AbortSignal.timeout(15_000),
       });
-      if (res.status < 500 && res.status !== 409) return res;
-      track.lastError = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
+      if (res.status < 500 && !(res.status === 409 && res.headers.has('retry-after'))) return res;
+      track.lastError = `HTTP ${res.status} from ${url}: ${(await res.text()).slice(0, 200)}`;
     } catch (err) {
       track.lastError = (err as Error).message;
     }
@@ -81,13 +90,14 @@ async function followUp(opts: LoadOptions, order: PlacedOrder, orderId: string):
         body: JSON.stringify({ outcome: order.scenario === '3ds-complete' ? 'complete' : 'fail' }), signal: AbortSignal.timeout(10_000),
       }).catch(() => undefined);
       if (res && res.status < 300) return;
-      if (res && res.status !== 404 && res.status !== 409 && res.status < 500) return; // the order moved on (cancelled): nothing to answer
+      if (res && res.status !== 404 && res.status < 500) return; // 409: the payment is no longer waiting (the order moved on)
       await sleep(500);
     }
   }
   if (order.scenario === 'cancel') {
     await sleep(opts.random() * 3_000);
-    await postWithRetries(`${opts.apiUrl}/orders/${orderId}/cancel`, {}, `${order.key}-cancel`, order);
+    const res = await postWithRetries(`${opts.apiUrl}/orders/${orderId}/cancel`, {}, `${order.key}-cancel`, order, 60_000);
+    if (!res) order.cancelGaveUp = true;
   }
 }
 
@@ -95,12 +105,13 @@ async function followUp(opts: LoadOptions, order: PlacedOrder, orderId: string):
 export async function runLoad(opts: LoadOptions): Promise<PlacedOrder[]> {
   const orders: PlacedOrder[] = [];
   let next = 0;
-  const client = async () => {
+  const client = async (c: number) => {
     while (next < opts.orders) {
       const n = next++;
       const scenario = pick(opts.random);
       const order: PlacedOrder = { key: randomUUID(), scenario, orderIds: new Set(), accepted: false, attempts: 0 };
       orders.push(order);
+      opts.doing[c] = `placing #${n} (${scenario})`;
       const body = orderBody(scenario, n, opts.random);
       const res = await postWithRetries(`${opts.apiUrl}/orders`, body, order.key, order);
       if (res?.status === 202) {
@@ -110,13 +121,15 @@ export async function runLoad(opts: LoadOptions): Promise<PlacedOrder[]> {
         // A client that lost the answer retries with the same key: it must get the same order.
         const again = await postWithRetries(`${opts.apiUrl}/orders`, body, order.key, order);
         if (again?.status === 202) order.orderIds.add(((await again.json()) as { orderId: string }).orderId);
+        opts.doing[c] = `${scenario} follow-up of ${orderId}`;
         await followUp(opts, order, orderId);
       } else if (res) {
         order.lastError = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
       }
-      opts.onProgress(orders.length);
+      opts.onProgress(orders.filter((o) => o.accepted || o.lastError).length);
     }
+    opts.doing[c] = 'done';
   };
-  await Promise.all(Array.from({ length: opts.clients }, client));
+  await Promise.all(Array.from({ length: opts.clients }, (_, c) => client(c)));
   return orders;
 }

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { processesWithEnv } from '../../scripts/infra/run-marker';
 
@@ -86,24 +85,6 @@ export function describeProcesses(pids: number[]): string {
       return `${pid}: (gone)`;
     }
   }).join('\n');
-}
-
-/** A port offset under which all of the given default ports are free right now. */
-export async function freePortOffset(defaults: number[]): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const offset = 1_000 + Math.floor(Math.random() * 9_000);
-    const free = await Promise.all(defaults.map((p) => portIsFree(p + offset)));
-    if (free.every(Boolean)) return offset;
-  }
-  throw new Error('no port offset with all ports free');
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
 }
 
 /** A stand-in for the Temporal CLI that passes the tool check but fails to start a server. */

@@ -1,8 +1,8 @@
 import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROCESSES } from '../../common/processes';
-import { brokenTemporalCli, describeProcesses, freePortOffset, leftoversAfter, PROBE_VARIABLE, runScript, type ScriptRun } from '../harness/child-runs';
+import { freeDevPortOffset } from '../../scripts/dev/ports';
+import { brokenTemporalCli, describeProcesses, leftoversAfter, PROBE_VARIABLE, runScript, type ScriptRun } from '../harness/child-runs';
 import { processesWithEnv } from '../../scripts/infra/run-marker';
 import { readFileSync } from 'node:fs';
 
@@ -13,7 +13,6 @@ import { readFileSync } from 'node:fs';
  */
 jest.setTimeout(300_000);
 
-const DEFAULT_PORTS = [54329, 4222, 7233, 8233, 2525, ...PROCESSES.map((p) => ('httpPort' in p ? p.httpPort.default : p.metricsPort))];
 const EXTERNAL = ['DATABASE_URL', 'NATS_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PAYMENT_WEBHOOK_URL', 'DEV_DATA_DIR', 'DEV_PORT_OFFSET'];
 const runs: ScriptRun[] = [];
 const dirs: string[] = [];
@@ -46,7 +45,7 @@ function workerPid(run: ScriptRun): number | undefined {
 
 it('brings the system up from a private directory, confirms an order, restarts a crashed process, and leaves nothing running after SIGTERM', async () => {
   const dataDir = privateDir('orders-dev-');
-  const offset = await freePortOffset(DEFAULT_PORTS);
+  const offset = await freeDevPortOffset();
   const run = runScript(['scripts/dev'], { DEV_DATA_DIR: dataDir, DEV_PORT_OFFSET: String(offset) }, EXTERNAL.filter((v) => !v.startsWith('DEV_')));
   runs.push(run);
   await run.waitForOutput(/Order orchestrator is up/, 240_000);
@@ -81,7 +80,7 @@ it('brings the system up from a private directory, confirms an order, restarts a
 
 it('stops what it had started when the start fails half way', async () => {
   const dataDir = privateDir('orders-dev-fail-');
-  const offset = await freePortOffset(DEFAULT_PORTS);
+  const offset = await freeDevPortOffset();
   const run = runScript(['scripts/dev'], {
     DEV_DATA_DIR: dataDir, DEV_PORT_OFFSET: String(offset), TEMPORAL_CLI_BIN: brokenTemporalCli(dataDir),
   }, EXTERNAL.filter((v) => !v.startsWith('DEV_')));
