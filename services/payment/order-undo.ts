@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { StoredResponse } from '../shared/idempotency';
-import { fenceOrder, fenceView, findPaymentsOfOrder, lockOrder, paymentView } from './payment-store';
+import { boundLockWaits, fenceOrder, fenceView, findPaymentsOfOrder, lockOrder, paymentView } from './payment-store';
 import { refundPayment, voidPayment } from './settle';
 
 /**
@@ -22,11 +22,8 @@ import { refundPayment, voidPayment } from './settle';
 export type OrderUndo = 'void' | 'refund';
 export type OrderUndoResult = 'voided' | 'refunded' | 'nothing';
 
-/** How long an undo waits for the order's lock or its payment row before failing (500, retried by the caller). */
-const LOCK_TIMEOUT = '5s';
-
 export async function undoOrderPayment(tx: PoolClient, orderId: string, undo: OrderUndo, idempotencyKey: string, instance: string): Promise<StoredResponse> {
-  await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+  await boundLockWaits(tx);
   await lockOrder(tx, orderId);
   const fence = await fenceOrder(tx, orderId, undo);
   const payments = await findPaymentsOfOrder(tx, orderId, true);

@@ -49,6 +49,14 @@ export function paymentNotFound(paymentId: string) {
 }
 
 /**
+ * Bounds how long this transaction waits for a lock (the order's, a payment row): past it the
+ * request fails with 500 and the caller retries, instead of hanging behind a stuck transaction.
+ */
+export async function boundLockWaits(tx: PoolClient, timeout = '5s'): Promise<void> {
+  await tx.query(`SET LOCAL lock_timeout = '${timeout}'`);
+}
+
+/**
  * Serializes everything that decides which payment an order has (authorize, 3-D Secure), whatever
  * Idempotency-Key it comes with, so two authorizations for one order cannot both pass the check.
  */

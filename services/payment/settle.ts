@@ -3,7 +3,7 @@ import { problem, type HttpProblem } from '../../common/http';
 import type { StoredResponse } from '../shared/idempotency';
 import { refusal } from '../shared/idempotent-response';
 import {
-  findFence, findPayment, lockOrder, orderClosed, paymentNotFound, paymentView, recordOperation, updatePayment, type OperationKind, type PaymentRow, type PaymentStatus,
+  boundLockWaits, findFence, findPayment, lockOrder, orderClosed, paymentNotFound, paymentView, recordOperation, updatePayment, type OperationKind, type PaymentRow, type PaymentStatus,
 } from './payment-store';
 
 /** Capture, void and refund: what a merchant does with an authorization after the fact. */
@@ -44,6 +44,7 @@ export async function capturePayment(tx: PoolClient, req: SettleRequest, request
   if (!found) return refusal(paymentNotFound(req.paymentId), req.instance);
   // The order's lock first, then the row, as the order-level undos take them: the fence check and
   // the capture cannot interleave with an undo.
+  await boundLockWaits(tx);
   await lockOrder(tx, found.order_id);
   const payment = (await findPayment(tx, req.paymentId, true))!;
   if (ALREADY_CAPTURED.includes(payment.status)) return { status: 200, body: paymentView(payment) };
