@@ -9,6 +9,9 @@ export const idempotencyKeys = {
   commitStock: (orderId: string) => `order/${orderId}/commit-stock`,
   authorizePayment: (orderId: string) => `order/${orderId}/authorize-payment`,
   capturePayment: (orderId: string) => `order/${orderId}/capture-payment`,
-  voidPayment: (orderId: string) => `order/${orderId}/void-payment`,
-  refundPayment: (orderId: string) => `order/${orderId}/refund-payment`,
+  // The undos address the order (POST /orders/{id}/payment/void|refund), an operation other than
+  // the per-payment void/refund these keys were first used for: new keys, so a key stored by the
+  // old call is never reused for the new one (which the payment service would answer with 422).
+  voidPayment: (orderId: string) => `order/${orderId}/void-order-payment`,
+  refundPayment: (orderId: string) => `order/${orderId}/refund-order-payment`,
 } as const;

@@ -1,5 +1,6 @@
-import type { PaymentClient } from '../common/clients/payment-client';
-import { BusinessFailure } from '../common/failures';
+import { ApplicationFailure } from '@temporalio/common';
+import { PaymentOrderClosedError, type PaymentClient } from '../common/clients/payment-client';
+import { BusinessFailure, PAYMENT_ORDER_CLOSED_FAILURE } from '../common/failures';
 import { idempotencyKeys } from './idempotency-keys';
 import { businessOutcome, callPeer } from './peer-errors';
 
@@ -12,13 +13,12 @@ export interface AuthorizeRequest {
 
 export type AuthorizeResult = { status: 'AUTHORIZED' | 'REQUIRES_CONFIRMATION'; paymentId: string };
 
-export function createPaymentActivities(payment: PaymentClient) {
-  /** The order's payment, looked up by order id: an undo must work even if the step's answer was lost. */
-  async function paymentOf(orderId: string) {
-    const { payment: current } = await callPeer(() => payment.forOrder(orderId));
-    return current;
-  }
+/** The order's payment was undone before this step's request arrived: nothing was done, and retrying will not change that. */
+function orderClosed(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: PAYMENT_ORDER_CLOSED_FAILURE, nonRetryable: true });
+}
 
+export function createPaymentActivities(payment: PaymentClient) {
   return {
     async authorizePayment(req: AuthorizeRequest): Promise<AuthorizeResult> {
       const outcome = await callPeer(() => payment.authorize(
@@ -27,28 +27,41 @@ export function createPaymentActivities(payment: PaymentClient) {
       if (outcome.kind === 'declined') {
         throw businessOutcome(BusinessFailure.PaymentDeclined, `Payment declined (${outcome.declineCode})`, { declineCode: outcome.declineCode });
       }
+      if (outcome.kind === 'refused') throw orderClosed(`Payment of order ${req.orderId} not authorized: the order's payment was already undone`);
       return { status: outcome.kind === 'authorized' ? 'AUTHORIZED' : 'REQUIRES_CONFIRMATION', paymentId: outcome.paymentId };
     },
 
     async capturePayment({ orderId, paymentId }: { orderId: string; paymentId: string }): Promise<{ amountCents: number }> {
-      const captured = await callPeer(() => payment.capture(paymentId, idempotencyKeys.capturePayment(orderId)));
-      return { amountCents: captured.amountCents };
+      try {
+        const captured = await callPeer(() => payment.capture(paymentId, idempotencyKeys.capturePayment(orderId)));
+        return { amountCents: captured.amountCents };
+      } catch (err) {
+        if (err instanceof PaymentOrderClosedError) throw orderClosed(err.message);
+        throw err;
+      }
     },
 
-    /** Undo of authorizePayment: voids whatever authorization the order has; nothing to do if none. */
-    async voidPayment({ orderId }: { orderId: string }): Promise<'voided' | 'nothing-to-void'> {
-      const current = await paymentOf(orderId);
-      if (!current || !['AUTHORIZED', 'REQUIRES_CONFIRMATION', 'VOIDED'].includes(current.status)) return 'nothing-to-void';
-      await callPeer(() => payment.void(current.paymentId, idempotencyKeys.voidPayment(orderId)));
-      return 'voided';
+    /**
+     * Undo of authorizePayment, by order id (the step's answer may have been lost, or its request
+     * may still be on its way). The payment service first fences the order, so an authorization or
+     * capture arriving later is refused, then settles what the order has: a hold is voided
+     * ('voided'), a capture that landed anyway is refunded ('refunded': no money stays taken), no
+     * payment or a declined one leaves nothing to do ('nothing-to-void'). Idempotent: the answer is
+     * kept under the undo's key, so a retry gets the same one.
+     */
+    async voidPayment({ orderId }: { orderId: string }): Promise<'voided' | 'refunded' | 'nothing-to-void'> {
+      const { result } = await callPeer(() => payment.voidOrder(orderId, idempotencyKeys.voidPayment(orderId)));
+      return result === 'nothing' ? 'nothing-to-void' : result;
     },
 
-    /** Undo of capturePayment: refunds the captured amount; nothing to do if nothing was captured. */
+    /**
+     * Undo of capturePayment, by order id: fences the order (a capture arriving later is refused,
+     * and the void undo that follows releases the hold), then refunds what was captured
+     * ('refunded'); 'nothing-to-refund' if nothing was.
+     */
     async refundPayment({ orderId }: { orderId: string }): Promise<'refunded' | 'nothing-to-refund'> {
-      const current = await paymentOf(orderId);
-      if (!current || !['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(current.status)) return 'nothing-to-refund';
-      await callPeer(() => payment.refund(current.paymentId, idempotencyKeys.refundPayment(orderId)));
-      return 'refunded';
+      const { result } = await callPeer(() => payment.refundOrder(orderId, idempotencyKeys.refundPayment(orderId)));
+      return result === 'refunded' ? 'refunded' : 'nothing-to-refund';
     },
   };
 }

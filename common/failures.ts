@@ -12,6 +12,11 @@ export type BusinessFailureType = (typeof BusinessFailure)[keyof typeof Business
 
 /** A peer broke its contract (e.g. an answer we do not understand): retrying cannot fix it. */
 export const PEER_CONTRACT_FAILURE = 'PeerContractViolation';
+/**
+ * The payment service refused an authorization or capture because the order's payment had already
+ * been undone (its order fence). Only a request that arrives after the saga's undos can meet it.
+ */
+export const PAYMENT_ORDER_CLOSED_FAILURE = 'PaymentOrderClosed';
 /** The order's state machine refused a transition: a bug, never retried. */
 export const INVALID_TRANSITION_FAILURE = 'InvalidOrderTransition';
 

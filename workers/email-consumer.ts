@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../common/config';
 import { createDb, type Db } from '../common/db';
@@ -20,8 +21,17 @@ export const CUSTOMER_FACING: ReadonlySet<string> = new Set(['OrderConfirmed', '
  * SENDING row: the mail may have gone out, so it is sent again with the same Message-ID
  * (`<eventId@order-orchestrator>`), which lets the receiving side drop the duplicate, and the
  * resend is counted in `attempts` and logged. That is the one case a customer could get two.
+ *
+ * A database outage between the SMTP call and the mark must not become that case: the mark is
+ * retried here, in-process, with backoff (MarkSentRetry, up to 5 minutes by default), while the
+ * consumer keeps the message in progress with the broker and does not acknowledge it. Only if the
+ * database stays away longer, or the consumer is stopped meanwhile, does the handler fail, and the
+ * redelivery resends with the same Message-ID.
  */
-export async function sendEmailForEvent(db: Db, mailer: Transporter, from: string, event: DomainEvent, logger?: Logger): Promise<HandleResult> {
+export async function sendEmailForEvent(
+  db: Db, mailer: Transporter, from: string, event: DomainEvent, logger?: Logger,
+  options: { markRetry?: Partial<MarkSentRetry>; signal?: AbortSignal } = {},
+): Promise<HandleResult> {
   const email = emailFor(event);
   if (!email) return 'ignored';
   const seen = await db.processedEvent.findUnique({ where: { consumer_eventId: { consumer: EMAIL_CONSUMER, eventId: event.id } } });
@@ -43,22 +53,85 @@ export async function sendEmailForEvent(db: Db, mailer: Transporter, from: strin
     await db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SEND_FAILED' } }).catch(() => undefined);
     throw err;
   }
-  await db.$transaction([
+  const sentAt = new Date();
+  // Idempotent: the inbox row is skipped if there, and marking SENT twice is the same as once.
+  await retryMarkSent(() => db.$transaction([
     db.processedEvent.createMany({ data: [{ consumer: EMAIL_CONSUMER, eventId: event.id }], skipDuplicates: true }),
-    db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SENT', sentAt: new Date() } }),
-  ]);
+    db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SENT', sentAt } }),
+  ]), { ...DEFAULT_MARK_SENT_RETRY, ...options.markRetry }, { eventId: event.id, messageId }, logger, options.signal);
   return 'applied';
+}
+
+/** How the mark after a successful send is retried while the database is away. */
+export interface MarkSentRetry {
+  /** First wait between attempts; doubles per attempt up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Retrying stops this long after the first failure (then the handler fails and the message is redelivered). */
+  giveUpAfterMs: number;
+  /** One attempt that has not answered after this long counts as failed (a hung connection must not hold the message forever). */
+  attemptTimeoutMs: number;
+}
+
+/** Rides out a Postgres restart or failover; the message stays in progress meanwhile. */
+export const DEFAULT_MARK_SENT_RETRY: MarkSentRetry = { baseDelayMs: 250, maxDelayMs: 5_000, giveUpAfterMs: 5 * 60_000, attemptTimeoutMs: 10_000 };
+
+async function retryMarkSent(
+  mark: () => PromiseLike<unknown>, policy: MarkSentRetry, fields: { eventId: string; messageId: string }, logger: Logger | undefined, signal: AbortSignal | undefined,
+): Promise<void> {
+  let firstFailure: number | undefined;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await withTimeout(mark(), policy.attemptTimeoutMs, 'marking the email sent');
+      if (attempt > 1) logger?.info({ ...fields, attempts: attempt }, 'email marked sent after the database came back');
+      return;
+    } catch (err) {
+      firstFailure ??= Date.now();
+      const waited = Date.now() - firstFailure;
+      if (waited >= policy.giveUpAfterMs || signal?.aborted) {
+        logger?.error({ ...fields, attempts: attempt, waitedMs: waited, stopping: signal?.aborted ?? false, err: (err as Error).message },
+          'email was sent but could not be marked sent; the redelivery will send it again with the same Message-ID');
+        throw err;
+      }
+      const delayMs = Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs, policy.giveUpAfterMs - waited);
+      logger?.warn({ ...fields, attempt, retryInMs: delayMs, err: (err as Error).message }, 'email sent, but marking it sent failed; retrying without sending again');
+      // A stop cuts the wait short: one last attempt, then the handler gives up.
+      await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+}
+
+async function withTimeout<T>(attempt: PromiseLike<T>, timeoutMs: number, what: string): Promise<T> {
+  const work = Promise.resolve(attempt); // Prisma's lazy promise, run once
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined); // a late failure of the abandoned attempt is not unhandled
+  }
 }
 
 export async function startEmailConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
   const db = createDb(config.DATABASE_URL);
   const mailer = nodemailer.createTransport(config.SMTP_URL);
-  return startEventConsumer(config, logger, {
+  const stopping = new AbortController();
+  const consumer = await startEventConsumer(config, logger, {
     name: EMAIL_CONSUMER,
     handles: CUSTOMER_FACING,
-    handle: (event) => sendEmailForEvent(db, mailer, config.EMAIL_FROM, event, logger),
+    handle: (event) => sendEmailForEvent(db, mailer, config.EMAIL_FROM, event, logger, { signal: stopping.signal }),
   }, async () => {
     mailer.close();
     await db.$disconnect();
   });
+  return {
+    registry: consumer.registry,
+    async stop() {
+      stopping.abort(); // a mark still being retried gets one last attempt instead of holding the stop for minutes
+      await consumer.stop();
+    },
+  };
 }

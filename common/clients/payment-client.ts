@@ -13,7 +13,28 @@ export interface Payment {
 export type AuthorizeOutcome =
   | { kind: 'authorized'; paymentId: string }
   | { kind: 'requires-confirmation'; paymentId: string }
-  | { kind: 'declined'; declineCode: string };
+  | { kind: 'declined'; declineCode: string }
+  /** The order's payment was already undone (order fence): this authorization came too late. */
+  | { kind: 'refused'; reason: 'order-closed' };
+
+/** What an order-level undo did: voided the hold, refunded a capture, or found nothing to do. */
+export interface OrderPaymentUndo {
+  orderId: string;
+  undo: 'void' | 'refund';
+  result: 'voided' | 'refunded' | 'nothing';
+  payment: Payment | null;
+  fence: { fencedBy: 'void' | 'refund'; fencedAt: string };
+}
+
+/** A capture refused because the order's payment was already undone (order fence). */
+export class PaymentOrderClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PaymentOrderClosedError';
+  }
+}
+
+const isOrderClosed = (res: { status: number; body: unknown }) => res.status === 409 && problemType(res.body) === 'order-closed';
 
 export interface PaymentOperation {
   id: string;
@@ -44,6 +65,7 @@ export class PaymentClient {
     if (res.status === 201 && body.status === 'AUTHORIZED' && body.paymentId) return { kind: 'authorized', paymentId: body.paymentId };
     if (res.status === 202 && body.paymentId) return { kind: 'requires-confirmation', paymentId: body.paymentId };
     if (res.status === 402) return { kind: 'declined', declineCode: body.declineCode ?? problemType(res.body) ?? 'declined' };
+    if (isOrderClosed(res)) return { kind: 'refused', reason: 'order-closed' };
     throw unexpected('payment', 'POST /payments/authorize', res);
   }
 
@@ -59,6 +81,16 @@ export class PaymentClient {
     return this.transition(paymentId, 'refund', idempotencyKey);
   }
 
+  /** The saga's undo of authorize: fences the order, then voids its hold or refunds its capture, whatever it has by now. */
+  async voidOrder(orderId: string, idempotencyKey: string): Promise<OrderPaymentUndo> {
+    return this.undoOrder(orderId, 'void', idempotencyKey);
+  }
+
+  /** The saga's undo of capture: fences the order (no capture after this), then refunds what was captured. */
+  async refundOrder(orderId: string, idempotencyKey: string): Promise<OrderPaymentUndo> {
+    return this.undoOrder(orderId, 'refund', idempotencyKey);
+  }
+
   async forOrder(orderId: string): Promise<PaymentsOfOrder> {
     const res = await requestJson('payment', `${this.baseUrl}/payments?orderId=${encodeURIComponent(orderId)}`, { method: 'GET', timeoutMs: this.timeoutMs });
     if (res.status === 200) return res.body as PaymentsOfOrder;
@@ -70,6 +102,17 @@ export class PaymentClient {
       method: 'POST', body: {}, headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
     });
     if (res.status === 200 || res.status === 201) return res.body as Payment;
+    if (action === 'capture' && isOrderClosed(res)) throw new PaymentOrderClosedError(`payment ${paymentId} was not captured: ${(res.body as { detail?: string }).detail ?? 'the order\'s payment was undone'}`);
     throw unexpected('payment', `POST /payments/${paymentId}/${action}`, res);
+  }
+
+  private async undoOrder(orderId: string, undo: 'void' | 'refund', idempotencyKey: string): Promise<OrderPaymentUndo> {
+    const path = `/orders/${encodeURIComponent(orderId)}/payment/${undo}`;
+    const res = await requestJson('payment', `${this.baseUrl}${path}`, {
+      method: 'POST', body: {}, headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
+    });
+    const body = res.body as Partial<OrderPaymentUndo> | null;
+    if (res.status === 200 && body && ['voided', 'refunded', 'nothing'].includes(body.result as string)) return body as OrderPaymentUndo;
+    throw unexpected('payment', `POST ${path}`, res);
   }
 }

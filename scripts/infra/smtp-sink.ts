@@ -20,7 +20,17 @@ function header(raw: string, name: string): string | undefined {
  * A real SMTP server that accepts every message and keeps it: the local mail sink for
  * `npm run dev` and the receiving end in tests. No authentication, loopback only.
  */
-export async function startSmtpSink(opts: { port: number; onMail?: (mail: ReceivedMail) => void }): Promise<{ url: string; port: number; received: ReceivedMail[]; stop(): Promise<void> }> {
+export interface SmtpSinkOptions {
+  port: number;
+  onMail?: (mail: ReceivedMail) => void;
+  /**
+   * Runs after a message is kept and before the server answers 250 to it, which is held until the
+   * promise settles: tests use it to act at the exact moment the sender's SMTP call succeeds.
+   */
+  beforeAccept?: (mail: ReceivedMail) => Promise<void>;
+}
+
+export async function startSmtpSink(opts: SmtpSinkOptions): Promise<{ url: string; port: number; received: ReceivedMail[]; stop(): Promise<void> }> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -40,7 +50,8 @@ export async function startSmtpSink(opts: { port: number; onMail?: (mail: Receiv
         };
         received.push(mail);
         opts.onMail?.(mail);
-        callback();
+        if (!opts.beforeAccept) return callback();
+        opts.beforeAccept(mail).then(() => callback(), (err: Error) => callback(err));
       });
     },
   });

@@ -3,7 +3,7 @@ import { problem } from '../../common/http';
 import type { StoredResponse } from '../shared/idempotency';
 import { refusal } from '../shared/idempotent-response';
 import { identifyCard, type DeclineCode } from './card-tokens';
-import { findPaymentsOfOrder, insertPayment, lockOrder, paymentView, recordOperation, type PaymentStatus } from './payment-store';
+import { findFence, findPaymentsOfOrder, insertPayment, lockOrder, orderClosed, paymentView, recordOperation, type PaymentStatus } from './payment-store';
 import type { AuthorizeBody } from './validation';
 
 /** Declines are final answers about this card: retrying the same request cannot change them. */
@@ -25,6 +25,12 @@ export function declineProblem(declineCode: DeclineCode, orderId: string, paymen
 export async function authorizePayment(tx: PoolClient, body: AuthorizeBody, idempotencyKey: string, instance: string): Promise<StoredResponse> {
   const { orderId, amountCents, currency } = body;
   await lockOrder(tx, orderId);
+  // The merchant already undid this order's payment: a late authorization must not put a hold on the card.
+  const fence = await findFence(tx, orderId);
+  if (fence) {
+    await recordOperation(tx, { paymentId: null, orderId, kind: 'authorize', amountCents, currency, outcome: 'failed', declineCode: 'order_closed', idempotencyKey });
+    return refusal(orderClosed(fence, 'authorize'), instance);
+  }
   const live = (await findPaymentsOfOrder(tx, orderId)).find((p) => p.status !== 'DECLINED');
   if (live) {
     await recordOperation(tx, { paymentId: null, orderId, kind: 'authorize', amountCents, currency, outcome: 'failed', declineCode: 'payment_exists', idempotencyKey });

@@ -49,11 +49,51 @@ export function paymentNotFound(paymentId: string) {
 }
 
 /**
+ * Bounds how long this transaction waits for a lock (the order's, a payment row): past it the
+ * request fails with 500 and the caller retries, instead of hanging behind a stuck transaction.
+ */
+export async function boundLockWaits(tx: PoolClient, timeout = '5s'): Promise<void> {
+  await tx.query(`SET LOCAL lock_timeout = '${timeout}'`);
+}
+
+/**
  * Serializes everything that decides which payment an order has (authorize, 3-D Secure), whatever
  * Idempotency-Key it comes with, so two authorizations for one order cannot both pass the check.
  */
 export async function lockOrder(tx: PoolClient, orderId: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`payment:order:${orderId}`]);
+}
+
+/**
+ * An order whose payment the merchant undid (void or refund for the order). Written under the
+ * order's lock and never removed: from then on the order takes no new authorization and no capture.
+ */
+export interface OrderFence {
+  order_id: string;
+  fenced_by: 'void' | 'refund';
+  created_at: Date;
+}
+
+export async function findFence(db: Pool | PoolClient, orderId: string): Promise<OrderFence | undefined> {
+  const { rows } = await db.query<OrderFence>('SELECT order_id, fenced_by, created_at FROM payment.order_fences WHERE order_id = $1', [orderId]);
+  return rows[0];
+}
+
+/** Fences the order (the first undo's name and time are kept); call with the order locked. */
+export async function fenceOrder(tx: PoolClient, orderId: string, by: OrderFence['fenced_by']): Promise<OrderFence> {
+  await tx.query('INSERT INTO payment.order_fences (order_id, fenced_by) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING', [orderId, by]);
+  return (await findFence(tx, orderId))!;
+}
+
+export function fenceView(fence: OrderFence) {
+  return { fencedBy: fence.fenced_by, fencedAt: fence.created_at.toISOString() };
+}
+
+/** The distinct refusal of an authorization or capture for a fenced order (not a decline: the card is not at fault). */
+export function orderClosed(fence: OrderFence, attempted: 'authorize' | 'capture', paymentId?: string) {
+  return problem(409, 'order-closed', 'Order payment was undone',
+    `The merchant undid the payment of order ${fence.order_id} (${fence.fenced_by} at ${fence.created_at.toISOString()}), so it accepts no ${attempted === 'authorize' ? 'new authorization' : 'capture'}. This request most likely arrived late; nothing was ${attempted === 'authorize' ? 'authorized' : 'captured'}.`,
+    { orderId: fence.order_id, ...(paymentId ? { paymentId } : {}), ...fenceView(fence) });
 }
 
 export async function findPayment(db: Pool | PoolClient, paymentId: string, forUpdate = false): Promise<PaymentRow | undefined> {

@@ -5,8 +5,9 @@ import { sendIdempotentResult } from '../shared/idempotent-response';
 import { authorizePayment } from './authorize';
 import { balanceOf, currentPayment, findOperationsOfOrder, findPayment, findPaymentsOfOrder, paymentNotFound, paymentView } from './payment-store';
 import { PAYMENT_SCHEMA } from './schema';
+import { undoOrderPayment, type OrderUndo } from './order-undo';
 import { capturePayment, refundPayment, voidPayment } from './settle';
-import { amountBodySchema, authorizeBodySchema, ordersQuerySchema, paymentIdSchema } from './validation';
+import { amountBodySchema, authorizeBodySchema, emptyBodySchema, orderIdSchema, ordersQuerySchema, paymentIdSchema } from './validation';
 
 export function paymentRoutes(pool: Pool): Router {
   const router = Router();
@@ -45,6 +46,19 @@ export function paymentRoutes(pool: Pool): Router {
       (tx) => refundPayment(tx, { paymentId, idempotencyKey: key, instance: req.originalUrl }, amountCents));
     sendIdempotentResult(res, result);
   });
+
+  // The saga's undos, addressed by order: fence the order against late authorizations and
+  // captures, then void or refund whatever it has by now (order-undo.ts).
+  for (const undo of ['void', 'refund'] as const satisfies readonly OrderUndo[]) {
+    router.post(`/orders/:orderId/payment/${undo}`, async (req, res) => {
+      const key = requireIdempotencyKey(req.get('Idempotency-Key'));
+      const orderId = orderIdSchema.parse(req.params.orderId);
+      emptyBodySchema.parse(req.body ?? {});
+      const result = await runIdempotent(pool, PAYMENT_SCHEMA, key, `${undo}-order-payment`, { orderId },
+        (tx) => undoOrderPayment(tx, orderId, undo, key, req.originalUrl));
+      sendIdempotentResult(res, result);
+    });
+  }
 
   router.get('/payments', async (req, res) => {
     const { orderId } = ordersQuerySchema.parse(req.query);

@@ -54,3 +54,12 @@ CREATE TABLE IF NOT EXISTS payment.webhook_events (
   delivered_at  timestamptz,
   last_error    text
 );
+
+-- Orders whose payment the merchant undid (POST /orders/{orderId}/payment/void or /refund). From
+-- then on the order accepts no new authorization and no capture, so a request that arrives late
+-- (sent before the undo, still on its way) cannot put a hold on the card or take money again.
+CREATE TABLE IF NOT EXISTS payment.order_fences (
+  order_id    uuid PRIMARY KEY,
+  fenced_by   text NOT NULL CHECK (fenced_by IN ('void', 'refund')),
+  created_at  timestamptz NOT NULL DEFAULT now()
+);

@@ -3,12 +3,12 @@ import { problem, type HttpProblem } from '../../common/http';
 import type { StoredResponse } from '../shared/idempotency';
 import { refusal } from '../shared/idempotent-response';
 import {
-  findPayment, paymentNotFound, paymentView, recordOperation, updatePayment, type OperationKind, type PaymentRow, type PaymentStatus,
+  boundLockWaits, findFence, findPayment, lockOrder, orderClosed, paymentNotFound, paymentView, recordOperation, updatePayment, type OperationKind, type PaymentRow, type PaymentStatus,
 } from './payment-store';
 
 /** Capture, void and refund: what a merchant does with an authorization after the fact. */
 
-interface SettleRequest {
+export interface SettleRequest {
   paymentId: string;
   idempotencyKey: string;
   instance: string;
@@ -35,12 +35,22 @@ async function approve(tx: PoolClient, payment: PaymentRow, kind: OperationKind,
   return { status: 200, body: paymentView(updated) };
 }
 
-/** AUTHORIZED → CAPTURED. A partial capture releases the rest of the hold (counted as voided). */
+/**
+ * AUTHORIZED → CAPTURED. A partial capture releases the rest of the hold (counted as voided).
+ * Refused once the order's payment was undone (order fence), however late the request arrives.
+ */
 export async function capturePayment(tx: PoolClient, req: SettleRequest, requestedCents: number | undefined): Promise<StoredResponse> {
-  const payment = await findPayment(tx, req.paymentId, true);
-  if (!payment) return refusal(paymentNotFound(req.paymentId), req.instance);
+  const found = await findPayment(tx, req.paymentId);
+  if (!found) return refusal(paymentNotFound(req.paymentId), req.instance);
+  // The order's lock first, then the row, as the order-level undos take them: the fence check and
+  // the capture cannot interleave with an undo.
+  await boundLockWaits(tx);
+  await lockOrder(tx, found.order_id);
+  const payment = (await findPayment(tx, req.paymentId, true))!;
   if (ALREADY_CAPTURED.includes(payment.status)) return { status: 200, body: paymentView(payment) };
   const amountCents = requestedCents ?? payment.authorized_cents;
+  const fence = await findFence(tx, payment.order_id);
+  if (fence) return refuse(tx, payment, 'capture', amountCents, req, orderClosed(fence, 'capture', payment.id));
   if (payment.status !== 'AUTHORIZED') {
     return refuse(tx, payment, 'capture', amountCents, req, problem(409, 'payment-not-capturable', 'Payment cannot be captured',
       `Payment ${payment.id} is ${payment.status}; only an AUTHORIZED payment can be captured.`, { paymentId: payment.id, paymentStatus: payment.status }));

@@ -21,5 +21,9 @@ export type AmountBody = z.infer<typeof amountBodySchema>;
 
 export const ordersQuerySchema = z.object({ orderId: z.uuid('must be a UUID') });
 
+export const orderIdSchema = z.uuid('must be a UUID');
+/** The order-level undos take no options. */
+export const emptyBodySchema = z.strictObject({});
+
 export const threeDSecureBodySchema = z.strictObject({ outcome: z.enum(['complete', 'fail']) });
 export type ThreeDSecureOutcome = z.infer<typeof threeDSecureBodySchema>['outcome'];

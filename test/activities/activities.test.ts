@@ -4,8 +4,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type OrderActivities } from '../../activities';
 import type { AuthorizeResult } from '../../activities/payment';
 import { TransientPeerError } from '../../common/clients/http-json';
+import { PaymentClient } from '../../common/clients/payment-client';
 import { BusinessFailure, INVALID_TRANSITION_FAILURE } from '../../common/failures';
-import { setPeerFaults, startPeers, type Peers } from '../harness/system';
+import { setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
 
 /** Activities run one by one (outside a workflow) against real Postgres and real peer services. */
 describe('order activities', () => {
@@ -117,6 +118,76 @@ describe('order activities', () => {
       await env.run(acts.capturePayment, { orderId, paymentId });
       await expect(env.run(acts.refundPayment, { orderId })).resolves.toBe('refunded');
       expect((await peers.payment.forOrder(orderId)).balance).toMatchObject({ capturedCents: 900, refundedCents: 900 });
+    });
+
+    describe('late answers: a request still running in the payment service after the activity gave up', () => {
+      /** The same activities with a client that gives up after 300 ms, as an activity whose call timed out. */
+      let impatient: OrderActivities;
+      const LATE_MS = 1_500;
+      beforeAll(() => {
+        impatient = createActivities({ db: peers.db, inventory: peers.inventory, payment: new PaymentClient(peers.paymentUrl, 300) });
+      });
+      afterEach(() => setPeerFaults(peers.paymentUrl, {}));
+
+      /** Sends `call` while the payment service holds mutating requests for LATE_MS before running them; returns once the client gave up. */
+      async function giveUpOnSlowCall(call: () => Promise<unknown>): Promise<void> {
+        await setPeerFaults(peers.paymentUrl, { latencyMs: LATE_MS });
+        await expect(call()).rejects.toBeInstanceOf(TransientPeerError);
+        await setPeerFaults(peers.paymentUrl, {}); // the held request keeps its delay; the undos run at once
+      }
+      const operationsOf = async (orderId: string) => (await peers.payment.forOrder(orderId)).operations.map((o) => `${o.kind}:${o.outcome}`);
+
+      it('refuses an authorization that lands after the void undo, so no card hold is left', async () => {
+        const orderId = randomUUID();
+        await giveUpOnSlowCall(() => env.run(impatient.authorizePayment, { orderId, amountCents: 1_200, currency: 'EUR', paymentToken: 'tok_visa' }));
+        await expect(env.run(acts.voidPayment, { orderId })).resolves.toBe('nothing-to-void');
+        await waitFor('the late authorization to reach the payment service', async () => (await operationsOf(orderId)).some((o) => o.startsWith('authorize:')), 10_000, 50);
+
+        const { payment, balance, operations } = await peers.payment.forOrder(orderId);
+        expect(payment).toBeNull();
+        expect(balance).toMatchObject({ authorizedCents: 0, heldCents: 0 });
+        expect(operations).toEqual([expect.objectContaining({ kind: 'authorize', outcome: 'failed', declineCode: 'order_closed' })]);
+        // The undo's answer does not change when it is retried.
+        await expect(env.run(acts.voidPayment, { orderId })).resolves.toBe('nothing-to-void');
+      });
+
+      it('refuses a capture that lands after the refund undo, and the void undo then releases the hold', async () => {
+        const orderId = randomUUID();
+        const { paymentId } = (await env.run(acts.authorizePayment, { orderId, amountCents: 1_300, currency: 'EUR', paymentToken: 'tok_visa' })) as AuthorizeResult;
+        await giveUpOnSlowCall(() => env.run(impatient.capturePayment, { orderId, paymentId }));
+        // The saga's undos in reverse: refund (capture was attempted), then void.
+        await expect(env.run(acts.refundPayment, { orderId })).resolves.toBe('nothing-to-refund');
+        await waitFor('the late capture to reach the payment service', async () => (await operationsOf(orderId)).some((o) => o.startsWith('capture:')), 10_000, 50);
+        await expect(env.run(acts.voidPayment, { orderId })).resolves.toBe('voided');
+
+        const { payment, balance } = await peers.payment.forOrder(orderId);
+        expect(payment).toMatchObject({ status: 'VOIDED' });
+        expect(balance).toMatchObject({ authorizedCents: 1_300, capturedCents: 0, voidedCents: 1_300, heldCents: 0, netCapturedCents: 0 });
+        expect(await operationsOf(orderId)).toEqual(['authorize:approved', 'capture:failed', 'void:approved']);
+      });
+
+      it('refunds a payment the void undo finds captured: no money stays taken', async () => {
+        const orderId = randomUUID();
+        const { paymentId } = (await env.run(acts.authorizePayment, { orderId, amountCents: 1_400, currency: 'EUR', paymentToken: 'tok_visa' })) as AuthorizeResult;
+        // Captured with no refund undo before the void undo (e.g. an execution that registered none).
+        await peers.payment.capture(paymentId, `late-capture-${orderId}`);
+        await expect(env.run(acts.voidPayment, { orderId })).resolves.toBe('refunded');
+        await expect(env.run(acts.voidPayment, { orderId })).resolves.toBe('refunded');
+
+        const { payment, balance } = await peers.payment.forOrder(orderId);
+        expect(payment).toMatchObject({ status: 'REFUNDED' });
+        expect(balance).toMatchObject({ capturedCents: 1_400, refundedCents: 1_400, heldCents: 0, netCapturedCents: 0 });
+      });
+
+      it('has nothing to undo for a declined payment, and then refuses a new authorization for the order', async () => {
+        const orderId = randomUUID();
+        await failureOf(env.run(acts.authorizePayment, { orderId, amountCents: 500, currency: 'EUR', paymentToken: 'tok_chargeDeclined' }));
+        await expect(env.run(acts.refundPayment, { orderId })).resolves.toBe('nothing-to-refund');
+        await expect(env.run(acts.voidPayment, { orderId })).resolves.toBe('nothing-to-void');
+        const late = await peers.payment.authorize({ orderId, amountCents: 500, currency: 'EUR', token: 'tok_visa' }, `another-card-${orderId}`);
+        expect(late).toEqual({ kind: 'refused', reason: 'order-closed' });
+        expect((await peers.payment.forOrder(orderId)).balance).toMatchObject({ authorizedCents: 0, heldCents: 0 });
+      });
     });
   });
 });

@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import nodemailer from 'nodemailer';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
+import pino from 'pino';
 import type { Config } from '../../common/config';
 import { createDb, type Db } from '../../common/db';
 import { eventSubject, parseEvent, type EventType } from '../../common/events';
@@ -19,7 +20,7 @@ import { sendEmailForEvent, startEmailConsumer } from '../../workers/email-consu
 import { messageIdFor } from '../../workers/email-templates';
 import { startOutboxRelay } from '../../workers/outbox-relay';
 import type { RunningProcess } from '../../common/run-process';
-import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { adminDatabaseUrl, createTestDatabase, type TestDatabase } from '../harness/database';
 import { readStream, samplePayload, sleep, unpublishedCount, writeOutboxEvent } from '../harness/pipeline';
 import { quietLogger, testConfig, waitFor } from '../harness/system';
 
@@ -229,4 +230,92 @@ it('makes a resend after a crash between SMTP and the record detectable: same Me
   }
   expect(smtp.received.map((m) => m.messageId)).toEqual([messageIdFor(event.id), messageIdFor(event.id)]);
   expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENT', attempts: 2, messageId: messageIdFor(event.id) });
+});
+
+/**
+ * Takes this test's database away the way a Postgres restart does: every connection to it is
+ * terminated and new ones are refused, until `restore` (or `forMs` later).
+ */
+async function databaseOutage(forMs?: number) {
+  const admin = new Client({ connectionString: adminDatabaseUrl() });
+  await admin.connect();
+  const allowConnections = (allow: boolean) => admin.query(`ALTER DATABASE "${database.name}" WITH ALLOW_CONNECTIONS ${allow}`);
+  pool.on('error', () => undefined); // the test's own idle connections are terminated too
+  await allowConnections(false);
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database.name]);
+  let restored: Promise<void> | undefined;
+  const restore = () => (restored ??= allowConnections(true).then(() => admin.end()));
+  const over = forMs === undefined ? undefined : sleep(forMs).then(restore);
+  return { restore, over };
+}
+
+/** A logger that keeps what the code under test logs, to see which path it took. */
+function recordingLogger() {
+  const lines: { level: number; msg: string }[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line)); } });
+  return { logger, messages: (level: number) => lines.filter((l) => l.level === level).map((l) => l.msg) };
+}
+
+it('sends an email once when the database goes away between the SMTP send and marking it sent', async () => {
+  let outage: Awaited<ReturnType<typeof databaseOutage>> | undefined;
+  // The moment the SMTP server accepts the mail, the database goes away for 3 s.
+  const cutting = await startSmtpSink({ port: 0, beforeAccept: async () => { outage ??= await databaseOutage(3_000); } });
+  try {
+    // Redeliveries would come quickly and often; the outage outlasts the ack wait (the handler must keep the message in progress).
+    const cfg = { ...config, SMTP_URL: cutting.url, CONSUMER_MAX_DELIVER: 50, CONSUMER_ACK_WAIT: 2_000 };
+    const log = recordingLogger();
+    const consumer = await startEmailConsumer(cfg, log.logger);
+    running.push(consumer);
+    const orderId = randomUUID();
+    const event = envelope('OrderConfirmed', orderId, samplePayload('OrderConfirmed', orderId));
+    await publish(event);
+
+    await waitFor('the email marked SENT', async () => (await db.sentEmail.findUnique({ where: { eventId: event.id } }))?.status === 'SENT', 30_000, 100);
+    expect(outage).toBeDefined();
+    await outage!.over;
+    await waitFor('the message acknowledged', () => withJetStream(async (_js, jsm) => {
+      const info = await jsm.consumers.info(config.EVENTS_STREAM, 'email');
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    }), 10_000);
+    await sleep(1_000); // time for a redelivery to send again, were there one
+
+    expect(cutting.received.map((m) => m.messageId)).toEqual([messageIdFor(event.id)]);
+    expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENT', attempts: 1 });
+    expect(await inboxCount('email')).toBe(1);
+    const metrics = await consumer.registry.metrics();
+    expect(metrics).toContain('consumer_messages_total{consumer="email",outcome="applied",process="email"} 1');
+    expect(metrics).not.toContain('outcome="retried"');
+    // It was the mark that failed and was retried in-process (not a lucky timing).
+    expect(log.messages(40)).toContain('email sent, but marking it sent failed; retrying without sending again');
+    expect(log.messages(30)).toContain('email marked sent after the database came back');
+  } finally {
+    await outage?.restore();
+    await cutting.stop();
+  }
+});
+
+it('gives up marking after its bound, and only then does the redelivery resend, with the same Message-ID', async () => {
+  const orderId = randomUUID();
+  const parsed = parseEvent(JSON.stringify(envelope('OrderCancelled', orderId, samplePayload('OrderCancelled', orderId))));
+  if (parsed.kind !== 'known') throw new Error('test event did not parse');
+  const event = parsed.event;
+  let outage: Awaited<ReturnType<typeof databaseOutage>> | undefined;
+  const cutting = await startSmtpSink({ port: 0, beforeAccept: async () => { outage ??= await databaseOutage(); } });
+  const mailer = nodemailer.createTransport(cutting.url);
+  try {
+    const started = Date.now();
+    await expect(sendEmailForEvent(db, mailer, 'orders@shop.example', event, quietLogger, { markRetry: { baseDelayMs: 50, giveUpAfterMs: 800 } }))
+      .rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await outage!.restore();
+    expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENDING', attempts: 1 });
+    // The redelivery after the handler gave up: the one case of a second copy, detectable by its Message-ID.
+    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', event)).toBe('applied');
+  } finally {
+    await outage?.restore();
+    mailer.close();
+    await cutting.stop();
+  }
+  expect(cutting.received.map((m) => m.messageId)).toEqual([messageIdFor(event.id), messageIdFor(event.id)]);
+  expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENT', attempts: 2 });
 });

@@ -304,6 +304,99 @@ describe('capture, void, refund', () => {
   });
 });
 
+describe('order-level undos (the saga\'s void and refund, by order id)', () => {
+  const voidOrder = (orderId: string, key = newKey()) => call(url, 'POST', `/orders/${orderId}/payment/void`, { key, body: {} });
+  const refundOrder = (orderId: string, key = newKey()) => call(url, 'POST', `/orders/${orderId}/payment/refund`, { key, body: {} });
+  const ops = async (orderId: string) => (await ofOrder(orderId)).operations.map((o: { kind: string; outcome: string }) => `${o.kind}:${o.outcome}`);
+
+  it('fences an order without a payment: a late authorization is refused with its own answer and recorded', async () => {
+    const orderId = randomUUID();
+    const key = newKey();
+    const undone = await voidOrder(orderId, key);
+    expect(undone).toMatchObject({ status: 200, body: { orderId, undo: 'void', result: 'nothing', payment: null, fence: { fencedBy: 'void', fencedAt: expect.any(String) } } });
+    expect(await voidOrder(orderId, key)).toEqual({ ...undone, replayed: true });
+
+    const late = await authorize(orderId);
+    expect(late.status).toBe(409);
+    expect(late.contentType).toContain('application/problem+json');
+    expect(late.body).toMatchObject({ type: problemType('order-closed'), orderId, fencedBy: 'void' });
+    // A decline card, a 3-D Secure card: all refused the same way, none creates a payment.
+    expect((await authorize(orderId, 'tok_chargeDeclined')).body.type).toBe(problemType('order-closed'));
+    expect((await authorize(orderId, 'tok_threeDSecure')).body.type).toBe(problemType('order-closed'));
+    const view = await ofOrder(orderId);
+    expect(view.payment).toBeNull();
+    expect(view.operations).toEqual(Array(3).fill(expect.objectContaining({ kind: 'authorize', outcome: 'failed', declineCode: 'order_closed', paymentId: null })));
+    // Another undo with another key changes nothing; the first fence is kept.
+    expect((await refundOrder(orderId)).body).toMatchObject({ result: 'nothing', fence: { fencedBy: 'void', fencedAt: undone.body.fence.fencedAt } });
+  });
+
+  it('voids an authorized payment and a payment waiting for the customer; neither can be captured or confirmed later', async () => {
+    const { orderId, paymentId } = await authorized(2_000);
+    expect(await voidOrder(orderId)).toMatchObject({ status: 200, body: { result: 'voided', payment: { paymentId, status: 'VOIDED', voidedCents: 2_000 } } });
+    expect(await voidOrder(orderId)).toMatchObject({ status: 200, body: { result: 'voided', payment: { status: 'VOIDED' } } });
+    expect((await capture(paymentId)).status).toBe(409);
+    expect((await ofOrder(orderId)).balance).toMatchObject({ authorizedCents: 2_000, voidedCents: 2_000, capturedCents: 0, heldCents: 0 });
+
+    const waiting = randomUUID();
+    expect((await authorize(waiting, 'tok_threeDSecure')).status).toBe(202);
+    expect((await voidOrder(waiting)).body).toMatchObject({ result: 'voided', payment: { status: 'VOIDED' } });
+    expect((await threeDSecure(waiting, 'complete')).status).toBe(409);
+    expect((await ofOrder(waiting)).balance).toMatchObject({ authorizedCents: 0, heldCents: 0 });
+  });
+
+  it('refund undo: fences the order so a late capture is refused, leaving the hold for the void undo', async () => {
+    const { orderId, paymentId } = await authorized(3_000);
+    expect((await refundOrder(orderId)).body).toMatchObject({ result: 'nothing', payment: { status: 'AUTHORIZED' }, fence: { fencedBy: 'refund' } });
+    const late = await capture(paymentId);
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ type: problemType('order-closed'), orderId, paymentId, fencedBy: 'refund' });
+    expect((await voidOrder(orderId)).body).toMatchObject({ result: 'voided', payment: { status: 'VOIDED' } });
+    expect(await ops(orderId)).toEqual(['authorize:approved', 'capture:failed', 'void:approved']);
+    expect((await ofOrder(orderId)).balance).toMatchObject({ capturedCents: 0, heldCents: 0, netCapturedCents: 0 });
+  });
+
+  it('refunds a captured payment, from either undo, once', async () => {
+    const { orderId, paymentId } = await authorized(4_000);
+    await capture(paymentId);
+    expect((await voidOrder(orderId)).body).toMatchObject({ result: 'refunded', payment: { status: 'REFUNDED', refundedCents: 4_000 } });
+    expect((await refundOrder(orderId)).body).toMatchObject({ result: 'refunded', payment: { status: 'REFUNDED' } });
+    expect((await voidOrder(orderId)).body).toMatchObject({ result: 'refunded' });
+    expect(await ops(orderId)).toEqual(['authorize:approved', 'capture:approved', 'refund:approved']);
+
+    const partly = await authorized(5_000);
+    await capture(partly.paymentId);
+    await refund(partly.paymentId, { amountCents: 1_000 });
+    expect((await refundOrder(partly.orderId)).body).toMatchObject({ result: 'refunded', payment: { status: 'REFUNDED', refundedCents: 5_000 } });
+    expect((await ofOrder(partly.orderId)).balance).toMatchObject({ netCapturedCents: 0 });
+  });
+
+  it('has nothing to undo for a declined payment', async () => {
+    const orderId = randomUUID();
+    const declined = await authorize(orderId, 'tok_chargeDeclined');
+    expect((await voidOrder(orderId)).body).toMatchObject({ result: 'nothing', payment: { paymentId: declined.body.paymentId, status: 'DECLINED' } });
+    expect(await ops(orderId)).toEqual(['authorize:declined']);
+  });
+
+  it('never leaves a hold when authorizations race the void undo', async () => {
+    const orders = Array.from({ length: 8 }, () => randomUUID());
+    await Promise.all(orders.map((orderId) => Promise.all([authorize(orderId, 'tok_visa', 1_000), voidOrder(orderId)])));
+    for (const orderId of orders) {
+      const view = await ofOrder(orderId);
+      expect(view.balance).toMatchObject({ heldCents: 0, netCapturedCents: 0 });
+      // Either the void came first (the authorization was refused) or second (it voided the hold).
+      expect(view.payment?.status ?? 'none').toMatch(/^(none|VOIDED)$/);
+    }
+  });
+
+  it('requires a key, a UUID and no body fields', async () => {
+    const orderId = randomUUID();
+    expect((await call(url, 'POST', `/orders/${orderId}/payment/void`, { body: {} })).body.type).toBe(problemType('idempotency-key-required'));
+    expect((await call(url, 'POST', '/orders/nope/payment/void', { key: newKey(), body: {} })).status).toBe(400);
+    expect((await call(url, 'POST', `/orders/${orderId}/payment/refund`, { key: newKey(), body: { amountCents: 5 } })).status).toBe(400);
+    expect(await count('payment.order_fences WHERE order_id = $1', [orderId])).toBe(0);
+  });
+});
+
 describe('3-D Secure', () => {
   it('waits for the customer, authorizes on completion, and sends a signed webhook until it is accepted', async () => {
     const orderId = randomUUID();
