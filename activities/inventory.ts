@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { InventoryClient } from '../common/clients/inventory-client';
 import { BusinessFailure } from '../common/failures';
 import { idempotencyKeys } from './idempotency-keys';
@@ -19,6 +20,10 @@ export function createInventoryActivities(inventory: InventoryClient) {
       if (outcome.kind === 'unknown-sku') {
         throw businessOutcome(BusinessFailure.UnknownSku, `Unknown SKU ${outcome.sku}`, { sku: outcome.sku });
       }
+      // A release already ran for this order (its saga was undone while this reserve was on its way).
+      if (outcome.kind === 'order-released') {
+        throw businessOutcome(BusinessFailure.ReservationReleased, `Order ${orderId} was already released; nothing was reserved`, { orderId });
+      }
     },
 
     /** Undo of reserveStock. Safe when nothing was reserved (the reserve may never have happened). */
@@ -27,7 +32,14 @@ export function createInventoryActivities(inventory: InventoryClient) {
     },
 
     async commitStock({ orderId }: { orderId: string }): Promise<void> {
-      await callPeer(() => inventory.commit(orderId, idempotencyKeys.commitStock(orderId)));
+      const outcome = await callPeer(() => inventory.commit(orderId, idempotencyKeys.commitStock(orderId)));
+      if (outcome === 'order-released') {
+        // Not BENIGN: a saga that gets here has released the stock it now wants to commit.
+        throw ApplicationFailure.create({
+          type: BusinessFailure.ReservationReleased, nonRetryable: true, details: [{ orderId }],
+          message: `The stock of order ${orderId} was released; it cannot be committed`,
+        });
+      }
     },
   };
 }

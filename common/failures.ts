@@ -7,6 +7,11 @@ export const BusinessFailure = {
   OutOfStock: 'OutOfStock',
   UnknownSku: 'UnknownSku',
   PaymentDeclined: 'PaymentDeclined',
+  /**
+   * The order's stock was released (the order was undone) before this inventory call ran: a
+   * reserve that arrived late reserves nothing, a commit commits nothing.
+   */
+  ReservationReleased: 'ReservationReleased',
 } as const;
 export type BusinessFailureType = (typeof BusinessFailure)[keyof typeof BusinessFailure];
 
