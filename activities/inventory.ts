@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { InventoryClient } from '../common/clients/inventory-client';
-import { BusinessFailure } from '../common/failures';
+import { BusinessFailure, STOCK_ALREADY_COMMITTED_FAILURE } from '../common/failures';
 import { idempotencyKeys } from './idempotency-keys';
 import { businessOutcome, callPeer } from './peer-errors';
 
@@ -26,9 +26,20 @@ export function createInventoryActivities(inventory: InventoryClient) {
       }
     },
 
-    /** Undo of reserveStock. Safe when nothing was reserved (the reserve may never have happened). */
-    async releaseStock({ orderId }: { orderId: string }): Promise<'released' | 'nothing-reserved' | 'already-committed'> {
-      return callPeer(() => inventory.release(orderId, idempotencyKeys.releaseStock(orderId)));
+    /**
+     * Undo of reserveStock. Safe when nothing was reserved (the reserve may never have happened):
+     * the inventory then fences the order, so a reserve still on its way is refused. Stock that
+     * was already committed cannot come back: that fails for good (StockAlreadyCommitted).
+     */
+    async releaseStock({ orderId }: { orderId: string }): Promise<'released' | 'nothing-reserved'> {
+      const outcome = await callPeer(() => inventory.release(orderId, idempotencyKeys.releaseStock(orderId)));
+      if (outcome === 'already-committed') {
+        throw ApplicationFailure.create({
+          type: STOCK_ALREADY_COMMITTED_FAILURE, nonRetryable: true, details: [{ orderId }],
+          message: `The stock of order ${orderId} was already committed; it cannot be released (the order is confirmed)`,
+        });
+      }
+      return outcome;
     },
 
     async commitStock({ orderId }: { orderId: string }): Promise<void> {

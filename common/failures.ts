@@ -19,5 +19,10 @@ export type BusinessFailureType = (typeof BusinessFailure)[keyof typeof Business
 export const PEER_CONTRACT_FAILURE = 'PeerContractViolation';
 /** The order's state machine refused a transition: a bug, never retried. */
 export const INVALID_TRANSITION_FAILURE = 'InvalidOrderTransition';
+/**
+ * Release of stock refused: the order's stock was already committed (it has left), so the order
+ * is confirmed and cannot be undone. Never retried; it must not count as a successful release.
+ */
+export const STOCK_ALREADY_COMMITTED_FAILURE = 'StockAlreadyCommitted';
 
 export const businessFailureTypes: ReadonlySet<string> = new Set(Object.values(BusinessFailure));

@@ -7,7 +7,7 @@ import { TransientPeerError } from '../../common/clients/http-json';
 import { Pool } from 'pg';
 import { idempotencyKeys } from '../../activities/idempotency-keys';
 import { InventoryClient } from '../../common/clients/inventory-client';
-import { BusinessFailure, INVALID_TRANSITION_FAILURE } from '../../common/failures';
+import { BusinessFailure, INVALID_TRANSITION_FAILURE, STOCK_ALREADY_COMMITTED_FAILURE } from '../../common/failures';
 import { setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
 
 /** Activities run one by one (outside a workflow) against real Postgres and real peer services. */
@@ -90,6 +90,19 @@ describe('order activities', () => {
 
     it('releasing an order that reserved nothing is a no-op', async () => {
       await expect(env.run(acts.releaseStock, { orderId: randomUUID() })).resolves.toBe('nothing-reserved');
+    });
+
+    it('never reports committed stock as released: StockAlreadyCommitted, non-retryable', async () => {
+      await peers.inventory.upsertProduct('ACT-4', { name: 'x', priceCents: 100, stock: 5 });
+      const orderId = randomUUID();
+      await env.run(acts.reserveStock, { orderId, lines: [{ sku: 'ACT-4', quantity: 2 }] });
+      await env.run(acts.commitStock, { orderId });
+      const err = await failureOf(env.run(acts.releaseStock, { orderId }));
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err).toMatchObject({ type: STOCK_ALREADY_COMMITTED_FAILURE, nonRetryable: true });
+      // a retry of the undo gets the same answer, and the stock stays committed
+      expect(await failureOf(env.run(acts.releaseStock, { orderId }))).toMatchObject({ type: STOCK_ALREADY_COMMITTED_FAILURE, nonRetryable: true });
+      expect(await peers.inventory.getProduct('ACT-4')).toMatchObject({ stock: 3, reserved: 0 });
     });
 
     it('a reserve that lands after the release reserves nothing, and its retry fails as a business failure', async () => {
