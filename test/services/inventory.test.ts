@@ -417,6 +417,72 @@ describe('late answers: a release fences the order', () => {
   });
 });
 
+describe('database timeouts', () => {
+  // A second service on the same database whose pool gives up quickly.
+  let strict: RunningInventoryService;
+  const STATEMENT_TIMEOUT_MS = 2_000;
+  const CONNECT_TIMEOUT_MS = 300;
+  const stillWaiting = (ms: number) => new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), ms).unref());
+
+  beforeAll(async () => {
+    strict = await startInventoryService({
+      databaseUrl: db.url, port: 0, logger: testLogger('inventory-strict'),
+      databaseStatementTimeoutMs: STATEMENT_TIMEOUT_MS, databaseConnectTimeoutMs: CONNECT_TIMEOUT_MS,
+    });
+  });
+  afterAll(() => strict?.stop());
+
+  /** Holds the lock every change to one order's reservation takes, as a long transaction would. */
+  async function holdOrderLock(orderId: string) {
+    const holder = await pool.connect();
+    await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`inventory:reservation:${orderId}`]);
+    return async () => {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      holder.release();
+    };
+  }
+
+  it('cancels a statement that runs longer than the statement timeout: a retryable 500 that writes nothing', async () => {
+    const s = sku('stuck');
+    await putProduct(s, 5);
+    const orderId = randomUUID();
+    const key = newKey();
+    const unlock = await holdOrderLock(orderId);
+    const stuck = call(strict.url, 'POST', '/reservations', { key, body: { orderId, lines: [{ sku: s, quantity: 1 }] } });
+    try {
+      const answer = await Promise.race([stuck, stillWaiting(STATEMENT_TIMEOUT_MS + 3_000)]);
+      expect(answer).toMatchObject({ status: 500, body: { type: problemType('internal') } });
+    } finally {
+      await unlock();
+      await stuck;
+    }
+    expect(await product(s)).toMatchObject({ reserved: 0 });
+    // nothing was kept under the key: the retry does the work
+    expect((await call(strict.url, 'POST', '/reservations', { key, body: { orderId, lines: [{ sku: s, quantity: 1 }] } })).status).toBe(201);
+  });
+
+  it('answers at once when no pooled connection frees up within the connect timeout', async () => {
+    const s = sku('busy');
+    await putProduct(s, 50);
+    const orderId = randomUUID();
+    const unlock = await holdOrderLock(orderId);
+    // pg's default pool size is 10: ten calls that wait for the order's lock hold every connection
+    const blocked = Array.from({ length: 10 }, () => call(strict.url, 'POST', '/reservations', { key: newKey(), body: { orderId, lines: [{ sku: s, quantity: 1 }] } }));
+    try {
+      const deadline = Date.now() + 5_000;
+      while (await count("pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const started = Date.now();
+      const answer = await Promise.race([call(strict.url, 'GET', '/readyz'), stillWaiting(STATEMENT_TIMEOUT_MS + 3_000)]);
+      expect(answer).toMatchObject({ status: 503, body: { type: problemType('not-ready') } });
+      expect(Date.now() - started).toBeLessThan(STATEMENT_TIMEOUT_MS);
+    } finally {
+      await unlock();
+      await Promise.all(blocked);
+    }
+    expect(await call(strict.url, 'GET', '/readyz')).toMatchObject({ status: 200 });
+  });
+});
+
 describe('fault injection', () => {
   afterEach(async () => {
     await call(url, 'PUT', '/test/faults', { body: { latencyMs: 0, failNextRequests: 0 } });
