@@ -19,6 +19,10 @@ const configSchema = z.object({
   DATABASE_URL: url.default('postgresql://postgres:postgres@127.0.0.1:54329/orders'),
   INVENTORY_DATABASE_URL: url.optional(),
   PAYMENT_DATABASE_URL: url.optional(),
+  /** Longest one SQL statement may run (lock waits included) before Postgres cancels it. */
+  DATABASE_STATEMENT_TIMEOUT: duration.default(15_000),
+  /** Longest wait for a database connection: a new one, or a free one from a full pool. */
+  DATABASE_CONNECT_TIMEOUT: duration.default(5_000),
 
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),

@@ -7,6 +7,11 @@ export const BusinessFailure = {
   OutOfStock: 'OutOfStock',
   UnknownSku: 'UnknownSku',
   PaymentDeclined: 'PaymentDeclined',
+  /**
+   * The order's stock was released (the order was undone) before this inventory call ran: a
+   * reserve that arrived late reserves nothing, a commit commits nothing.
+   */
+  ReservationReleased: 'ReservationReleased',
 } as const;
 export type BusinessFailureType = (typeof BusinessFailure)[keyof typeof BusinessFailure];
 
@@ -19,5 +24,10 @@ export const PEER_CONTRACT_FAILURE = 'PeerContractViolation';
 export const PAYMENT_ORDER_CLOSED_FAILURE = 'PaymentOrderClosed';
 /** The order's state machine refused a transition: a bug, never retried. */
 export const INVALID_TRANSITION_FAILURE = 'InvalidOrderTransition';
+/**
+ * Release of stock refused: the order's stock was already committed (it has left), so the order
+ * is confirmed and cannot be undone. Never retried; it must not count as a successful release.
+ */
+export const STOCK_ALREADY_COMMITTED_FAILURE = 'StockAlreadyCommitted';
 
 export const businessFailureTypes: ReadonlySet<string> = new Set(Object.values(BusinessFailure));

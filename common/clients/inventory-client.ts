@@ -17,9 +17,14 @@ export interface ReservationLine {
 export type ReserveOutcome =
   | { kind: 'reserved' }
   | { kind: 'insufficient-stock'; sku: string; requested?: number; available?: number }
-  | { kind: 'unknown-sku'; sku: string };
+  | { kind: 'unknown-sku'; sku: string }
+  /** The order was released before this reserve ran (it arrived late): nothing was reserved, and nothing ever will be. */
+  | { kind: 'order-released' };
 
 export type ReleaseOutcome = 'released' | 'nothing-reserved' | 'already-committed';
+
+/** `order-released`: the order's reservation was released (or the order was released before anything was reserved). */
+export type CommitOutcome = 'committed' | 'order-released';
 
 /** Client of the inventory service's HTTP API (services/inventory). */
 export class InventoryClient {
@@ -47,6 +52,7 @@ export class InventoryClient {
     const type = problemType(res.body);
     if (res.status === 409 && type === 'insufficient-stock') return { kind: 'insufficient-stock', sku: body.sku ?? '?', requested: body.requested, available: body.available };
     if (type === 'unknown-sku') return { kind: 'unknown-sku', sku: body.sku ?? '?' };
+    if (res.status === 409 && type === 'reservation-released') return { kind: 'order-released' };
     throw unexpected('inventory', 'POST /reservations', res);
   }
 
@@ -60,11 +66,12 @@ export class InventoryClient {
     throw unexpected('inventory', `POST /reservations/${orderId}/release`, res);
   }
 
-  async commit(orderId: string, idempotencyKey: string): Promise<void> {
+  async commit(orderId: string, idempotencyKey: string): Promise<CommitOutcome> {
     const res = await requestJson('inventory', `${this.baseUrl}/reservations/${orderId}/commit`, {
       method: 'POST', headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
     });
-    if (res.status === 200) return;
+    if (res.status === 200) return 'committed';
+    if (res.status === 409 && problemType(res.body) === 'reservation-released') return 'order-released';
     throw unexpected('inventory', `POST /reservations/${orderId}/commit`, res);
   }
 }

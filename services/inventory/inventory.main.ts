@@ -7,5 +7,6 @@ runProcess('inventory', async (logger) => {
   return startInventoryService({
     databaseUrl: config.INVENTORY_DATABASE_URL, port: config.INVENTORY_PORT, host: config.HTTP_HOST, logger,
     seedSampleCatalog: config.INVENTORY_SEED_SAMPLE_CATALOG,
+    databaseConnectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT, databaseStatementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
   });
 });

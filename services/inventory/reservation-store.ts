@@ -42,6 +42,20 @@ export function reservationNotFound(orderId: string) {
 }
 
 /**
+ * A release that found nothing to release leaves this record behind: a RELEASED reservation
+ * without lines (a real reservation always has at least one). It fences the order: a reserve
+ * that was still on its way (its caller timed out, the service or its database was slow) and
+ * lands after the release is refused instead of holding the stock for good.
+ */
+function isTombstone(reservation: Reservation): boolean {
+  return reservation.status === 'RELEASED' && reservation.lines.length === 0;
+}
+
+function reservationReleased(orderId: string, instance: string, detail: string): StoredResponse {
+  return refusal(problem(409, 'reservation-released', 'Reservation already released', detail, { orderId, reservationStatus: 'RELEASED' }), instance);
+}
+
+/**
  * Serializes every change to one order's reservation, whatever Idempotency-Key it comes with,
  * so that two "reserve" calls for one order cannot both pass the "already exists?" check.
  */
@@ -67,6 +81,10 @@ export async function createReservation(tx: PoolClient, body: ReservationBody, i
   const { orderId } = body;
   await lockOrder(tx, orderId);
   const existing = await findReservation(tx, orderId);
+  if (existing?.status === 'RELEASED') {
+    return reservationReleased(orderId, instance,
+      `Order ${orderId} was already released (its order was undone); nothing was reserved. Reserve again with a new order.`);
+  }
   if (existing) {
     return refusal(problem(409, 'reservation-exists', 'Reservation already exists',
       `Order ${orderId} already has a reservation (status ${existing.status}); an order holds at most one. Read it with GET /reservations/${orderId}.`,
@@ -101,11 +119,20 @@ export async function createReservation(tx: PoolClient, body: ReservationBody, i
   return { status: 201, body: await findReservation(tx, orderId) };
 }
 
-/** RESERVED → RELEASED gives the units back; releasing twice is a no-op. */
+/**
+ * RESERVED → RELEASED gives the units back; releasing twice is a no-op. Releasing an order that
+ * has no reservation answers 404 and leaves a tombstone (see isTombstone), so that the order can
+ * no longer be reserved or committed.
+ */
 export async function releaseReservation(tx: PoolClient, orderId: string, instance: string): Promise<StoredResponse> {
   await lockOrder(tx, orderId);
   const reservation = await findReservation(tx, orderId);
-  if (!reservation) return refusal(reservationNotFound(orderId), instance);
+  if (!reservation) {
+    await tx.query("INSERT INTO inventory.reservations (order_id, status) VALUES ($1, 'RELEASED')", [orderId]);
+    return refusal(problem(404, 'reservation-not-found', 'Reservation not found',
+      `There is no reservation for order ${orderId}; nothing was released. A reserve for this order that arrives later will be refused.`, { orderId }), instance);
+  }
+  if (isTombstone(reservation)) return refusal(reservationNotFound(orderId), instance);
   if (reservation.status === 'RELEASED') return { status: 200, body: reservation };
   if (reservation.status === 'COMMITTED') {
     return refusal(problem(409, 'reservation-committed', 'Reservation already committed',
@@ -125,9 +152,9 @@ export async function commitReservation(tx: PoolClient, orderId: string, instanc
   if (!reservation) return refusal(reservationNotFound(orderId), instance);
   if (reservation.status === 'COMMITTED') return { status: 200, body: reservation };
   if (reservation.status === 'RELEASED') {
-    return refusal(problem(409, 'reservation-released', 'Reservation already released',
-      `The reservation of order ${orderId} was released; its units may be sold to others, so it cannot be committed. Reserve again with a new order.`,
-      { orderId, reservationStatus: reservation.status }), instance);
+    return reservationReleased(orderId, instance, isTombstone(reservation)
+      ? `Order ${orderId} was released before anything was reserved for it; there is nothing to commit. Reserve again with a new order.`
+      : `The reservation of order ${orderId} was released; its units may be sold to others, so it cannot be committed. Reserve again with a new order.`);
   }
   await lockProductsOfReservation(tx, orderId);
   await tx.query(

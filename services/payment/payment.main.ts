@@ -11,5 +11,6 @@ runProcess('payment', async (logger) => {
     logger,
     webhookUrl: config.PAYMENT_WEBHOOK_URL,
     webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
+    databaseConnectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT, databaseStatementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
   });
 });

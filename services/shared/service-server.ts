@@ -12,6 +12,10 @@ export interface ServiceOptions {
   logger: Logger;
   /** Defaults to loopback: the service exposes /test/* switches that must not face a network. */
   host?: string;
+  /** Longest wait for a database connection, new or from the full pool (DATABASE_CONNECT_TIMEOUT); default 5 s. */
+  databaseConnectTimeoutMs?: number;
+  /** Longest one SQL statement may run, lock waits included, before Postgres cancels it (DATABASE_STATEMENT_TIMEOUT); default 15 s. */
+  databaseStatementTimeoutMs?: number;
 }
 
 export interface RunningService {
@@ -40,8 +44,13 @@ export interface ServiceServerOptions extends ServiceOptions {
 
 /** Opens the service's pool, ensures its schema, listens, and returns how to stop it all again. */
 export async function startServiceServer(options: ServiceServerOptions): Promise<RunningService> {
-  const { serviceName, databaseUrl, port, logger, host = '127.0.0.1' } = options;
-  const pool = new Pool({ connectionString: databaseUrl, application_name: serviceName });
+  const { serviceName, databaseUrl, port, logger, host = '127.0.0.1', databaseConnectTimeoutMs = 5_000, databaseStatementTimeoutMs = 15_000 } = options;
+  // Without these a request waits for ever for a connection or a lock: it then runs long after
+  // its caller gave up. A timed-out request fails (500, retryable) and writes nothing.
+  const pool = new Pool({
+    connectionString: databaseUrl, application_name: serviceName,
+    connectionTimeoutMillis: databaseConnectTimeoutMs, statement_timeout: databaseStatementTimeoutMs,
+  });
   pool.on('error', (err) => logger.error({ err }, `idle ${serviceName} database connection failed; it will be replaced`));
   try {
     await options.ensureSchema(pool);

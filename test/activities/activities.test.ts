@@ -4,8 +4,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type OrderActivities } from '../../activities';
 import type { AuthorizeResult } from '../../activities/payment';
 import { TransientPeerError } from '../../common/clients/http-json';
+import { Pool } from 'pg';
+import { idempotencyKeys } from '../../activities/idempotency-keys';
+import { InventoryClient } from '../../common/clients/inventory-client';
 import { PaymentClient } from '../../common/clients/payment-client';
-import { BusinessFailure, INVALID_TRANSITION_FAILURE } from '../../common/failures';
+import { BusinessFailure, INVALID_TRANSITION_FAILURE, STOCK_ALREADY_COMMITTED_FAILURE } from '../../common/failures';
 import { setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
 
 /** Activities run one by one (outside a workflow) against real Postgres and real peer services. */
@@ -88,6 +91,59 @@ describe('order activities', () => {
 
     it('releasing an order that reserved nothing is a no-op', async () => {
       await expect(env.run(acts.releaseStock, { orderId: randomUUID() })).resolves.toBe('nothing-reserved');
+    });
+
+    it('never reports committed stock as released: StockAlreadyCommitted, non-retryable', async () => {
+      await peers.inventory.upsertProduct('ACT-4', { name: 'x', priceCents: 100, stock: 5 });
+      const orderId = randomUUID();
+      await env.run(acts.reserveStock, { orderId, lines: [{ sku: 'ACT-4', quantity: 2 }] });
+      await env.run(acts.commitStock, { orderId });
+      const err = await failureOf(env.run(acts.releaseStock, { orderId }));
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err).toMatchObject({ type: STOCK_ALREADY_COMMITTED_FAILURE, nonRetryable: true });
+      // a retry of the undo gets the same answer, and the stock stays committed
+      expect(await failureOf(env.run(acts.releaseStock, { orderId }))).toMatchObject({ type: STOCK_ALREADY_COMMITTED_FAILURE, nonRetryable: true });
+      expect(await peers.inventory.getProduct('ACT-4')).toMatchObject({ stock: 3, reserved: 0 });
+    });
+
+    it('a reserve that lands after the release reserves nothing, and its retry fails as a business failure', async () => {
+      await peers.inventory.upsertProduct('ACT-5', { name: 'x', priceCents: 100, stock: 5 });
+      const orderId = randomUUID();
+      const lines = [{ sku: 'ACT-5', quantity: 2 }];
+      // An activity whose client gives up long before the slowed-down service runs the reserve.
+      const impatient = createActivities({ db: peers.db, inventory: new InventoryClient(peers.inventoryUrl, 300), payment: peers.payment });
+      await setPeerFaults(peers.inventoryUrl, { latencyMs: 1_000 });
+      try {
+        expect(await failureOf(env.run(impatient.reserveStock, { orderId, lines }))).toBeInstanceOf(TransientPeerError);
+      } finally {
+        await setPeerFaults(peers.inventoryUrl, {});
+      }
+      // The saga undoes the order: nothing is reserved yet.
+      await expect(env.run(acts.releaseStock, { orderId })).resolves.toBe('nothing-reserved');
+      // Then the first reserve runs inside the service, and answers nobody.
+      const pool = new Pool({ connectionString: peers.database.url });
+      try {
+        await waitFor('the late reserve to have run', async () => {
+          const { rows } = await pool.query('SELECT 1 FROM inventory.idempotency_keys WHERE key = $1', [idempotencyKeys.reserveStock(orderId)]);
+          return rows.length > 0;
+        }, 10_000, 50);
+      } finally {
+        await pool.end();
+      }
+      expect(await peers.inventory.getProduct('ACT-5')).toMatchObject({ stock: 5, reserved: 0 });
+      // A retry of the reserve (same key) is told the order was released: nothing to reserve, never retried.
+      const err = await failureOf(env.run(acts.reserveStock, { orderId, lines }));
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err).toMatchObject({ type: BusinessFailure.ReservationReleased, nonRetryable: true });
+      expect(await peers.inventory.getProduct('ACT-5')).toMatchObject({ reserved: 0 });
+    });
+
+    it('refuses to commit the stock of an order that was released, non-retryably', async () => {
+      const orderId = randomUUID();
+      await expect(env.run(acts.releaseStock, { orderId })).resolves.toBe('nothing-reserved');
+      const err = await failureOf(env.run(acts.commitStock, { orderId }));
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err).toMatchObject({ type: BusinessFailure.ReservationReleased, nonRetryable: true });
     });
   });
 

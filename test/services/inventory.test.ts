@@ -326,7 +326,8 @@ describe('release and commit', () => {
     expect(first.contentType).toContain('application/problem+json');
     expect(first.body).toMatchObject({ type: problemType('reservation-not-found'), orderId });
     expect(await release(orderId, key)).toEqual({ ...first, replayed: true });
-    expect((await commit(orderId)).status).toBe(404);
+    // The release left a tombstone, so a commit that arrives later is refused as a released order (it was 404).
+    expect((await commit(orderId)).body).toMatchObject({ status: 409, type: problemType('reservation-released') });
   });
 
   it('requires an Idempotency-Key', async () => {
@@ -334,6 +335,151 @@ describe('release and commit', () => {
     const res = await call(url, 'POST', `/reservations/${orderId}/commit`);
     expect(res.status).toBe(400);
     expect((await call(url, 'GET', `/reservations/${orderId}`)).body.status).toBe('RESERVED');
+  });
+});
+
+describe('late answers: a release fences the order', () => {
+  const release = (orderId: string, key = newKey()) => call(url, 'POST', `/reservations/${orderId}/release`, { key });
+  const commit = (orderId: string, key = newKey()) => call(url, 'POST', `/reservations/${orderId}/commit`, { key });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  afterEach(async () => {
+    await call(url, 'PUT', '/test/faults', { body: { latencyMs: 0, failNextRequests: 0 } });
+  });
+
+  it('refuses a reserve that lands after its order was released (409 reservation-released) and reserves nothing', async () => {
+    const s = sku('late');
+    await putProduct(s, 5);
+    const orderId = randomUUID();
+    const key = newKey();
+    // The reserve is held back before it runs (a slow service; its caller has long given up) ...
+    await call(url, 'PUT', '/test/faults', { body: { latencyMs: 1_000 } });
+    const lateReserve = reserve(orderId, [{ sku: s, quantity: 2 }], key);
+    await sleep(200);
+    await call(url, 'PUT', '/test/faults', { body: { latencyMs: 0 } });
+    // ... the saga undoes the order: there is nothing to release yet ...
+    const released = await release(orderId);
+    expect(released).toMatchObject({ status: 404, body: { type: problemType('reservation-not-found'), orderId } });
+    // ... then the reserve runs, and must not take the stock for good.
+    const late = await lateReserve;
+    expect(late.status).toBe(409);
+    expect(late.contentType).toContain('application/problem+json');
+    expect(late.body).toMatchObject({ type: problemType('reservation-released'), orderId, reservationStatus: 'RELEASED' });
+    expect(await product(s)).toMatchObject({ stock: 5, reserved: 0, available: 5 });
+    expect((await call(url, 'GET', `/reservations/${orderId}`)).body).toMatchObject({ orderId, status: 'RELEASED', lines: [] });
+    // the refusal is kept under the reserve's key; releasing again (new key) still finds nothing to give back
+    expect(await reserve(orderId, [{ sku: s, quantity: 2 }], key)).toEqual({ ...late, replayed: true });
+    expect((await release(orderId)).body).toMatchObject({ status: 404, type: problemType('reservation-not-found') });
+    expect(await product(s)).toMatchObject({ reserved: 0 });
+  });
+
+  it('also refuses a new reserve for an order whose reservation was released', async () => {
+    const s = sku('again');
+    await putProduct(s, 5);
+    const orderId = randomUUID();
+    expect((await reserve(orderId, [{ sku: s, quantity: 1 }])).status).toBe(201);
+    expect((await release(orderId)).status).toBe(200);
+    const again = await reserve(orderId, [{ sku: s, quantity: 1 }]);
+    expect(again.body).toMatchObject({ status: 409, type: problemType('reservation-released'), orderId });
+    expect(await product(s)).toMatchObject({ reserved: 0 });
+  });
+
+  it('refuses a commit that lands after a release, whether or not anything had been reserved', async () => {
+    const nothingReserved = randomUUID();
+    expect((await release(nothingReserved)).status).toBe(404);
+    expect((await commit(nothingReserved)).body).toMatchObject({ status: 409, type: problemType('reservation-released'), reservationStatus: 'RELEASED' });
+
+    const s = sku('commit-late');
+    await putProduct(s, 5);
+    const orderId = randomUUID();
+    expect((await reserve(orderId, [{ sku: s, quantity: 2 }])).status).toBe(201);
+    expect((await release(orderId)).status).toBe(200);
+    expect((await commit(orderId)).body).toMatchObject({ status: 409, type: problemType('reservation-released') });
+    expect(await product(s)).toMatchObject({ stock: 5, reserved: 0 });
+  });
+
+  it('leaves nothing reserved whichever of a reserve and a release of one order runs first', async () => {
+    const s = sku('race-release');
+    await putProduct(s, 100);
+    const orders = Array.from({ length: 12 }, () => randomUUID());
+    const answers = await Promise.all(orders.map((orderId, i) => {
+      const r = () => reserve(orderId, [{ sku: s, quantity: 1 }]);
+      const x = () => release(orderId);
+      return Promise.all(i % 2 ? [r(), x()] : [x(), r()]);
+    }));
+    for (const pair of answers) {
+      const [a, b] = pair.map((p) => p.status).sort((x, y) => x - y);
+      // reserve first: 201 then release 200; release first: 404 then reserve 409
+      expect([[200, 201], [404, 409]]).toContainEqual([a, b]);
+    }
+    expect(await product(s)).toMatchObject({ stock: 100, reserved: 0 });
+    expect(await count("inventory.reservations WHERE order_id = ANY($1::uuid[]) AND status <> 'RELEASED'", [orders])).toBe(0);
+  });
+});
+
+describe('database timeouts', () => {
+  // A second service on the same database whose pool gives up quickly.
+  let strict: RunningInventoryService;
+  const STATEMENT_TIMEOUT_MS = 2_000;
+  const CONNECT_TIMEOUT_MS = 300;
+  const stillWaiting = (ms: number) => new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), ms).unref());
+
+  beforeAll(async () => {
+    strict = await startInventoryService({
+      databaseUrl: db.url, port: 0, logger: testLogger('inventory-strict'),
+      databaseStatementTimeoutMs: STATEMENT_TIMEOUT_MS, databaseConnectTimeoutMs: CONNECT_TIMEOUT_MS,
+    });
+  });
+  afterAll(() => strict?.stop());
+
+  /** Holds the lock every change to one order's reservation takes, as a long transaction would. */
+  async function holdOrderLock(orderId: string) {
+    const holder = await pool.connect();
+    await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`inventory:reservation:${orderId}`]);
+    return async () => {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      holder.release();
+    };
+  }
+
+  it('cancels a statement that runs longer than the statement timeout: a retryable 500 that writes nothing', async () => {
+    const s = sku('stuck');
+    await putProduct(s, 5);
+    const orderId = randomUUID();
+    const key = newKey();
+    const unlock = await holdOrderLock(orderId);
+    const stuck = call(strict.url, 'POST', '/reservations', { key, body: { orderId, lines: [{ sku: s, quantity: 1 }] } });
+    try {
+      const answer = await Promise.race([stuck, stillWaiting(STATEMENT_TIMEOUT_MS + 3_000)]);
+      expect(answer).toMatchObject({ status: 500, body: { type: problemType('internal') } });
+    } finally {
+      await unlock();
+      await stuck;
+    }
+    expect(await product(s)).toMatchObject({ reserved: 0 });
+    // nothing was kept under the key: the retry does the work
+    expect((await call(strict.url, 'POST', '/reservations', { key, body: { orderId, lines: [{ sku: s, quantity: 1 }] } })).status).toBe(201);
+  });
+
+  it('answers at once when no pooled connection frees up within the connect timeout', async () => {
+    const s = sku('busy');
+    await putProduct(s, 50);
+    const orderId = randomUUID();
+    const unlock = await holdOrderLock(orderId);
+    // pg's default pool size is 10: ten calls that wait for the order's lock hold every connection
+    const blocked = Array.from({ length: 10 }, () => call(strict.url, 'POST', '/reservations', { key: newKey(), body: { orderId, lines: [{ sku: s, quantity: 1 }] } }));
+    try {
+      const deadline = Date.now() + 5_000;
+      while (await count("pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const started = Date.now();
+      const answer = await Promise.race([call(strict.url, 'GET', '/readyz'), stillWaiting(STATEMENT_TIMEOUT_MS + 3_000)]);
+      expect(answer).toMatchObject({ status: 503, body: { type: problemType('not-ready') } });
+      expect(Date.now() - started).toBeLessThan(STATEMENT_TIMEOUT_MS);
+    } finally {
+      await unlock();
+      await Promise.all(blocked);
+    }
+    expect(await call(strict.url, 'GET', '/readyz')).toMatchObject({ status: 200 });
   });
 });
 
