@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PROCESSES, type ProcessName } from '../../common/processes';
 import { migrate } from '../../prisma/migrate';
 import { ensureTools, REPO_ROOT, startNats, startPostgres, startSmtpSink, startTemporalDevServer, type StartedService } from '../infra';
+import type { PostgresServer } from '../infra/postgres';
 import type { ReceivedMail } from '../infra/smtp-sink';
 import { devPorts } from './ports';
 import { SupervisedProcess } from './supervisor';
@@ -108,11 +109,12 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
 
     if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
     else {
-      const pg = restartable('postgres', () => startPostgres({ dir: join(dataDir, 'postgres'), port: ports.postgres, persistent: true }));
+      let server: PostgresServer | undefined;
+      const pg = restartable('postgres', async () => (server = await startPostgres({ dir: join(dataDir, 'postgres'), port: ports.postgres, persistent: true })));
       infra.postgres = pg;
       await pg.start();
-      env.DATABASE_URL = pg.url.replace(/\/postgres$/, '/orders');
-      await ensureDatabase(pg.url, 'orders');
+      await server!.ensureDatabase('orders');
+      env.DATABASE_URL = server!.urlFor('orders');
       say(`Postgres on ${env.DATABASE_URL}`);
       checkpoint();
     }
@@ -195,18 +197,6 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
   } catch (err) {
     await stopAll();
     throw err;
-  }
-}
-
-async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const { Client } = await import('pg');
-  const c = new Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (!rowCount) await c.query(`CREATE DATABASE "${database}"`);
-  } finally {
-    await c.end();
   }
 }
 
