@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../common/config';
-import { createDb, type Db } from '../common/db';
+import { createDb, dbTimeouts, type Db } from '../common/db';
 import type { DomainEvent } from '../common/events';
 import type { Logger } from '../common/logger';
 import { emailFor, messageIdFor } from './email-templates';
@@ -51,7 +51,7 @@ export async function sendEmailForEvent(db: Db, mailer: Transporter, from: strin
 }
 
 export async function startEmailConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   const mailer = nodemailer.createTransport(config.SMTP_URL);
   return startEventConsumer(config, logger, {
     name: EMAIL_CONSUMER,
