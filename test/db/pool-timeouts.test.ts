@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../common/config';
 import { createDb, dbTimeouts, type Db } from '../../common/db';
@@ -20,9 +20,15 @@ afterAll(async () => {
 });
 
 /** The promise's outcome, or 'still waiting' after `ms`. */
-const within = <T>(ms: number, p: Promise<T>) =>
-  Promise.race([p.then((v) => ({ settled: 'resolved' as const, v }), (e: Error) => ({ settled: 'rejected' as const, e })),
-    new Promise<{ settled: 'still waiting' }>((r) => setTimeout(() => r({ settled: 'still waiting' }), ms))]);
+async function within<T>(ms: number, p: Promise<T>) {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p.then((v) => ({ settled: 'resolved' as const, v }), (e: Error) => ({ settled: 'rejected' as const, e })),
+      new Promise<{ settled: 'still waiting' }>((r) => { timer = setTimeout(() => r({ settled: 'still waiting' }), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 it('the configured timeouts are the defaults: statements end after 15 s', async () => {
   expect(dbTimeouts(loadConfig({}))).toEqual({ connectTimeoutMs: 5_000, statementTimeoutMs: 15_000 });
@@ -37,7 +43,8 @@ it('a statement longer than DATABASE_STATEMENT_TIMEOUT is cancelled by Postgres'
 });
 
 it('a server that accepts but never answers fails the query after DATABASE_CONNECT_TIMEOUT instead of hanging', async () => {
-  const silent: Server = createServer(() => undefined); // takes the connection, says nothing
+  const sockets = new Set<Socket>();
+  const silent: Server = createServer((socket) => { sockets.add(socket); }); // takes the connection, says nothing
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   try {
     const url = `postgresql://u:p@127.0.0.1:${(silent.address() as AddressInfo).port}/nothing`;
@@ -47,6 +54,7 @@ it('a server that accepts but never answers fails the query after DATABASE_CONNE
     expect(outcome.settled).toBe('rejected');
     expect(Date.now() - started).toBeLessThan(5_000);
   } finally {
-    silent.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((r) => silent.close(r));
   }
 });
