@@ -48,7 +48,7 @@ const cursorCodec = {
 /** Thin REST layer over the order workflow: validate, price, start, signal; read from the database. */
 export function ordersRouter({ db, temporal, inventory, taskQueue, logger, paymentConfirmationTimeoutMs, idempotencyKeyTtlMs }: ApiDeps): Router {
   const router = Router();
-  const keyed = idempotency(db, idempotencyKeyTtlMs);
+  const keyed = idempotency(db, idempotencyKeyTtlMs, logger);
 
   router.post('/orders', keyed, async (req, res) => {
     const body = createOrderBody.safeParse(req.body);
