@@ -55,14 +55,21 @@ export function openApiDocument() {
       '/orders': {
         post: {
           summary: 'Place an order',
-          description: 'Prices come from the inventory catalog. The order is processed asynchronously; poll the Location.',
-          parameters: [{ name: 'X-Correlation-Id', in: 'header', required: false, schema: { type: 'string' }, description: 'Carried into every event of this order' }],
+          description: 'Prices and their currency come from the inventory catalog; the order must be in the currency of its products. '
+            + 'With an Idempotency-Key the order id is derived from (X-Client-Id, key), so a retry of a request whose answer was lost finds the same order. '
+            + 'The order is processed asynchronously; poll the Location.',
+          parameters: [
+            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' }, description: 'Makes retries safe: the same key and body answer the same order' },
+            { name: 'X-Client-Id', in: 'header', required: false, schema: { type: 'string' }, description: 'Scope of the Idempotency-Key ("anonymous" without it)' },
+            { name: 'X-Correlation-Id', in: 'header', required: false, schema: { type: 'string' }, description: 'Carried into every event of this order' },
+          ],
           requestBody: { required: true, content: json(createOrderBody) },
           responses: {
             202: { description: 'Accepted; the saga runs in the background', headers: { Location: { schema: { type: 'string' } } }, content: json(orderAccepted) },
-            400: problem('Invalid request'),
-            422: problem('Unknown SKU'),
-            503: problem('The workflow engine is unavailable; nothing was reserved or charged'),
+            400: problem('Invalid request (including a payment token the payment provider would refuse)'),
+            409: problem('A request with this Idempotency-Key is still in progress; retry'),
+            422: problem('Unknown SKU, products priced in another currency, a total above 2147483647 minor units or of 0, or an Idempotency-Key reused with another body'),
+            503: problem('catalog-unavailable: nothing was done; order-outcome-unknown: the start was not confirmed in time and may have happened (orderId given): retry with the same Idempotency-Key'),
           },
         },
       },
