@@ -23,6 +23,14 @@ const orderAccepted = z.object({
   currency: z.string(),
 });
 
+const cancelAccepted = z.object({
+  orderId: z.string().uuid(),
+  cancelRequested: z.literal(true),
+  status: z.enum(orderStatuses).optional(),
+  reasonCode: z.enum(cancelReasonCodes).optional(),
+  refunded: z.boolean().optional(),
+});
+
 const orderView = z.object({
   orderId: z.string().uuid(),
   status: z.enum(orderStatuses),
@@ -78,6 +86,19 @@ export function openApiDocument() {
           summary: 'Read an order',
           parameters: [{ name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
           responses: { 200: { description: 'The order', content: json(orderView) }, 400: problem('Not an order id'), 404: problem('No such order') },
+        },
+      },
+      '/orders/{orderId}/cancel': {
+        post: {
+          summary: 'Cancel an order',
+          description: 'Answers once the order has accepted the cancel; undoing its steps (release stock, void or refund) runs on. Poll the Location until the status is CANCELLED.',
+          parameters: [{ name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: {
+            202: { description: 'Cancel accepted (or the order was already cancelled by the customer)', headers: { Location: { schema: { type: 'string' } } }, content: json(cancelAccepted) },
+            404: problem('No such order'),
+            409: problem('The order is being confirmed or has ended and can no longer be cancelled'),
+            503: problem('cancel-outcome-unknown: the workflow engine did not confirm the cancel in time; retry with the same Idempotency-Key'),
+          },
         },
       },
       '/analytics/summary': { get: { summary: 'Orders and amounts by status', responses: { 200: { description: 'Summary', content: json(summary) } } } },

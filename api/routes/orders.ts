@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type WorkflowUpdateHandle,
+} from '@temporalio/client';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { TransientPeerError } from '../../common/clients/http-json';
@@ -8,11 +11,12 @@ import { problem, validationProblem } from '../../common/http';
 import { totalOf, type PricedLine } from '../../common/order/lines';
 import { orderStatuses, terminalStatuses, type OrderStatus } from '../../common/order/status';
 import {
-  cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions, type OrderWorkflowInput,
+  cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions,
+  CancelRefusedError, type CancelOrderResult, type OrderWorkflowInput,
 } from '../../common/order/workflow-contract';
 import type { ApiDeps } from '../deps';
 import { idempotency, keyedRequestOf, type KeyedRequestInfo } from '../idempotency';
-import { orderIdFor } from '../order-id';
+import { cancelUpdateIdFor, orderIdFor } from '../order-id';
 import { correlationIdHeader, createOrderBody, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
 
 function correlationIdOf(req: Request): string {
@@ -96,6 +100,12 @@ function sameOrder(row: { customerId: string; customerEmail: string; currency: s
   return row.customerId === order.customerId && row.customerEmail === order.customerEmail && row.currency === order.currency
     && lines(row.lines) === lines(order.items);
 }
+
+/**
+ * The failure types a refusal by the cancel validator arrives with: Temporal names an error thrown
+ * in workflow code after its class, older SDKs after its `name`.
+ */
+const CANCEL_REFUSED_TYPES = new Set([CancelRefusedError.name, new CancelRefusedError('').name]);
 
 /** Thin REST layer over the order workflow: validate, price, start, signal; read from the database. */
 export function ordersRouter({
@@ -256,32 +266,61 @@ export function ordersRouter({
     });
   });
 
+  /**
+   * The update's result if the server sent it together with the acceptance, else undefined, without
+   * waiting: a rejected update (the validator refused) comes back completed, and result() throws
+   * its WorkflowUpdateFailedError at once; an accepted one has no outcome yet, and result() would
+   * ask the server and wait for it (for every undo). A deadline already past makes that question
+   * fail at once instead.
+   */
+  async function resultIfKnown<T>(update: WorkflowUpdateHandle<T>): Promise<T | undefined> {
+    try {
+      return await temporal.withDeadline(Date.now() - 1, () => update.result());
+    } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return undefined;
+      throw err;
+    }
+  }
+
+  /** 202 once the cancel is accepted; the undos run on, and the order's Location shows when it is CANCELLED. */
+  function sendCancelAccepted(res: Response, orderId: string, done?: Pick<CancelOrderResult, 'status' | 'reasonCode'> & { refunded?: boolean }): void {
+    res.status(202).location(`/orders/${orderId}`).json({ orderId, cancelRequested: true, ...done });
+  }
+
   router.post('/orders/:orderId/cancel', keyed, async (req, res) => {
     const orderId = parseOrderId(req);
+    const keyedReq = keyedRequestOf(res);
     const refuse = (status: OrderStatus | string, why: string) =>
       problem(409, 'cancel-refused', 'Order can no longer be cancelled', why, { orderId, orderStatus: status });
+    let unconfirmed = false;
     try {
-      const result = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(cancelOrderUpdate);
-      res.status(202).json(result);
-      return;
+      const update = await withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).startUpdate(cancelOrderUpdate, {
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+        // A retry with the same key joins the first request's update instead of sending another.
+        updateId: keyedReq ? cancelUpdateIdFor(keyedReq.clientId, keyedReq.key) : randomUUID(),
+      }));
+      const done = await resultIfKnown(update);
+      return void sendCancelAccepted(res, orderId, done && { status: done.status, reasonCode: done.reasonCode, refunded: done.refunded });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const current = await db.order.findUnique({ where: { id: orderId }, select: { status: true } });
-        throw refuse(current?.status ?? 'UNKNOWN', err.cause?.message ?? 'The order can no longer be undone.');
+        // The validator's reason is ours to show (common/order/status.ts); anything else is not.
+        const reason = err.cause instanceof ApplicationFailure && CANCEL_REFUSED_TYPES.has(err.cause.type ?? '') ? err.cause.message : 'The order can no longer be undone.';
+        throw refuse(current?.status ?? 'UNKNOWN', reason);
       }
-      logger.debug({ err, orderId }, 'cancel update not delivered; answering from the database');
+      // Not found: the workflow has finished (or never existed). Anything else: no answer in time.
+      unconfirmed = !(err instanceof WorkflowNotFoundError);
+      if (unconfirmed) logger.warn({ err, orderId }, 'cancel not confirmed by the workflow engine; answering from the database');
     }
-    // The workflow has finished (or never existed): answer from the recorded outcome.
     const row = await db.order.findUnique({ where: { id: orderId } });
-    if (!row) throw problem(404, 'order-not-found', 'Order not found', `No order with id ${orderId}.`);
-    if (row.status === 'CANCELLED' && row.cancelReasonCode === 'CUSTOMER_CANCELLED') {
-      res.status(202).json({ orderId, status: row.status, reasonCode: row.cancelReasonCode });
-      return;
+    if (row?.status === 'CANCELLED' && row.cancelReasonCode === 'CUSTOMER_CANCELLED') {
+      return void sendCancelAccepted(res, orderId, { status: row.status, reasonCode: row.cancelReasonCode });
     }
-    if (!terminalStatuses.has(row.status)) {
-      throw problem(503, 'workflow-unavailable', 'Cancel could not be delivered', 'The workflow engine did not answer; retry with the same Idempotency-Key.');
+    if (row && terminalStatuses.has(row.status)) {
+      throw refuse(row.status, `Order is ${row.status}${row.cancelReasonCode ? ` (${row.cancelReasonCode})` : ''} and can no longer be cancelled.`);
     }
-    throw refuse(row.status, `Order is ${row.status}${row.cancelReasonCode ? ` (${row.cancelReasonCode})` : ''} and can no longer be cancelled.`);
+    if (!row && !unconfirmed) throw problem(404, 'order-not-found', 'Order not found', `No order with id ${orderId}.`);
+    throw outcomeUnknown(res, 'cancel', orderId, keyedReq !== undefined);
   });
 
   return router;
