@@ -282,6 +282,12 @@ export function ordersRouter({
     }
   }
 
+  /** What a recorded order says of a customer's cancel: CANCELLED by the customer, or nothing yet. */
+  function customerCancelled(row: { status: OrderStatus; cancelReasonCode: string | null } | null) {
+    return row?.status === 'CANCELLED' && row.cancelReasonCode === 'CUSTOMER_CANCELLED'
+      ? { status: 'CANCELLED' as const, reasonCode: 'CUSTOMER_CANCELLED' as const } : undefined;
+  }
+
   /** 202 once the cancel is accepted; the undos run on, and the order's Location shows when it is CANCELLED. */
   function sendCancelAccepted(res: Response, orderId: string, done?: Pick<CancelOrderResult, 'status' | 'reasonCode'> & { refunded?: boolean }): void {
     res.status(202).location(`/orders/${orderId}`).json({ orderId, cancelRequested: true, ...done });
@@ -293,14 +299,14 @@ export function ordersRouter({
     const refuse = (status: OrderStatus | string, why: string) =>
       problem(409, 'cancel-refused', 'Order can no longer be cancelled', why, { orderId, orderStatus: status });
     let unconfirmed = false;
+    let accepted: { done?: CancelOrderResult } | undefined;
     try {
       const update = await withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).startUpdate(cancelOrderUpdate, {
         waitForStage: WorkflowUpdateStage.ACCEPTED,
         // A retry with the same key joins the first request's update instead of sending another.
         updateId: keyedReq ? cancelUpdateIdFor(keyedReq.clientId, keyedReq.key) : randomUUID(),
       }));
-      const done = await resultIfKnown(update);
-      return void sendCancelAccepted(res, orderId, done && { status: done.status, reasonCode: done.reasonCode, refunded: done.refunded });
+      accepted = { done: await resultIfKnown(update) };
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const current = await db.order.findUnique({ where: { id: orderId }, select: { status: true } });
@@ -312,10 +318,16 @@ export function ordersRouter({
       unconfirmed = !(err instanceof WorkflowNotFoundError);
       if (unconfirmed) logger.warn({ err, orderId }, 'cancel not confirmed by the workflow engine; answering from the database');
     }
-    const row = await db.order.findUnique({ where: { id: orderId } });
-    if (row?.status === 'CANCELLED' && row.cancelReasonCode === 'CUSTOMER_CANCELLED') {
-      return void sendCancelAccepted(res, orderId, { status: row.status, reasonCode: row.cancelReasonCode });
+    if (accepted) {
+      const { done } = accepted;
+      if (done) return void sendCancelAccepted(res, orderId, { status: done.status, reasonCode: done.reasonCode, refunded: done.refunded });
+      // Accepted (or joined an update accepted before): the order may be recorded CANCELLED already.
+      const recorded = await db.order.findUnique({ where: { id: orderId }, select: { status: true, cancelReasonCode: true } }).catch(() => null);
+      return void sendCancelAccepted(res, orderId, customerCancelled(recorded));
     }
+    const row = await db.order.findUnique({ where: { id: orderId } });
+    const cancelled = customerCancelled(row);
+    if (cancelled) return void sendCancelAccepted(res, orderId, cancelled);
     if (row && terminalStatuses.has(row.status)) {
       throw refuse(row.status, `Order is ${row.status}${row.cancelReasonCode ? ` (${row.cancelReasonCode})` : ''} and can no longer be cancelled.`);
     }
