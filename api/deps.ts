@@ -13,4 +13,6 @@ export interface ApiDeps {
   paymentConfirmationTimeoutMs: number;
   paymentWebhookSecret: string;
   idempotencyKeyTtlMs: number;
+  /** Deadline of each call to Temporal (TEMPORAL_CALL_TIMEOUT). */
+  temporalCallTimeoutMs: number;
 }

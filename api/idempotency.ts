@@ -1,10 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../common/db';
-import { PROBLEM_BASE, problem, sendProblem } from '../common/http';
+import { problem } from '../common/http';
 import {
   IDEMPOTENT_REPLAYED_HEADER, IdempotencyKeyInUse, isValidIdempotencyKey, requestFingerprint, runWithIdempotencyKey,
   type IdempotencyStore, type KeptAnswer,
 } from '../common/idempotency-key';
+import type { Logger } from '../common/logger';
 
 /**
  * `Idempotency-Key` for our mutating REST calls, by the rules of common/idempotency-key.ts:
@@ -12,9 +13,29 @@ import {
  * `Idempotent-Replayed: true`; a duplicate that arrives while the first is still being processed
  * is 409. Keys are scoped per client (`X-Client-Id`; "anonymous" without it) and kept for
  * IDEMPOTENCY_KEY_TTL (24 h by default).
+ *
+ * A key without an answer is held for IN_PROGRESS_LEASE_MS only: if the process that claimed it
+ * died, or its answer could not be saved, the key is free again after that, not after the TTL.
+ * Running a request twice under one key is safe for our routes: an order's id and a cancel's
+ * update id are derived from the key (api/order-id.ts), so the second run finds the first one's work.
  */
 const CLIENT_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const REPLAYED_HEADERS = ['location', 'content-type', 'x-correlation-id'];
+
+/** Longer than any request of ours takes (each wait on a peer, Postgres or Temporal has its own timeout). */
+export const IN_PROGRESS_LEASE_MS = 2 * 60_000;
+
+/** A keyed request as the routes see it (res.locals.idempotency): who sent it, under which key, and its fingerprint. */
+export interface KeyedRequestInfo {
+  clientId: string;
+  key: string;
+  requestHash: string;
+}
+
+/** The key and client of this request, when it came with an Idempotency-Key. */
+export function keyedRequestOf(res: Response): KeyedRequestInfo | undefined {
+  return res.locals.idempotency as KeyedRequestInfo | undefined;
+}
 
 interface ApiClaim {
   clientId: string;
@@ -23,10 +44,13 @@ interface ApiClaim {
 
 /**
  * The API's keys, in `api_idempotency_keys`: a claim is a row without an answer yet, and a key
- * whose row has expired can be claimed again. Duplicates do not wait for the first: they see
- * its row without an answer.
+ * whose row has expired, or whose claim is older than the lease without an answer, can be claimed
+ * again. Duplicates do not wait for the first: they see its row without an answer.
  */
-function apiKeyStore(db: Db, ttlMs: number, clientId: string): IdempotencyStore<ApiClaim> {
+function apiKeyStore(db: Db, ttlMs: number, clientId: string, logger: Logger): IdempotencyStore<ApiClaim> {
+  const release = async (claim: ApiClaim) => {
+    await db.apiIdempotencyKey.deleteMany({ where: { ...claim, statusCode: null } });
+  };
   return {
     async claim({ key, operation, requestHash }) {
       const claimed = await db.$executeRaw`
@@ -35,7 +59,9 @@ function apiKeyStore(db: Db, ttlMs: number, clientId: string): IdempotencyStore<
         ON CONFLICT (client_id, key) DO UPDATE SET
           operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, status_code = NULL,
           response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
-        WHERE api_idempotency_keys.expires_at < now()`;
+        WHERE api_idempotency_keys.expires_at < now()
+           OR (api_idempotency_keys.status_code IS NULL
+               AND api_idempotency_keys.created_at < now() - ${IN_PROGRESS_LEASE_MS} * interval '1 millisecond')`;
       if (claimed > 0) return { claim: { clientId, key } };
       const first = await db.apiIdempotencyKey.findUnique({ where: { clientId_key: { clientId, key } } });
       return {
@@ -48,14 +74,24 @@ function apiKeyStore(db: Db, ttlMs: number, clientId: string): IdempotencyStore<
         },
       };
     },
+    /**
+     * The work has happened whether or not its answer can be saved, so a failure here does not
+     * fail the request: the key is released instead (a retry then does the work again, which finds
+     * the first run's order or update), or, if even that fails, its lease runs out.
+     */
     async keep(claim, answer) {
-      await db.apiIdempotencyKey.update({
-        where: { clientId_key: claim }, data: { statusCode: answer.status, responseHeaders: answer.headers, responseBody: answer.body as object },
-      });
+      try {
+        await db.apiIdempotencyKey.update({
+          where: { clientId_key: claim },
+          data: { statusCode: answer.status, responseHeaders: answer.headers, responseBody: answer.body as object, expiresAt: new Date(Date.now() + ttlMs) },
+        });
+      } catch (err) {
+        logger.error({ err, clientId: claim.clientId }, 'could not save the answer under its Idempotency-Key; releasing the key');
+        await release(claim).catch((releaseErr: unknown) =>
+          logger.error({ err: releaseErr, clientId: claim.clientId }, `could not release the key either; it is free again after ${IN_PROGRESS_LEASE_MS} ms`));
+      }
     },
-    async release(claim) {
-      await db.apiIdempotencyKey.deleteMany({ where: claim });
-    },
+    release,
   };
 }
 
@@ -68,7 +104,7 @@ function answerOf(res: Response, body: unknown): KeptAnswer {
   return { status: res.statusCode, headers, body: json };
 }
 
-export function idempotency(db: Db, ttlMs: number): RequestHandler {
+export function idempotency(db: Db, ttlMs: number, logger: Logger): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const key = req.get('idempotency-key');
     if (key === undefined) return next();
@@ -85,6 +121,7 @@ export function idempotency(db: Db, ttlMs: number): RequestHandler {
       operation: `${req.method} ${req.route?.path ?? req.path}`,
       requestHash: requestFingerprint(`${req.method} ${req.baseUrl}${req.path}`, req.body, '\n'),
     };
+    res.locals.idempotency = { clientId, key, requestHash: request.requestHash } satisfies KeyedRequestInfo;
 
     // The work is the rest of the chain, up to its answer: kept before it leaves, so a retry that arrives right after gets it.
     const send = res.send.bind(res);
@@ -103,14 +140,17 @@ export function idempotency(db: Db, ttlMs: number): RequestHandler {
 
     let outcome;
     try {
-      outcome = await runWithIdempotencyKey(apiKeyStore(db, ttlMs, clientId), request, work,
+      outcome = await runWithIdempotencyKey(apiKeyStore(db, ttlMs, clientId, logger), request, work,
         () => 'This key was first used with another request; use a new key for a new operation.');
     } catch (err) {
       if (!answered) {
         if (err instanceof IdempotencyKeyInUse && err.retryAfterSeconds) res.set('retry-after', String(err.retryAfterSeconds));
         return next(err);
       }
-      return sendProblem(res, { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, detail: `Could not record the idempotent answer: ${(err as Error).message}` });
+      // The answer exists (the work is done) but its key could not be let go after a 5xx: the
+      // lease frees it. The client gets the answer, never this error's text.
+      logger.error({ err, clientId }, 'could not release an Idempotency-Key');
+      return send(firstBody);
     }
     if (!outcome.replayed) return send(firstBody);
     const { status, headers = {}, body } = outcome.answer;

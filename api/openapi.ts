@@ -23,6 +23,14 @@ const orderAccepted = z.object({
   currency: z.string(),
 });
 
+const cancelAccepted = z.object({
+  orderId: z.string().uuid(),
+  cancelRequested: z.literal(true),
+  status: z.enum(orderStatuses).optional(),
+  reasonCode: z.enum(cancelReasonCodes).optional(),
+  refunded: z.boolean().optional(),
+});
+
 const orderView = z.object({
   orderId: z.string().uuid(),
   status: z.enum(orderStatuses),
@@ -55,14 +63,21 @@ export function openApiDocument() {
       '/orders': {
         post: {
           summary: 'Place an order',
-          description: 'Prices come from the inventory catalog. The order is processed asynchronously; poll the Location.',
-          parameters: [{ name: 'X-Correlation-Id', in: 'header', required: false, schema: { type: 'string' }, description: 'Carried into every event of this order' }],
+          description: 'Prices and their currency come from the inventory catalog; the order must be in the currency of its products. '
+            + 'With an Idempotency-Key the order id is derived from (X-Client-Id, key), so a retry of a request whose answer was lost finds the same order. '
+            + 'The order is processed asynchronously; poll the Location.',
+          parameters: [
+            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' }, description: 'Makes retries safe: the same key and body answer the same order' },
+            { name: 'X-Client-Id', in: 'header', required: false, schema: { type: 'string' }, description: 'Scope of the Idempotency-Key ("anonymous" without it)' },
+            { name: 'X-Correlation-Id', in: 'header', required: false, schema: { type: 'string' }, description: 'Carried into every event of this order' },
+          ],
           requestBody: { required: true, content: json(createOrderBody) },
           responses: {
             202: { description: 'Accepted; the saga runs in the background', headers: { Location: { schema: { type: 'string' } } }, content: json(orderAccepted) },
-            400: problem('Invalid request'),
-            422: problem('Unknown SKU'),
-            503: problem('The workflow engine is unavailable; nothing was reserved or charged'),
+            400: problem('Invalid request (including a payment token the payment provider would refuse)'),
+            409: problem('A request with this Idempotency-Key is still in progress; retry'),
+            422: problem('Unknown SKU, products priced in another currency, a total above 2147483647 minor units or of 0, or an Idempotency-Key reused with another body'),
+            503: problem('catalog-unavailable: nothing was done; order-outcome-unknown: the start was not confirmed in time and may have happened (orderId given): retry with the same Idempotency-Key'),
           },
         },
       },
@@ -71,6 +86,19 @@ export function openApiDocument() {
           summary: 'Read an order',
           parameters: [{ name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
           responses: { 200: { description: 'The order', content: json(orderView) }, 400: problem('Not an order id'), 404: problem('No such order') },
+        },
+      },
+      '/orders/{orderId}/cancel': {
+        post: {
+          summary: 'Cancel an order',
+          description: 'Answers once the order has accepted the cancel; undoing its steps (release stock, void or refund) runs on. Poll the Location until the status is CANCELLED.',
+          parameters: [{ name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: {
+            202: { description: 'Cancel accepted (or the order was already cancelled by the customer)', headers: { Location: { schema: { type: 'string' } } }, content: json(cancelAccepted) },
+            404: problem('No such order'),
+            409: problem('The order is being confirmed or has ended and can no longer be cancelled'),
+            503: problem('cancel-outcome-unknown: the workflow engine did not confirm the cancel in time; retry with the same Idempotency-Key'),
+          },
         },
       },
       '/analytics/summary': { get: { summary: 'Orders and amounts by status', responses: { 200: { description: 'Summary', content: json(summary) } } } },

@@ -1,5 +1,23 @@
 import { z } from 'zod';
 
+/**
+ * Card tokens as the payment service accepts them (services/payment/validation.ts): anything else
+ * it refuses, so an order with such a token is refused here, before stock is reserved for it.
+ */
+export const PAYMENT_TOKEN_PATTERN = /^tok_[A-Za-z0-9_]{1,64}$/;
+
+/** Most items of one sku in one order. */
+export const MAX_QUANTITY = 1000;
+
+/**
+ * Largest order total, in minor units (cents): 2^31 - 1, what the money columns (orders.total_cents,
+ * order_lines, analytics, the payment service's amounts) hold. A larger total would fail to be
+ * recorded and leave the order hanging, so it is refused up front (422). The columns stay integer:
+ * a bigint total would reach JavaScript as a BigInt (not JSON) through Prisma and would still be
+ * refused by the payment service, and no checkout sells more than 21 million in one order.
+ */
+export const MAX_ORDER_TOTAL_CENTS = 2_147_483_647;
+
 /** Request bodies the API accepts. Unknown fields are rejected so typos do not pass silently. */
 export const createOrderBody = z.strictObject({
   customerId: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1-128 characters of letters, digits and ._:@-'),
@@ -8,12 +26,12 @@ export const createOrderBody = z.strictObject({
   items: z
     .array(z.strictObject({
       sku: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits and ._-'),
-      quantity: z.number().int().min(1).max(1000),
+      quantity: z.number().int().min(1).max(MAX_QUANTITY),
     }))
     .min(1, 'an order needs at least one item')
     .max(100)
     .refine((items) => new Set(items.map((i) => i.sku)).size === items.length, 'each sku may appear only once; add up the quantities'),
-  payment: z.strictObject({ token: z.string().min(1).max(128) }),
+  payment: z.strictObject({ token: z.string().regex(PAYMENT_TOKEN_PATTERN, 'must be a card token from the payment provider, like "tok_visa"') }),
 });
 export type CreateOrderBody = z.infer<typeof createOrderBody>;
 

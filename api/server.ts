@@ -2,14 +2,14 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { InventoryClient } from '../common/clients/inventory-client';
 import type { Config } from '../common/config';
-import { createDb } from '../common/db';
+import { createDb, dbTimeouts } from '../common/db';
 import { closeServer } from '../common/http';
 import type { Logger } from '../common/logger';
 import { createApiApp } from './app';
 import { purgeExpiredIdempotencyKeys } from './idempotency';
 
 export async function startApi(config: Config, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApiApp({
@@ -17,6 +17,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
     paymentConfirmationTimeoutMs: config.PAYMENT_CONFIRMATION_TIMEOUT,
     paymentWebhookSecret: config.PAYMENT_WEBHOOK_SECRET,
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
+    temporalCallTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
     inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),
   });
   const server = app.listen(config.API_PORT, config.HTTP_HOST);

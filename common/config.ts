@@ -19,14 +19,16 @@ const configSchema = z.object({
   DATABASE_URL: url.default('postgresql://postgres:postgres@127.0.0.1:54329/orders'),
   INVENTORY_DATABASE_URL: url.optional(),
   PAYMENT_DATABASE_URL: url.optional(),
-  /** Longest one SQL statement may run (lock waits included) before Postgres cancels it. */
-  DATABASE_STATEMENT_TIMEOUT: duration.default(15_000),
-  /** Longest wait for a database connection: a new one, or a free one from a full pool. */
+  /** How long a pool waits for a new database connection before the query fails (0s: no limit). */
   DATABASE_CONNECT_TIMEOUT: duration.default(5_000),
+  /** Longest a statement may run before Postgres cancels it (statement_timeout; 0s: no limit). */
+  DATABASE_STATEMENT_TIMEOUT: duration.default(15_000),
 
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE_DEFAULT),
+  /** Deadline of each call the API makes to Temporal (start, query, update, signal, health). */
+  TEMPORAL_CALL_TIMEOUT: duration.default(10_000),
 
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ORDER_EVENTS'),

@@ -41,7 +41,13 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(problem(404, 'not-found', 'Not found', `No route for ${req.method} ${req.path}`));
 };
 
-/** Last middleware of every express app: everything leaves as problem+json, nothing leaks a stack. */
+const REFUSALS: Record<number, string> = { 400: 'Bad request', 403: 'Forbidden', 411: 'Length required', 415: 'Unsupported media type' };
+
+/**
+ * Last middleware of every express app: everything leaves as problem+json. Only our own problems
+ * (HttpProblem) and validation messages about the request reach the client; anything else is
+ * logged and answered without its message, so no stack, SQL, driver or peer text leaks.
+ */
 export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof HttpProblem) return sendProblem(res, { ...err.problem, instance: req.originalUrl });
@@ -52,6 +58,19 @@ export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (bodyError?.type === 'entity.too.large') {
       return sendProblem(res, { type: PROBLEM_BASE + 'payload-too-large', title: 'Payload too large', status: 413, instance: req.originalUrl });
+    }
+    // Other refusals of express and its body parser (http-errors marked `expose`: unsupported
+    // charset or encoding, ...; the router's URIError for a path parameter that does not decode)
+    // are the request's fault: keep their 4xx, in our own words. Any other error's `status` (a
+    // peer's answer, say) is not the client's business.
+    const refusal = err as { status?: unknown; expose?: unknown } | null;
+    const status = refusal?.status;
+    if ((refusal?.expose === true || err instanceof URIError) && typeof status === 'number' && status >= 400 && status < 500) {
+      logger.debug({ err, path: req.originalUrl }, 'request refused');
+      return sendProblem(res, {
+        type: PROBLEM_BASE + 'bad-request', title: REFUSALS[status] ?? 'Bad request', status,
+        detail: 'The request could not be read as sent; check its headers, encoding and path.', instance: req.originalUrl,
+      });
     }
     logger.error({ err, path: req.originalUrl }, 'unhandled error');
     sendProblem(res, { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, detail: 'The request failed unexpectedly; it is safe to retry with the same Idempotency-Key.', instance: req.originalUrl });

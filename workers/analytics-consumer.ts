@@ -1,5 +1,5 @@
 import type { Config } from '../common/config';
-import { createDb, type Db } from '../common/db';
+import { createDb, dbTimeouts, type Db } from '../common/db';
 import { isEventOfType, type DomainEvent, type EventType } from '../common/events';
 import type { Logger } from '../common/logger';
 import { orderStatuses, statusEvents, type OrderStatus } from '../common/order/status';
@@ -67,7 +67,7 @@ export async function applyAnalyticsEvent(db: Db, event: DomainEvent): Promise<H
 }
 
 export async function startAnalyticsConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   return startEventConsumer(config, logger, {
     name: ANALYTICS_CONSUMER,
     handles: ANALYTICS_EVENT_TYPES,

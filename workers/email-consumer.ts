@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../common/config';
-import { createDb, type Db } from '../common/db';
+import { createDb, dbTimeouts, type Db } from '../common/db';
 import type { DomainEvent } from '../common/events';
 import type { Logger } from '../common/logger';
 import { emailFor, messageIdFor } from './email-templates';
@@ -116,7 +116,7 @@ async function withTimeout<T>(attempt: PromiseLike<T>, timeoutMs: number, what: 
 }
 
 export async function startEmailConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   const mailer = nodemailer.createTransport(config.SMTP_URL);
   const stopping = new AbortController();
   const consumer = await startEventConsumer(config, logger, {

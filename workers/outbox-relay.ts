@@ -7,6 +7,7 @@ import { eventSubject } from '../common/events';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, oncePerScrape, startMetricsServer } from '../common/metrics-server';
 import { connectNats, ensureEventsStream, natsManager } from '../common/nats';
+import { dbTimeouts, pgTimeoutOptions } from '../common/pg';
 import { orderIdOfRow, OUTBOX_ROW_SELECT, toEnvelope, type OutboxRow, type RowOfOrder } from '../common/outbox';
 import type { RunningProcess } from '../common/run-process';
 
@@ -139,7 +140,7 @@ export interface OutboxRelay extends RunningProcess {
 
 export async function startOutboxRelay(config: Config, logger: Logger, opts: { hooks?: RelayHooks; name?: string } = {}): Promise<OutboxRelay> {
   const registry = createProcessRegistry('outbox-relay');
-  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 3 });
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 3, ...pgTimeoutOptions(dbTimeouts(config)) });
   const metrics = relayMetrics(registry, pool);
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   const nc: NatsConnection = await connectNats(config.NATS_URL, opts.name ?? 'outbox-relay', { waitOnFirstConnect: true });
@@ -176,7 +177,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
   };
   const tryLead = async (): Promise<boolean> => {
     if (!lockClient) {
-      const client = new Client({ connectionString: config.DATABASE_URL });
+      const client = new Client({ connectionString: config.DATABASE_URL, ...pgTimeoutOptions(dbTimeouts(config)) });
       client.on('error', (err) => void dropLeadership(`lock connection failed: ${err.message}`));
       client.on('end', () => { if (lockClient === client) void dropLeadership('lock connection closed'); });
       client.on('notification', wakeUp);

@@ -3,7 +3,7 @@ import { createActivities } from '../activities';
 import { InventoryClient } from '../common/clients/inventory-client';
 import { PaymentClient } from '../common/clients/payment-client';
 import type { Config } from '../common/config';
-import { createDb } from '../common/db';
+import { createDb, dbTimeouts } from '../common/db';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
 import type { RunningProcess } from '../common/run-process';
@@ -13,7 +13,7 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 /** The Temporal worker process: runs the order workflow and its activities on our task queue. */
 export async function startTemporalWorker(config: Config, logger: Logger): Promise<RunningProcess> {
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,

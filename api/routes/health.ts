@@ -2,16 +2,23 @@ import type { Connection } from '@temporalio/client';
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
 
-export function healthRouter({ db, temporal }: ApiDeps): Router {
+export function healthRouter({ db, temporal, logger, temporalCallTimeoutMs }: ApiDeps): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  /** Ready when the database and Temporal answer: a load balancer should route here only then. */
+  /**
+   * Ready when the database and Temporal answer: a load balancer should route here only then.
+   * Each check says "ok" or "unavailable"; why is in the log, not in the answer (no addresses or
+   * driver messages for whoever can reach this port).
+   */
   router.get('/readyz', async (_req, res) => {
+    const check = (name: 'database' | 'temporal', probe: () => Promise<unknown>) => probe().then(
+      () => [name, 'ok'] as const,
+      (err: unknown) => { logger.warn({ err, check: name }, 'readiness check failed'); return [name, 'unavailable'] as const; });
     const checks = await Promise.all([
-      db.$queryRaw`SELECT 1`.then(() => ['database', 'ok'] as const, (e: Error) => ['database', e.message] as const),
-      (temporal.connection as Connection).healthService.check({}).then(() => ['temporal', 'ok'] as const, (e: Error) => ['temporal', e.message] as const),
+      check('database', () => db.$queryRaw`SELECT 1`),
+      check('temporal', () => temporal.withDeadline(Date.now() + temporalCallTimeoutMs, () => (temporal.connection as Connection).healthService.check({}))),
     ]);
     const ready = checks.every(([, status]) => status === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks: Object.fromEntries(checks) });

@@ -1,16 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { Router, type Request } from 'express';
+import {
+  ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type WorkflowUpdateHandle,
+} from '@temporalio/client';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { TransientPeerError } from '../../common/clients/http-json';
+import type { Product } from '../../common/clients/inventory-client';
 import { problem, validationProblem } from '../../common/http';
 import { totalOf, type PricedLine } from '../../common/order/lines';
 import { orderStatuses, terminalStatuses, type OrderStatus } from '../../common/order/status';
 import {
-  cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions, type OrderWorkflowInput,
+  cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions,
+  CancelRefusedError, type CancelOrderResult, type OrderWorkflowInput,
 } from '../../common/order/workflow-contract';
 import type { ApiDeps } from '../deps';
-import { idempotency } from '../idempotency';
-import { correlationIdHeader, createOrderBody, orderIdParam } from '../schemas';
+import { idempotency, keyedRequestOf, type KeyedRequestInfo } from '../idempotency';
+import { cancelUpdateIdFor, orderIdFor } from '../order-id';
+import { correlationIdHeader, createOrderBody, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
 
 function correlationIdOf(req: Request): string {
   const given = correlationIdHeader.safeParse(req.get('x-correlation-id'));
@@ -45,39 +52,162 @@ const cursorCodec = {
   },
 };
 
+/** What a 202 to POST /orders says; the same for every answer to one keyed request. */
+interface AcceptedOrder {
+  orderId: string;
+  totalCents: number;
+  currency: string;
+  correlationId: string;
+}
+
+/** Kept in a keyed order's workflow memo: what its start was asked with, to answer a retry that finds it started. */
+const KEYED_START_MEMO = 'apiRequest';
+interface KeyedStartMemo {
+  requestHash: string;
+  totalCents: number;
+  currency: string;
+  correlationId: string;
+}
+
+function sendAccepted(res: Response, a: AcceptedOrder): void {
+  res.status(202).location(`/orders/${a.orderId}`).set('x-correlation-id', a.correlationId)
+    .json({ orderId: a.orderId, status: 'PENDING', totalCents: a.totalCents, currency: a.currency });
+}
+
+const keyReused = () => problem(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request',
+  'This key was first used with another request; use a new key for a new operation.');
+
+/** The start (or a cancel) may have happened: say so, and how to find out safely. */
+function outcomeUnknown(res: Response, what: 'start' | 'cancel', orderId: string, keyed: boolean) {
+  res.set('retry-after', '2');
+  const happened = what === 'start'
+    ? 'The workflow engine did not confirm the start of this order in time, so whether it was placed is not known.'
+    : 'The workflow engine did not confirm this cancel in time, so whether it reached the order is not known.';
+  const next = what === 'start'
+    ? keyed
+      ? 'Retry with the same Idempotency-Key: that is safe, and answers with this order if it was placed.'
+      : `Look the order up at /orders/${orderId} before placing it again; with an Idempotency-Key a retry is always safe.`
+    : keyed
+      ? `Retry with the same Idempotency-Key (safe), and follow the order at /orders/${orderId}.`
+      : `Retry (cancelling twice is harmless, and with the same Idempotency-Key the retry joins the first), and follow the order at /orders/${orderId}.`;
+  return problem(503, what === 'start' ? 'order-outcome-unknown' : 'cancel-outcome-unknown',
+    what === 'start' ? 'Order outcome unknown' : 'Cancel outcome unknown', `${happened} ${next}`, { orderId });
+}
+
+/** Does a recorded order say what this request asks for? (The card token is not recorded; the rest is.) */
+function sameOrder(row: { customerId: string; customerEmail: string; currency: string; lines: { sku: string; quantity: number }[] }, order: CreateOrderBody): boolean {
+  const lines = (items: { sku: string; quantity: number }[]) => items.map((l) => `${l.sku}\n${l.quantity}`).sort().join('\n\n');
+  return row.customerId === order.customerId && row.customerEmail === order.customerEmail && row.currency === order.currency
+    && lines(row.lines) === lines(order.items);
+}
+
+/**
+ * The failure types a refusal by the cancel validator arrives with: Temporal names an error thrown
+ * in workflow code after its class, older SDKs after its `name`.
+ */
+const CANCEL_REFUSED_TYPES = new Set([CancelRefusedError.name, new CancelRefusedError('').name]);
+
 /** Thin REST layer over the order workflow: validate, price, start, signal; read from the database. */
-export function ordersRouter({ db, temporal, inventory, taskQueue, logger, paymentConfirmationTimeoutMs, idempotencyKeyTtlMs }: ApiDeps): Router {
+export function ordersRouter({
+  db, temporal, inventory, taskQueue, logger, paymentConfirmationTimeoutMs, idempotencyKeyTtlMs, temporalCallTimeoutMs,
+}: ApiDeps): Router {
   const router = Router();
-  const keyed = idempotency(db, idempotencyKeyTtlMs);
+  const keyed = idempotency(db, idempotencyKeyTtlMs, logger);
+  /** Every call to Temporal ends by its deadline: a Temporal that answers late, or not at all, holds no request open. */
+  const withDeadline = <T>(call: () => Promise<T>): Promise<T> => temporal.withDeadline(Date.now() + temporalCallTimeoutMs, call);
+
+  /**
+   * A keyed order that an earlier attempt of the same request already placed: the database knows
+   * it once recorded (also after Temporal forgot its finished workflow), Temporal from its start.
+   * Undefined when there is none; 422 when the key's order is another request's.
+   */
+  async function placedBefore(orderId: string, keyedReq: KeyedRequestInfo, order: CreateOrderBody, res: Response): Promise<AcceptedOrder | undefined> {
+    const recorded = await db.order.findUnique({ where: { id: orderId }, include: { lines: true } });
+    if (recorded) {
+      if (!sameOrder(recorded, order)) throw keyReused();
+      return { orderId, totalCents: recorded.totalCents, currency: recorded.currency, correlationId: recorded.correlationId };
+    }
+    let memo: Record<string, unknown> | undefined;
+    try {
+      memo = (await withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).describe())).memo;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      logger.error({ err, orderId }, 'could not learn whether this keyed order was started before');
+      throw outcomeUnknown(res, 'start', orderId, true);
+    }
+    const first = memo?.[KEYED_START_MEMO] as KeyedStartMemo | undefined;
+    if (first?.requestHash !== keyedReq.requestHash) throw keyReused();
+    return { orderId, totalCents: first.totalCents, currency: first.currency, correlationId: first.correlationId };
+  }
+
+  /** The order's lines priced from inventory's catalog (never from the client), in the order's currency. */
+  async function priced(order: CreateOrderBody): Promise<PricedLine[]> {
+    let products: (Product | null)[];
+    try {
+      products = await Promise.all(order.items.map((i) => inventory.getProduct(i.sku)));
+    } catch (err) {
+      if (!(err instanceof TransientPeerError)) throw err;
+      logger.error({ err }, 'could not read the catalog');
+      throw problem(503, 'catalog-unavailable', 'Catalog unavailable',
+        'The product catalog could not be read just now; this request reserved and charged nothing. Retry later.');
+    }
+    const unknown = order.items.filter((_, idx) => !products[idx]).map((i) => i.sku);
+    if (unknown.length > 0) {
+      throw problem(422, 'unknown-sku', 'Unknown product', `These SKUs are not in the catalog: ${unknown.join(', ')}.`, { skus: unknown });
+    }
+    const foreign = order.items.map((i, idx) => ({ sku: i.sku, currency: products[idx]!.currency ?? null })).filter((p) => p.currency !== order.currency);
+    if (foreign.length > 0) {
+      throw problem(422, 'currency-mismatch', 'Products priced in another currency',
+        `The order is in ${order.currency}, but ${foreign.map((p) => `${p.sku} is priced in ${p.currency ?? 'an unknown currency'}`).join(', ')}. ` +
+        'An order is charged in the currency of its products: order them in that currency (one order per currency).',
+        { currency: order.currency, products: foreign });
+    }
+    return order.items.map((i, idx) => ({ sku: i.sku, quantity: i.quantity, unitPriceCents: products[idx]!.priceCents }));
+  }
 
   router.post('/orders', keyed, async (req, res) => {
     const body = createOrderBody.safeParse(req.body);
     if (!body.success) throw validationProblem(body.error);
     const order = body.data;
+    // With a key, the order id comes from (client, key): every attempt of this request names the same order.
+    const keyedReq = keyedRequestOf(res);
+    const orderId = keyedReq ? orderIdFor(keyedReq.clientId, keyedReq.key) : randomUUID();
+    const earlier = keyedReq && await placedBefore(orderId, keyedReq, order, res);
+    if (earlier) return void sendAccepted(res, earlier);
 
-    // Prices come from the inventory catalog, never from the client.
-    const products = await Promise.all(order.items.map((i) => inventory.getProduct(i.sku)));
-    const unknown = order.items.filter((_, idx) => !products[idx]).map((i) => i.sku);
-    if (unknown.length > 0) {
-      throw problem(422, 'unknown-sku', 'Unknown product', `These SKUs are not in the catalog: ${unknown.join(', ')}.`, { skus: unknown });
+    const lines = await priced(order);
+    const totalCents = totalOf(lines);
+    if (totalCents > MAX_ORDER_TOTAL_CENTS) {
+      throw problem(422, 'order-total-too-large', 'Order total too large',
+        `The order comes to ${totalCents} ${order.currency} minor units; one order may come to at most ${MAX_ORDER_TOTAL_CENTS}. Split it into smaller orders.`,
+        { totalCents, maxTotalCents: MAX_ORDER_TOTAL_CENTS });
     }
-    const lines: PricedLine[] = order.items.map((i, idx) => ({ sku: i.sku, quantity: i.quantity, unitPriceCents: products[idx]!.priceCents }));
+    if (totalCents < 1) {
+      throw problem(422, 'order-total-zero', 'Nothing to pay',
+        'The order comes to 0, and a payment is at least 1 minor unit: it cannot be placed on its own.', { totalCents });
+    }
 
-    const orderId = randomUUID();
     const correlationId = correlationIdOf(req);
     const input: OrderWorkflowInput = {
       orderId, customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency,
-      lines, totalCents: totalOf(lines), paymentToken: order.payment.token, correlationId,
+      lines, totalCents, paymentToken: order.payment.token, correlationId,
       paymentConfirmationTimeoutMs,
     };
+    const accepted: AcceptedOrder = { orderId, totalCents, currency: order.currency, correlationId };
+    const memo = keyedReq && { [KEYED_START_MEMO]: { requestHash: keyedReq.requestHash, totalCents, currency: order.currency, correlationId } satisfies KeyedStartMemo };
     try {
-      await temporal.workflow.start(ORDER_WORKFLOW_TYPE, orderWorkflowStartOptions(input, taskQueue));
+      await withDeadline(() => temporal.workflow.start(ORDER_WORKFLOW_TYPE, { ...orderWorkflowStartOptions(input, taskQueue), ...(memo ? { memo } : {}) }));
     } catch (err) {
-      logger.error({ err, orderId }, 'could not start the order workflow');
-      throw problem(503, 'workflow-unavailable', 'Order could not be started', 'The workflow engine did not accept the order; nothing was charged or reserved. Retry later.');
+      // "Already started" for a keyed order: an earlier attempt started it a moment ago (or runs still).
+      if (keyedReq && err instanceof WorkflowExecutionAlreadyStartedError) {
+        const first = await placedBefore(orderId, keyedReq, order, res);
+        if (first) return void sendAccepted(res, first);
+      }
+      // A timeout or a broken connection does not say the start did not happen.
+      logger.error({ err, orderId }, 'order workflow start not confirmed; its outcome is unknown');
+      throw outcomeUnknown(res, 'start', orderId, keyedReq !== undefined);
     }
-    res.status(202).location(`/orders/${orderId}`).set('x-correlation-id', correlationId)
-      .json({ orderId, status: 'PENDING', totalCents: input.totalCents, currency: input.currency });
+    sendAccepted(res, accepted);
   });
 
   router.get('/orders', async (req, res) => {
@@ -109,7 +239,8 @@ export function ordersRouter({ db, temporal, inventory, taskQueue, logger, payme
     const row = await db.order.findUnique({ where: { id: orderId }, include: { lines: { orderBy: { sku: 'asc' } } } });
     const terminal = row ? terminalStatuses.has(row.status) : false;
     // While the saga runs, its live state is the truth; afterwards the database is.
-    const live = terminal ? undefined : await temporal.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery).catch(() => undefined);
+    const live = terminal ? undefined
+      : await withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery)).catch(() => undefined);
     if (!row && !live) throw problem(404, 'order-not-found', 'Order not found', `No order with id ${orderId}.`);
     res.json({
       orderId,
@@ -135,32 +266,73 @@ export function ordersRouter({ db, temporal, inventory, taskQueue, logger, payme
     });
   });
 
+  /**
+   * The update's result if the server sent it together with the acceptance, else undefined, without
+   * waiting: a rejected update (the validator refused) comes back completed, and result() throws
+   * its WorkflowUpdateFailedError at once; an accepted one has no outcome yet, and result() would
+   * ask the server and wait for it (for every undo). A deadline already past makes that question
+   * fail at once instead.
+   */
+  async function resultIfKnown<T>(update: WorkflowUpdateHandle<T>): Promise<T | undefined> {
+    try {
+      return await temporal.withDeadline(Date.now() - 1, () => update.result());
+    } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return undefined;
+      throw err;
+    }
+  }
+
+  /** What a recorded order says of a customer's cancel: CANCELLED by the customer, or nothing yet. */
+  function customerCancelled(row: { status: OrderStatus; cancelReasonCode: string | null } | null) {
+    return row?.status === 'CANCELLED' && row.cancelReasonCode === 'CUSTOMER_CANCELLED'
+      ? { status: 'CANCELLED' as const, reasonCode: 'CUSTOMER_CANCELLED' as const } : undefined;
+  }
+
+  /** 202 once the cancel is accepted; the undos run on, and the order's Location shows when it is CANCELLED. */
+  function sendCancelAccepted(res: Response, orderId: string, done?: Pick<CancelOrderResult, 'status' | 'reasonCode'> & { refunded?: boolean }): void {
+    res.status(202).location(`/orders/${orderId}`).json({ orderId, cancelRequested: true, ...done });
+  }
+
   router.post('/orders/:orderId/cancel', keyed, async (req, res) => {
     const orderId = parseOrderId(req);
+    const keyedReq = keyedRequestOf(res);
     const refuse = (status: OrderStatus | string, why: string) =>
       problem(409, 'cancel-refused', 'Order can no longer be cancelled', why, { orderId, orderStatus: status });
+    let unconfirmed = false;
+    let accepted: { done?: CancelOrderResult } | undefined;
     try {
-      const result = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(cancelOrderUpdate);
-      res.status(202).json(result);
-      return;
+      const update = await withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).startUpdate(cancelOrderUpdate, {
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+        // A retry with the same key joins the first request's update instead of sending another.
+        updateId: keyedReq ? cancelUpdateIdFor(keyedReq.clientId, keyedReq.key) : randomUUID(),
+      }));
+      accepted = { done: await resultIfKnown(update) };
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const current = await db.order.findUnique({ where: { id: orderId }, select: { status: true } });
-        throw refuse(current?.status ?? 'UNKNOWN', err.cause?.message ?? 'The order can no longer be undone.');
+        // The validator's reason is ours to show (common/order/status.ts); anything else is not.
+        const reason = err.cause instanceof ApplicationFailure && CANCEL_REFUSED_TYPES.has(err.cause.type ?? '') ? err.cause.message : 'The order can no longer be undone.';
+        throw refuse(current?.status ?? 'UNKNOWN', reason);
       }
-      logger.debug({ err, orderId }, 'cancel update not delivered; answering from the database');
+      // Not found: the workflow has finished (or never existed). Anything else: no answer in time.
+      unconfirmed = !(err instanceof WorkflowNotFoundError);
+      if (unconfirmed) logger.warn({ err, orderId }, 'cancel not confirmed by the workflow engine; answering from the database');
     }
-    // The workflow has finished (or never existed): answer from the recorded outcome.
+    if (accepted) {
+      const { done } = accepted;
+      if (done) return void sendCancelAccepted(res, orderId, { status: done.status, reasonCode: done.reasonCode, refunded: done.refunded });
+      // Accepted (or joined an update accepted before): the order may be recorded CANCELLED already.
+      const recorded = await db.order.findUnique({ where: { id: orderId }, select: { status: true, cancelReasonCode: true } }).catch(() => null);
+      return void sendCancelAccepted(res, orderId, customerCancelled(recorded));
+    }
     const row = await db.order.findUnique({ where: { id: orderId } });
-    if (!row) throw problem(404, 'order-not-found', 'Order not found', `No order with id ${orderId}.`);
-    if (row.status === 'CANCELLED' && row.cancelReasonCode === 'CUSTOMER_CANCELLED') {
-      res.status(202).json({ orderId, status: row.status, reasonCode: row.cancelReasonCode });
-      return;
+    const cancelled = customerCancelled(row);
+    if (cancelled) return void sendCancelAccepted(res, orderId, cancelled);
+    if (row && terminalStatuses.has(row.status)) {
+      throw refuse(row.status, `Order is ${row.status}${row.cancelReasonCode ? ` (${row.cancelReasonCode})` : ''} and can no longer be cancelled.`);
     }
-    if (!terminalStatuses.has(row.status)) {
-      throw problem(503, 'workflow-unavailable', 'Cancel could not be delivered', 'The workflow engine did not answer; retry with the same Idempotency-Key.');
-    }
-    throw refuse(row.status, `Order is ${row.status}${row.cancelReasonCode ? ` (${row.cancelReasonCode})` : ''} and can no longer be cancelled.`);
+    if (!row && !unconfirmed) throw problem(404, 'order-not-found', 'Order not found', `No order with id ${orderId}.`);
+    throw outcomeUnknown(res, 'cancel', orderId, keyedReq !== undefined);
   });
 
   return router;

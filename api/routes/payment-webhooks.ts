@@ -21,7 +21,7 @@ const webhookBody = z.object({
  * Authenticated by an HMAC signature over the raw body with a timestamp; replay-safe because
  * each event id is recorded and the workflow takes only the first answer.
  */
-export function paymentWebhooksRouter({ db, temporal, logger, paymentWebhookSecret }: ApiDeps): Router {
+export function paymentWebhooksRouter({ db, temporal, logger, paymentWebhookSecret, temporalCallTimeoutMs }: ApiDeps): Router {
   const router = Router();
   router.post('/webhooks/payments', express.raw({ type: '*/*', limit: '64kb' }), async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -40,10 +40,10 @@ export function paymentWebhooksRouter({ db, temporal, logger, paymentWebhookSecr
     const { count } = await db.paymentWebhookEvent.createMany({ data: [{ eventId: event.id, orderId: event.orderId, type: event.type }], skipDuplicates: true });
     try {
       // Signalled even for a duplicate: if an earlier delivery was recorded but not signalled, this one finishes the job.
-      await temporal.workflow.getHandle(orderWorkflowId(event.orderId)).signal(paymentConfirmationSignal, {
+      await temporal.withDeadline(Date.now() + temporalCallTimeoutMs, () => temporal.workflow.getHandle(orderWorkflowId(event.orderId)).signal(paymentConfirmationSignal, {
         outcome: event.type === 'payment.confirmed' ? 'confirmed' : 'failed',
         eventId: event.id,
-      });
+      }));
     } catch (err) {
       if ((err as Error).name === 'WorkflowNotFoundError') {
         res.json({ received: true, duplicate: count === 0, applied: false, detail: 'the order is no longer waiting for a payment confirmation' });

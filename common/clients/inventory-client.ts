@@ -4,6 +4,8 @@ export interface Product {
   sku: string;
   name: string;
   priceCents: number;
+  /** ISO 4217 code of priceCents. */
+  currency: string;
   stock: number;
   reserved: number;
   available: number;
@@ -37,7 +39,8 @@ export class InventoryClient {
     throw unexpected('inventory', `GET /products/${sku}`, res);
   }
 
-  async upsertProduct(sku: string, product: { name: string; priceCents: number; stock: number }): Promise<Product> {
+  /** Creates or updates a product; without `currency` a new product is EUR and an existing one keeps its own. */
+  async upsertProduct(sku: string, product: { name: string; priceCents: number; currency?: string; stock: number }): Promise<Product> {
     const res = await requestJson('inventory', `${this.baseUrl}/products/${encodeURIComponent(sku)}`, { method: 'PUT', body: product, timeoutMs: this.timeoutMs });
     if (res.status === 200 || res.status === 201) return res.body as Product;
     throw unexpected('inventory', `PUT /products/${sku}`, res);

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../common/config';
-import { createDb } from '../../common/db';
+import { createDb, dbTimeouts } from '../../common/db';
 import { rebuildAnalytics, type RebuildProgress } from '../../workers/analytics-rebuild';
 import type { OpsCommand } from './command';
 
@@ -10,7 +10,7 @@ import type { OpsCommand } from './command';
  */
 async function rebuild(): Promise<void> {
   const config = loadConfig();
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   const started = Date.now();
   const tty = process.stderr.isTTY;
   let lastPrint = 0;

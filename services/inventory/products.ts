@@ -7,6 +7,7 @@ interface ProductRow {
   sku: string;
   name: string;
   price_cents: number;
+  currency: string;
   stock: number;
   reserved: number;
 }
@@ -16,13 +17,14 @@ export function productView(row: ProductRow) {
     sku: row.sku,
     name: row.name,
     priceCents: row.price_cents,
+    currency: row.currency,
     stock: row.stock,
     reserved: row.reserved,
     available: row.stock - row.reserved,
   };
 }
 
-const PRODUCT_COLUMNS = 'sku, name, price_cents, stock, reserved';
+const PRODUCT_COLUMNS = 'sku, name, price_cents, currency, stock, reserved';
 
 export function productRoutes(pool: Pool): Router {
   const router = Router();
@@ -40,16 +42,17 @@ export function productRoutes(pool: Pool): Router {
     res.json(productView(row));
   });
 
-  // Sets stock on hand; `reserved` belongs to reservations and is never touched here.
+  // Sets stock on hand (and name, price, currency); `reserved` belongs to reservations and is never touched here.
   router.put('/products/:sku', async (req, res) => {
     const sku = skuSchema.parse(req.params.sku);
     const body = productBodySchema.parse(req.body ?? {});
     const upserted = await pool.query<ProductRow>(
-      `INSERT INTO inventory.products (sku, name, price_cents, stock) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, price_cents = EXCLUDED.price_cents, stock = EXCLUDED.stock, updated_at = now()
+      `INSERT INTO inventory.products (sku, name, price_cents, currency, stock) VALUES ($1, $2, $3, coalesce($5, 'EUR'), $4)
+       ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, price_cents = EXCLUDED.price_cents,
+         currency = coalesce($5, inventory.products.currency), stock = EXCLUDED.stock, updated_at = now()
          WHERE inventory.products.reserved <= EXCLUDED.stock
        RETURNING ${PRODUCT_COLUMNS}`,
-      [sku, body.name, body.priceCents, body.stock]);
+      [sku, body.name, body.priceCents, body.stock, body.currency ?? null]);
     const row = upserted.rows[0];
     if (row) return void res.json(productView(row));
 

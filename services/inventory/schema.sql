@@ -27,3 +27,8 @@ CREATE TABLE IF NOT EXISTS inventory.reservation_lines (
   quantity  integer NOT NULL CHECK (quantity > 0),
   PRIMARY KEY (order_id, sku)
 );
+
+-- The currency of price_cents (ISO 4217). Added after the table: existing rows are EUR, the
+-- currency the catalog was kept in before. IF NOT EXISTS keeps this safe on every start.
+ALTER TABLE inventory.products
+  ADD COLUMN IF NOT EXISTS currency char(3) NOT NULL DEFAULT 'EUR' CONSTRAINT products_currency_iso4217 CHECK (currency ~ '^[A-Z]{3}$');

@@ -7,9 +7,13 @@ export const skuSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-6
 
 export const orderIdSchema = z.uuid('must be a UUID');
 
+export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code in upper case, e.g. "EUR"');
+
+/** A product as PUT: `currency` is that of `priceCents`; left out, a new product is EUR and an existing one keeps its own. */
 export const productBodySchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   priceCents: z.number().int().min(0).max(MAX_INT32),
+  currency: currencySchema.optional(),
   stock: z.number().int().min(0).max(MAX_INT32),
 });
 export type ProductBody = z.infer<typeof productBodySchema>;

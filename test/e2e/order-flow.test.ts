@@ -117,6 +117,62 @@ describe('an order end to end', () => {
     expect(await peers.db.order.count()).toBe(before);
   });
 
+  /** Answers a problem+json with `status` and `slug`, and no order was recorded or stock reserved for `sku`. */
+  async function expectRefused(res: Response, status: number, slug: string, sku: string, stock: number) {
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const problem = (await res.json()) as { type: string; status: number };
+    expect(problem).toMatchObject({ status, type: expect.stringMatching(new RegExp(`/${slug}$`)) });
+    expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock, reserved: 0 });
+    return problem;
+  }
+
+  it('refuses an order in another currency than its products (422) before anything is reserved; products carry their currency', async () => {
+    await product('E2E-CUP', 5, 1250); // no currency given: EUR
+    const usd = await peers.inventory.upsertProduct('E2E-CAP', { name: 'Cap', priceCents: 1500, stock: 5, currency: 'USD' });
+    expect(usd).toMatchObject({ sku: 'E2E-CAP', currency: 'USD' });
+    expect(await peers.inventory.getProduct('E2E-CUP')).toMatchObject({ currency: 'EUR' });
+    const customerId = 'cust-currency';
+    const before = await peers.db.order.count({ where: { customerId } });
+
+    const yen = await placeOrder({ ...customer, customerId, currency: 'JPY', items: [{ sku: 'E2E-CUP', quantity: 1 }], payment: { token: 'tok_visa' } });
+    const problem = await expectRefused(yen, 422, 'currency-mismatch', 'E2E-CUP', 5);
+    expect(problem).toMatchObject({ currency: 'JPY', products: [{ sku: 'E2E-CUP', currency: 'EUR' }] });
+    const mixed = await placeOrder({ ...customer, customerId, items: [{ sku: 'E2E-CUP', quantity: 1 }, { sku: 'E2E-CAP', quantity: 1 }], payment: { token: 'tok_visa' } });
+    await expectRefused(mixed, 422, 'currency-mismatch', 'E2E-CAP', 5);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await peers.db.order.count({ where: { customerId } })).toBe(before);
+
+    const dollars = await placeOrder({ ...customer, customerId, currency: 'USD', items: [{ sku: 'E2E-CAP', quantity: 2 }], payment: { token: 'tok_visa' } });
+    expect(dollars.status).toBe(202);
+    const { orderId } = (await dollars.json()) as { orderId: string };
+    expect(await orderUntilTerminal(orderId)).toMatchObject({ status: 'CONFIRMED', currency: 'USD', totalCents: 3000 });
+    expect((await peers.payment.forOrder(orderId)).payment).toMatchObject({ currency: 'USD', amountCents: 3000 });
+  });
+
+  it('refuses an order whose total does not fit the money columns (422) instead of leaving it PENDING', async () => {
+    await product('E2E-GOLD', 10, 2_000_000_000);
+    const customerId = 'cust-total';
+    const res = await placeOrder({ ...customer, customerId, items: [{ sku: 'E2E-GOLD', quantity: 2 }], payment: { token: 'tok_visa' } });
+    const problem = await expectRefused(res, 422, 'order-total-too-large', 'E2E-GOLD', 10);
+    expect(problem).toMatchObject({ maxTotalCents: 2_147_483_647 });
+    expect(await peers.db.order.count({ where: { customerId } })).toBe(0);
+    const tooMany = await placeOrder({ ...customer, customerId, items: [{ sku: 'E2E-GOLD', quantity: 1001 }], payment: { token: 'tok_visa' } });
+    await expectRefused(tooMany, 400, 'validation-error', 'E2E-GOLD', 10);
+    await product('E2E-FREE', 10, 0); // nothing to charge: the payment service takes at least 1 cent
+    const free = await placeOrder({ ...customer, customerId, items: [{ sku: 'E2E-FREE', quantity: 1 }], payment: { token: 'tok_visa' } });
+    await expectRefused(free, 422, 'order-total-zero', 'E2E-FREE', 10);
+  });
+
+  it('refuses a payment token the payment service would reject (400) before anything is reserved', async () => {
+    await product('E2E-PEN', 5, 300);
+    for (const token of ['visa', '4242424242424242', 'tok_', 'tok_visa!', `tok_${'x'.repeat(65)}`]) {
+      const res = await placeOrder({ ...customer, items: [{ sku: 'E2E-PEN', quantity: 1 }], payment: { token } });
+      const problem = (await expectRefused(res, 400, 'validation-error', 'E2E-PEN', 5)) as unknown as { errors: { path: string }[] };
+      expect(problem.errors).toEqual([expect.objectContaining({ path: 'payment.token' })]);
+    }
+  });
+
   it('serves health, readiness, metrics and an OpenAPI document that matches the validation', async () => {
     expect(await (await fetch(`${api.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${api.url}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });

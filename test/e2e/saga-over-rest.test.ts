@@ -84,13 +84,16 @@ describe('the saga over REST', () => {
     expect(await finished(orderId)).toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT' });
   });
 
-  it('customer cancel while waiting: 202 CANCELLED, voided and released; a second cancel gives the same answer', async () => {
+  it('customer cancel while waiting: 202 accepted with the Location to follow, then CANCELLED, voided and released; a second cancel gives 202 CANCELLED', async () => {
     const sku = await product(5);
     const orderId = await place(sku, 2, 'tok_threeDSecure');
     await waitFor('the order to wait for confirmation', async () => (await order(orderId)).status === 'AWAITING_PAYMENT_CONFIRMATION');
     const res = await post(`/orders/${orderId}/cancel`);
     expect(res.status).toBe(202);
-    expect(await res.json()).toMatchObject({ orderId, status: 'CANCELLED', reasonCode: 'CUSTOMER_CANCELLED' });
+    // The answer comes once the cancel is accepted, not after the undos: the Location tells how it ends.
+    expect(res.headers.get('location')).toBe(`/orders/${orderId}`);
+    expect(await res.json()).toMatchObject({ orderId, cancelRequested: true });
+    expect(await finished(orderId)).toMatchObject({ status: 'CANCELLED', reasonCode: 'CUSTOMER_CANCELLED' });
     const again = await post(`/orders/${orderId}/cancel`);
     expect(again.status).toBe(202);
     expect(await again.json()).toMatchObject({ status: 'CANCELLED', reasonCode: 'CUSTOMER_CANCELLED' });

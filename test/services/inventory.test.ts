@@ -65,9 +65,9 @@ describeHealthChecks(() => url);
 describe('products', () => {
   it('upserts and reads a product with computed availability', async () => {
     const s = sku('shirt.blue_L');
-    expect(await putProduct(s, 5, 2_500)).toEqual({ sku: s, name: `Product ${s}`, priceCents: 2_500, stock: 5, reserved: 0, available: 5 });
+    expect(await putProduct(s, 5, 2_500)).toEqual({ sku: s, name: `Product ${s}`, priceCents: 2_500, currency: 'EUR', stock: 5, reserved: 0, available: 5 });
     await putProduct(s, 7, 2_400);
-    expect(await product(s)).toEqual({ sku: s, name: `Product ${s}`, priceCents: 2_400, stock: 7, reserved: 0, available: 7 });
+    expect(await product(s)).toEqual({ sku: s, name: `Product ${s}`, priceCents: 2_400, currency: 'EUR', stock: 7, reserved: 0, available: 7 });
     const list = await call(url, 'GET', '/products');
     expect(list.status).toBe(200);
     expect(list.body.items).toContainEqual(expect.objectContaining({ sku: s, stock: 7 }));
@@ -91,6 +91,51 @@ describe('products', () => {
     expect((await call(url, 'PUT', '/products/has%20space', { body: { name: 'x', priceCents: 1, stock: 1 } })).status).toBe(400);
     expect((await call(url, 'PUT', `/products/${s}`, { rawBody: '{"name":', headers: { 'content-type': 'application/json' } })).body.type).toBe(problemType('malformed-json'));
     expect((await call(url, 'GET', `/products/${s}`)).status).toBe(404);
+  });
+
+  it('products carry a currency: EUR unless one is given, kept by an update that does not name one', async () => {
+    const s = sku('cap');
+    const put = (body: Record<string, unknown>) => call(url, 'PUT', `/products/${s}`, { body: { name: 'Cap', priceCents: 1_500, stock: 3, ...body } });
+    expect(await put({ currency: 'USD' })).toMatchObject({ status: 200, body: { sku: s, priceCents: 1_500, currency: 'USD' } });
+    expect(await put({ stock: 4 })).toMatchObject({ status: 200, body: { currency: 'USD', stock: 4 } });
+    expect(await product(s)).toMatchObject({ currency: 'USD' });
+    expect((await call(url, 'GET', '/products')).body.items).toContainEqual(expect.objectContaining({ sku: s, currency: 'USD' }));
+    expect(await put({ currency: 'GBP' })).toMatchObject({ status: 200, body: { currency: 'GBP' } });
+    for (const currency of ['usd', 'EURO', 'E1', 12, null]) {
+      const res = await put({ currency });
+      expect(res.status).toBe(400);
+      expect(res.body.type).toBe(problemType('validation-error'));
+    }
+    expect(await product(s)).toMatchObject({ currency: 'GBP' });
+  });
+
+  it('a products table from before currencies gets the column on start, EUR for the rows it has (and the sample catalog is EUR); the next start changes nothing', async () => {
+    const old = await createTestDatabase('inventory_old');
+    const oldPool = new Pool({ connectionString: old.url });
+    try {
+      await oldPool.query(`CREATE SCHEMA inventory;
+        CREATE TABLE inventory.products (
+          sku text PRIMARY KEY, name text NOT NULL, price_cents integer NOT NULL CHECK (price_cents >= 0),
+          stock integer NOT NULL CHECK (stock >= 0), reserved integer NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+          created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(),
+          CONSTRAINT products_reserved_within_stock CHECK (reserved <= stock));
+        INSERT INTO inventory.products (sku, name, price_cents, stock) VALUES ('OLD-MUG', 'Old mug', 1250, 3);`);
+      for (let start = 0; start < 2; start += 1) {
+        const started = await startInventoryService({ databaseUrl: old.url, port: 0, logger: testLogger('inventory-old'), seedSampleCatalog: start === 1 });
+        try {
+          const res = await call(started.url, 'GET', '/products/OLD-MUG');
+          expect(res).toMatchObject({ status: 200, body: { sku: 'OLD-MUG', priceCents: 1250, currency: 'EUR', stock: 3 } });
+          if (start === 1) expect((await call(started.url, 'GET', '/products/MUG-001')).body).toMatchObject({ priceCents: 1250, currency: 'EUR' });
+        } finally {
+          await started.stop();
+        }
+      }
+      const { rows } = await oldPool.query("SELECT column_default, is_nullable FROM information_schema.columns WHERE table_schema = 'inventory' AND table_name = 'products' AND column_name = 'currency'");
+      expect(rows).toEqual([{ column_default: expect.stringMatching(/EUR/), is_nullable: 'NO' }]);
+    } finally {
+      await oldPool.end();
+      await old.drop();
+    }
   });
 
   it('refuses to set stock below what is reserved, and leaves reserved alone', async () => {

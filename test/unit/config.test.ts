@@ -28,4 +28,14 @@ describe('configuration from the environment (pure logic)', () => {
     expect(loadConfig({}).PAYMENT_WEBHOOK_SECRET).toBe('dev-webhook-secret');
     expect(() => loadConfig({ PAYMENT_WEBHOOK_SECRET: 'short' })).toThrow(/PAYMENT_WEBHOOK_SECRET/);
   });
+
+  it('bounds every wait on the database and on Temporal: connect 5 s, statement 15 s, Temporal calls 10 s by default', () => {
+    const c = loadConfig({});
+    expect(c.DATABASE_CONNECT_TIMEOUT).toBe(5_000);
+    expect(c.DATABASE_STATEMENT_TIMEOUT).toBe(15_000);
+    expect(c.TEMPORAL_CALL_TIMEOUT).toBe(10_000);
+    const set = loadConfig({ DATABASE_CONNECT_TIMEOUT: '2s', DATABASE_STATEMENT_TIMEOUT: '1m', TEMPORAL_CALL_TIMEOUT: '500ms' });
+    expect([set.DATABASE_CONNECT_TIMEOUT, set.DATABASE_STATEMENT_TIMEOUT, set.TEMPORAL_CALL_TIMEOUT]).toEqual([2_000, 60_000, 500]);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT: '15' })).toThrow(/DATABASE_STATEMENT_TIMEOUT/);
+  });
 });
