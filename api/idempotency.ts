@@ -22,8 +22,12 @@ import type { Logger } from '../common/logger';
 const CLIENT_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const REPLAYED_HEADERS = ['location', 'content-type', 'x-correlation-id'];
 
-/** Longer than any request of ours takes (each wait on a peer, Postgres or Temporal has its own timeout). */
-export const IN_PROGRESS_LEASE_MS = 2 * 60_000;
+/**
+ * Longer than a request of ours normally takes (each wait on a peer, Postgres or Temporal has its
+ * own timeout), short enough that a client retrying after a crashed API is not stuck for long.
+ * A request that outlives it and runs twice is still safe (see above).
+ */
+export const IN_PROGRESS_LEASE_MS = 30_000;
 
 /** A keyed request as the routes see it (res.locals.idempotency): who sent it, under which key, and its fingerprint. */
 export interface KeyedRequestInfo {
