@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beginRun, ensureTools, freePort, killRunProcesses, spawnTracked, startNats, startPostgres, startTemporalDevServer, stopChild, type StartedService } from './infra';
@@ -41,16 +41,50 @@ async function main(): Promise<number> {
   console.log(`[test] postgres ${env.TEST_PG_URL}\n[test] nats ${env.TEST_NATS_URL}\n[test] temporal ${env.TEST_TEMPORAL_ADDRESS}\n[test] logs in ${work}`);
 
   const resultsFile = process.env.TEST_RESULTS_FILE ?? join(repo, 'test-results.json');
-  jest = spawnTracked(process.execPath, [require.resolve('jest/bin/jest'), '--json', `--outputFile=${resultsFile}`, ...process.argv.slice(2)], {
-    cwd: repo, stdio: 'inherit', env: { ...process.env, ...env },
-  });
-  const code = await new Promise<number>((resolve) => jest!.on('exit', (c) => resolve(c ?? 1)));
-  try {
-    const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as { numPassedTests: number; numFailedTests: number };
-    console.log(`${results.numPassedTests} passed, ${results.numFailedTests} failed`);
-  } catch {
-    console.log('[test] Jest wrote no results file');
+  const jestArgs = process.argv.slice(2);
+  // With no selection: everything else on two workers first, then the whole-system tests (each
+  // starts every process of ours, or a chaos run) one at a time, so they do not starve the rest.
+  const phases = jestArgs.length ? [jestArgs] : [['--testPathIgnorePatterns', '/test/system/'], ['--runInBand', 'test/system']];
+  const results: JestResults[] = [];
+  let code = 0;
+  for (const [i, args] of phases.entries()) {
+    const file = phases.length === 1 ? resultsFile : `${resultsFile}.phase${i + 1}`;
+    code = Math.max(code, await runJest([...args, '--json', `--outputFile=${file}`], env));
+    try {
+      results.push(JSON.parse(readFileSync(file, 'utf8')) as JestResults);
+      if (file !== resultsFile) rmSync(file);
+    } catch {
+      console.log(`[test] Jest wrote no results file (${args.join(' ')})`);
+      code = Math.max(code, 1);
+    }
+    if (stopping) break;
   }
+  if (results.length) {
+    const merged = mergeResults(results);
+    writeFileSync(resultsFile, JSON.stringify(merged));
+    console.log(`${merged.numPassedTests} passed, ${merged.numFailedTests + merged.numRuntimeErrorTestSuites} failed`);
+  }
+  return code;
+}
+
+interface JestResults {
+  numPassedTests: number; numFailedTests: number; numTotalTests: number; numRuntimeErrorTestSuites: number;
+  numTotalTestSuites: number; numFailedTestSuites: number; success: boolean; testResults: unknown[];
+}
+
+function mergeResults(all: JestResults[]): JestResults {
+  const sum = (k: keyof JestResults) => all.reduce((n, r) => n + (r[k] as number), 0);
+  return {
+    numPassedTests: sum('numPassedTests'), numFailedTests: sum('numFailedTests'), numTotalTests: sum('numTotalTests'),
+    numRuntimeErrorTestSuites: sum('numRuntimeErrorTestSuites'), numTotalTestSuites: sum('numTotalTestSuites'),
+    numFailedTestSuites: sum('numFailedTestSuites'), success: all.every((r) => r.success), testResults: all.flatMap((r) => r.testResults),
+  };
+}
+
+async function runJest(args: string[], env: Record<string, string>): Promise<number> {
+  jest = spawnTracked(process.execPath, [require.resolve('jest/bin/jest'), ...args], { cwd: repo, stdio: 'inherit', env: { ...process.env, ...env } });
+  const code = await new Promise<number>((resolve) => jest!.on('exit', (c) => resolve(c ?? 1)));
+  jest = undefined;
   return code;
 }
 

@@ -96,7 +96,7 @@ async function followUp(opts: LoadOptions, order: PlacedOrder, orderId: string):
   }
   if (order.scenario === 'cancel') {
     await sleep(opts.random() * 3_000);
-    const res = await postWithRetries(`${opts.apiUrl}/orders/${orderId}/cancel`, {}, `${order.key}-cancel`, order, 60_000);
+    const res = await postWithRetries(`${opts.apiUrl}/orders/${orderId}/cancel`, {}, `${order.key}-cancel`, order, 120_000);
     if (!res) order.cancelGaveUp = true;
   }
 }
