@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -37,6 +38,15 @@ function activities(summary: string, options: ActivityOptions = forwardStepOptio
 }
 const record = proxyActivities<OrderActivities>({ ...recordStateOptions, summary: 'Record order state and event' });
 
+/**
+ * Changes to what the workflow does, each behind `patched(id)` so that histories recorded by older
+ * code still replay (README, "Changing the workflow safely").
+ */
+const changes = {
+  /** A workflow cancellation (Web UI, CLI) undoes everything like a customer's cancel; state writes run to the end. */
+  operatorCancel: 'operator-cancel-compensates',
+} as const;
+
 type CancelReason = { reasonCode: CancelReasonCode; reason: string };
 
 /**
@@ -61,6 +71,7 @@ class CancelOrder extends Error {
   }
 }
 const customerCancelled: CancelReason = { reasonCode: 'CUSTOMER_CANCELLED', reason: 'Cancelled at the customer\'s request' };
+const operatorCancelled: CancelReason = { reasonCode: 'OPERATOR_CANCELLED', reason: 'Cancelled by our customer service' };
 
 /**
  * The order workflow (workflow type `orderWorkflow`, see common/order/workflow-contract.ts).
@@ -80,7 +91,12 @@ export class OrderSaga {
   /** The undos of the steps taken so far. */
   private readonly undos = new Saga();
   private readonly live: OrderSagaState;
-  /** The forward steps; a customer's cancel cancels this scope (an in-flight step finishes first). */
+  /** The workflow's own scope: cancelled when an operator cancels the workflow (Web UI, CLI, `handle.cancel()`). */
+  private readonly rootScope = CancellationScope.current();
+  /**
+   * The forward steps; a customer's cancel cancels this scope, and so does an operator's (it is a
+   * child of the root scope). An in-flight step finishes first.
+   */
   private readonly forwardScope = new CancellationScope();
   private confirmation: PaymentConfirmation | undefined;
   private outcome: OrderOutcome | undefined;
@@ -106,12 +122,14 @@ export class OrderSaga {
       });
       // A cancel accepted as the last forward step finished still wins: it refunds the capture.
       if (this.live.cancelRequested) throw new CancelOrder(customerCancelled);
+      if (this.operatorCancelled()) throw new CancelOrder(operatorCancelled);
       // Past this point the order can no longer be cancelled (the cancel validator refuses it).
       await this.commitStock();
       return await this.confirm();
     } catch (err) {
       const cancel = err instanceof CancelOrder ? err.cancel
         : this.live.cancelRequested && isCancellation(err) ? customerCancelled
+        : isCancellation(err) && this.operatorCancelled() ? operatorCancelled
         : cancelReasonOf(err);
       if (!cancel) throw err;
       return await this.undoAndClose(cancel);
@@ -137,10 +155,20 @@ export class OrderSaga {
     });
   }
 
+  /**
+   * Whether an operator cancelled the workflow (Temporal Web UI or CLI: a workflow cancellation, not
+   * our cancel update). Such a cancel is handled like a customer's: everything done is undone and the
+   * order ends CANCELLED (OPERATOR_CANCELLED). Before this change it ended the workflow with nothing undone.
+   */
+  private operatorCancelled(): boolean {
+    return this.rootScope.consideredCancelled && patched(changes.operatorCancel);
+  }
+
   /** Records the order (PENDING) and its OrderPlaced event. */
   private async placeOrder(): Promise<void> {
     const { paymentToken, paymentConfirmationTimeoutMs, ...order } = this.input;
-    this.lastEventId = await record.recordOrderPlaced({ order, eventId: uuid4() });
+    const request = { order, eventId: uuid4() };
+    this.lastEventId = await this.recordState(() => record.recordOrderPlaced(request));
     this.show();
   }
 
@@ -207,6 +235,7 @@ export class OrderSaga {
     this.live.reasonCode = cancel.reasonCode;
     this.live.reason = cancel.reason;
     this.live.currentStep = COMPENSATING;
+    this.live.paymentConfirmationDeadline = undefined; // no longer waited for (a cancel may have ended the wait)
     this.show();
     try {
       await this.undos.compensate();
@@ -240,9 +269,19 @@ export class OrderSaga {
 
   /** Moves the order to a new status and writes its event (activities/order-state.ts). */
   private async transition(t: OrderTransition): Promise<void> {
-    this.lastEventId = await record.recordOrderTransition({ orderId: this.input.orderId, eventId: uuid4(), causationId: this.lastEventId, transition: t });
+    const request = { orderId: this.input.orderId, eventId: uuid4(), causationId: this.lastEventId, transition: t };
+    this.lastEventId = await this.recordState(() => record.recordOrderTransition(request));
     this.live.status = t.to;
     this.show();
+  }
+
+  /**
+   * Writes a state change. A cancel (customer's or operator's) does not abandon it halfway: an
+   * abandoned write could still commit after the saga moved on (e.g. the order row created after
+   * the cancel was recorded, or an event chain with a gap), so the saga waits for its answer.
+   */
+  private recordState(write: () => Promise<string>): Promise<string> {
+    return patched(changes.operatorCancel) ? CancellationScope.nonCancellable(write) : write();
   }
 
   /** Keeps the OrderStatus search attribute and the Web UI's current details up to date. */

@@ -5,7 +5,8 @@ import { createActivities } from '../../activities';
 import {
   cancelOrderUpdate, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions, paymentConfirmationSignal, type OrderSagaState, type OrderWorkflowInput,
 } from '../../common/order/workflow-contract';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { orderWorkflow } from '../../workflows';
 import { maybeRecordHistory } from '../harness/histories';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
@@ -261,4 +262,56 @@ describe('order workflow (time-skipping)', () => {
       await record('compensation-failed', order.orderId);
     });
   });
+  /** The workflow's end within `realTimeMs` of real time (the test server skips workflow time meanwhile), or 'still running'. */
+  async function endOf(handle: WorkflowHandle, realTimeMs = 60_000): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const stillRunning = new Promise<string>((resolve) => { timer = setTimeout(() => resolve('still running'), realTimeMs); });
+    try {
+      return await Promise.race([handle.result().then((r) => r, (e: unknown) => e), stillRunning]);
+    } finally {
+      clearTimeout(timer);
+      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test over: the workflow did not end');
+    }
+  }
+
+  describe('operator cancellation (workflow cancel from the Web UI or CLI)', () => {
+    it('during the 3-D Secure wait: undoes everything and ends CANCELLED with OPERATOR_CANCELLED', async () => {
+      const sku = await product(5);
+      const order = input(sku, 2, 'tok_threeDSecure');
+      const handle = await start(order);
+      await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
+      await handle.cancel();
+      expect(await endOf(handle)).toMatchObject({ status: 'CANCELLED', reasonCode: 'OPERATOR_CANCELLED' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      const payments = await peers.payment.forOrder(order.orderId);
+      expect(payments.payment?.status).toBe('VOIDED');
+      expect(payments.balance).toMatchObject({ capturedCents: 0, refundedCents: 0 });
+      const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
+      expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'OPERATOR_CANCELLED' });
+      expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentConfirmationRequested', 'OrderCancelled']);
+      await record('operator-cancel-awaiting-confirmation', order.orderId);
+    });
+
+    it('during a forward step (capture): lets the step finish, then refunds and releases', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setPeerFaults(peers.paymentUrl, { latencyMs: 1500 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'capture-payment');
+        await handle.cancel();
+      } finally {
+        await setPeerFaults(peers.paymentUrl, {});
+      }
+      expect(await endOf(handle)).toMatchObject({ status: 'CANCELLED', reasonCode: 'OPERATOR_CANCELLED' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 1500 });
+      const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
+      expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'OPERATOR_CANCELLED' });
+      const cancelled = await peers.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: order.orderId, type: 'OrderCancelled' } });
+      expect(cancelled.payload).toMatchObject({ reasonCode: 'OPERATOR_CANCELLED', refundedCents: 1500 });
+      await record('operator-cancel-during-capture', order.orderId);
+    });
+  });
+
 });
