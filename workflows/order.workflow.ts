@@ -16,7 +16,7 @@ import {
 import type { OrderActivities } from '../activities';
 import type { CancelReasonCode } from '../common/events';
 import { BusinessFailure } from '../common/failures';
-import { cancelRefusal, COMPENSATING, undoOf, type OrderTransition, type SagaStep, type UndoableStep } from '../common/order/status';
+import { cancelRefusal, COMPENSATING, POINT_OF_NO_RETURN, undoOf, type OrderTransition, type SagaStep, type UndoableStep } from '../common/order/status';
 import {
   cancelOrderUpdate,
   CancelRefusedError,
@@ -29,7 +29,7 @@ import {
   type PaymentConfirmation,
 } from '../common/order/workflow-contract';
 import { OrderStatusAttribute } from '../common/search-attributes';
-import { forwardStepOptions, recordStateOptions, undoStepOptions } from './retry-policies';
+import { forwardStepOptions, pointOfNoReturnOptions, recordStateOptions, undoStepOptions } from './retry-policies';
 import { Saga } from './saga';
 
 /** Activity proxies; the summary shows next to each activity in the Web UI. */
@@ -45,6 +45,8 @@ const record = proxyActivities<OrderActivities>({ ...recordStateOptions, summary
 const changes = {
   /** A workflow cancellation (Web UI, CLI) undoes everything like a customer's cancel; state writes run to the end. */
   operatorCancel: 'operator-cancel-compensates',
+  /** The stock commit is past the point of no return: retried like an undo, never compensated, shielded from cancels. */
+  commitNoReturn: 'commit-stock-point-of-no-return',
 } as const;
 
 type CancelReason = { reasonCode: CancelReasonCode; reason: string };
@@ -72,6 +74,8 @@ class CancelOrder extends Error {
 }
 const customerCancelled: CancelReason = { reasonCode: 'CUSTOMER_CANCELLED', reason: 'Cancelled at the customer\'s request' };
 const operatorCancelled: CancelReason = { reasonCode: 'OPERATOR_CANCELLED', reason: 'Cancelled by our customer service' };
+/** What the customer is told when processing failed (the details are for operators: workflow log and current details). */
+const processingFailedReason = 'We could not process your order';
 
 /**
  * The order workflow (workflow type `orderWorkflow`, see common/order/workflow-contract.ts).
@@ -101,6 +105,8 @@ export class OrderSaga {
   private confirmation: PaymentConfirmation | undefined;
   private outcome: OrderOutcome | undefined;
   private refunded = false;
+  /** For operators only (the Web UI's current details; also logged): why the order needs them. Never in the row or an event. */
+  private operatorNote: string | undefined;
   /** The order's latest event: the cause of the next one. */
   private lastEventId!: string;
 
@@ -124,8 +130,11 @@ export class OrderSaga {
       if (this.live.cancelRequested) throw new CancelOrder(customerCancelled);
       if (this.operatorCancelled()) throw new CancelOrder(operatorCancelled);
       // Past this point the order can no longer be cancelled (the cancel validator refuses it).
-      await this.commitStock();
-      return await this.confirm();
+      if (!patched(changes.commitNoReturn)) {
+        // Before the change: a commit that failed for good was compensated (stock released, payment refunded).
+        await this.commitStock();
+        return await this.confirm();
+      }
     } catch (err) {
       const cancel = err instanceof CancelOrder ? err.cancel
         : this.live.cancelRequested && isCancellation(err) ? customerCancelled
@@ -134,6 +143,7 @@ export class OrderSaga {
       if (!cancel) throw err;
       return await this.undoAndClose(cancel);
     }
+    return await this.commitAndConfirm();
   }
 
   /** The live-state query, the payment confirmation signal and the customer's cancel update. */
@@ -211,9 +221,51 @@ export class OrderSaga {
     await this.transition({ to: 'PAYMENT_CAPTURED', paymentId });
   }
 
+  /** The stock commit as it ran before the point-of-no-return change: a forward step, compensated when it failed. */
   private async commitStock(): Promise<void> {
     const { orderId } = this.input;
     await this.step('commit-stock', () => activities('Commit stock').commitStock({ orderId }));
+  }
+
+  /**
+   * Past the point of no return: commits the stock and confirms the order. Nothing is undone any
+   * more (the undos are forgotten) and no cancel reaches these steps, not even an operator's: once
+   * the commit has started the order ends CONFIRMED. The commit is retried like an undo (a timed-out
+   * commit may have happened; its idempotency key makes the retry safe). If it still cannot finish,
+   * the order ends COMPENSATION_FAILED with commit-stock as what is left to do: the payment is
+   * captured and the stock still reserved, and an operator commits the reservation by hand (or, if
+   * inventory refuses it for good, refunds the payment).
+   */
+  private async commitAndConfirm(): Promise<OrderOutcome> {
+    const { orderId } = this.input;
+    const forgotten = this.undos.forget();
+    log.info('past the point of no return: committing the stock, nothing is undone any more', { orderId, forgotten });
+    return CancellationScope.nonCancellable(async () => {
+      try {
+        await this.step('commit-stock', () => activities('Commit stock', pointOfNoReturnOptions).commitStock({ orderId }));
+      } catch (err) {
+        return this.needsOperatorToCommit(err);
+      }
+      if (this.rootScope.consideredCancelled) log.warn('the workflow was cancelled after the stock commit started; the order is confirmed all the same', { orderId });
+      return this.confirm();
+    });
+  }
+
+  /** The stock commit could not finish: the order ends COMPENSATION_FAILED with commit-stock to do, nothing undone. */
+  private async needsOperatorToCommit(err: unknown): Promise<OrderOutcome> {
+    const { orderId } = this.input;
+    const failure = err instanceof ActivityFailure ? err.cause ?? err : err;
+    const pendingUndos: string[] = [POINT_OF_NO_RETURN];
+    this.operatorNote = `The stock commit could not finish (${(failure as Error).message}). The payment is captured and the stock `
+      + 'still reserved: commit the reservation at inventory by hand; if inventory refuses it for good, refund the payment.';
+    log.error('the stock commit could not finish; the order needs an operator', { orderId, pendingUndos, error: (failure as Error).message });
+    this.live.currentStep = null;
+    const cancel: CancelReason = { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason };
+    this.live.reasonCode = cancel.reasonCode;
+    this.live.reason = cancel.reason;
+    await this.transition({ to: 'COMPENSATION_FAILED', ...cancel, pendingUndos });
+    this.outcome = { orderId, status: 'COMPENSATION_FAILED', ...cancel, pendingUndos };
+    return this.outcome;
   }
 
   private async confirm(): Promise<OrderOutcome> {
@@ -295,6 +347,7 @@ export class OrderSaga {
       `**Would undo:** ${this.undos.pending.join(', ') || '–'}`,
       ...(live.paymentConfirmationDeadline ? [`**Waiting for payment confirmation until:** ${live.paymentConfirmationDeadline}`] : []),
       ...(live.reason ? [`**Reason:** ${live.reason}`] : []),
+      ...(this.operatorNote ? [`**For operators:** ${this.operatorNote}`] : []),
     ].join('\n\n'));
   }
 }

@@ -314,4 +314,71 @@ describe('order workflow (time-skipping)', () => {
     });
   });
 
+  describe('point of no return: the stock commit', () => {
+    it('ignores an operator\'s cancel once the commit has started: the order ends CONFIRMED', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setPeerFaults(peers.inventoryUrl, { latencyMs: 1500 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'commit-stock');
+        await handle.cancel();
+      } finally {
+        await setPeerFaults(peers.inventoryUrl, {});
+      }
+      expect(await endOf(handle)).toEqual({ orderId: order.orderId, status: 'CONFIRMED' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+      expect((await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe('CONFIRMED');
+      await record('operator-cancel-ignored-after-commit-started', order.orderId);
+    });
+
+    it('is retried past a forward step\'s 20 attempts and never compensated: the order ends CONFIRMED', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setPeerFaults(peers.paymentUrl, { latencyMs: 1000 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'capture-payment');
+        await setPeerFaults(peers.inventoryUrl, { failNextRequests: 30 }); // only the commit calls inventory from here on
+      } finally {
+        await setPeerFaults(peers.paymentUrl, {});
+      }
+      try {
+        expect(await endOf(handle)).toEqual({ orderId: order.orderId, status: 'CONFIRMED' });
+      } finally {
+        await setPeerFaults(peers.inventoryUrl, {});
+      }
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+      expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
+      const history = await handle.fetchHistory();
+      expect(Math.max(...history.events!.map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0))).toBe(31); // the commit's last attempt
+      await record('commit-stock-retried-to-the-end', order.orderId);
+    });
+
+    it('that cannot finish in 24 hours ends COMPENSATION_FAILED with commit-stock to do, and undoes nothing', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setPeerFaults(peers.paymentUrl, { latencyMs: 1000 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'capture-payment');
+        await setPeerFaults(peers.inventoryUrl, { failNextRequests: 1_000_000 });
+      } finally {
+        await setPeerFaults(peers.paymentUrl, {});
+      }
+      try {
+        expect(await endOf(handle)).toMatchObject({ status: 'COMPENSATION_FAILED', reasonCode: 'PROCESSING_FAILED', pendingUndos: ['commit-stock'] });
+      } finally {
+        await setPeerFaults(peers.inventoryUrl, {});
+      }
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 1 }); // left for the operator to commit
+      const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
+      expect(row).toMatchObject({ status: 'COMPENSATION_FAILED', pendingUndos: ['commit-stock'] });
+      await record('commit-stock-failed-for-good', order.orderId);
+    });
+  });
+
 });
