@@ -15,8 +15,8 @@ import {
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import type { CancelReasonCode } from '../common/events';
-import { BusinessFailure } from '../common/failures';
-import { cancelRefusal, COMPENSATING, POINT_OF_NO_RETURN, undoOf, type OrderTransition, type SagaStep, type UndoableStep } from '../common/order/status';
+import { BusinessFailure, STATE_NOT_RECORDED_FAILURE } from '../common/failures';
+import { cancelRefusal, COMPENSATING, POINT_OF_NO_RETURN, undoOf, type OrderStatus, type OrderTransition, type SagaStep, type UndoableStep } from '../common/order/status';
 import {
   cancelOrderUpdate,
   CancelRefusedError,
@@ -29,14 +29,17 @@ import {
   type PaymentConfirmation,
 } from '../common/order/workflow-contract';
 import { OrderStatusAttribute } from '../common/search-attributes';
-import { forwardStepOptions, pointOfNoReturnOptions, recordStateOptions, undoStepOptions } from './retry-policies';
+import { boundedRecordStateOptions, forwardStepOptions, pointOfNoReturnOptions, recordStateOptions, STATE_RECORDING_BUDGET, undoStepOptions } from './retry-policies';
 import { Saga } from './saga';
 
 /** Activity proxies; the summary shows next to each activity in the Web UI. */
 function activities(summary: string, options: ActivityOptions = forwardStepOptions) {
   return proxyActivities<OrderActivities>({ ...options, summary });
 }
+/** State writes as they ran before the bounded-recording change: retried for ever. */
 const record = proxyActivities<OrderActivities>({ ...recordStateOptions, summary: 'Record order state and event' });
+/** State writes: retried for STATE_RECORDING_BUDGET, then the workflow fails visibly. */
+const recordBounded = proxyActivities<OrderActivities>({ ...boundedRecordStateOptions, summary: 'Record order state and event' });
 
 /**
  * Changes to what the workflow does, each behind `patched(id)` so that histories recorded by older
@@ -47,9 +50,14 @@ const changes = {
   operatorCancel: 'operator-cancel-compensates',
   /** The stock commit is past the point of no return: retried like an undo, never compensated, shielded from cancels. */
   commitNoReturn: 'commit-stock-point-of-no-return',
+  /** State writes are retried for a bounded time; then the workflow fails visibly (OrderStateNotRecorded). */
+  boundedRecording: 'bounded-state-recording',
 } as const;
 
 type CancelReason = { reasonCode: CancelReasonCode; reason: string };
+
+/** What the customer is told when processing failed (the details are for operators: workflow log and current details). */
+const processingFailedReason = 'We could not process your order';
 
 /**
  * Why a failed step cancels the order. Business outcomes carry their own reason; a step that
@@ -57,6 +65,8 @@ type CancelReason = { reasonCode: CancelReasonCode; reason: string };
  * order, with everything undone, so that no order is left half-done.
  */
 function cancelReasonOf(err: unknown): CancelReason | undefined {
+  // A forward state change that could not be recorded: undo the steps, then try to record CANCELLED.
+  if (err instanceof ApplicationFailure && err.type === STATE_NOT_RECORDED_FAILURE) return { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason };
   if (!(err instanceof ActivityFailure)) return undefined;
   const failure = err.cause;
   if (failure instanceof ApplicationFailure) {
@@ -74,8 +84,6 @@ class CancelOrder extends Error {
 }
 const customerCancelled: CancelReason = { reasonCode: 'CUSTOMER_CANCELLED', reason: 'Cancelled at the customer\'s request' };
 const operatorCancelled: CancelReason = { reasonCode: 'OPERATOR_CANCELLED', reason: 'Cancelled by our customer service' };
-/** What the customer is told when processing failed (the details are for operators: workflow log and current details). */
-const processingFailedReason = 'We could not process your order';
 
 /**
  * The order workflow (workflow type `orderWorkflow`, see common/order/workflow-contract.ts).
@@ -178,7 +186,7 @@ export class OrderSaga {
   private async placeOrder(): Promise<void> {
     const { paymentToken, paymentConfirmationTimeoutMs, ...order } = this.input;
     const request = { order, eventId: uuid4() };
-    this.lastEventId = await this.recordState(() => record.recordOrderPlaced(request));
+    this.lastEventId = await this.recordState('PENDING', (rec) => rec.recordOrderPlaced(request));
     this.show();
   }
 
@@ -322,7 +330,7 @@ export class OrderSaga {
   /** Moves the order to a new status and writes its event (activities/order-state.ts). */
   private async transition(t: OrderTransition): Promise<void> {
     const request = { orderId: this.input.orderId, eventId: uuid4(), causationId: this.lastEventId, transition: t };
-    this.lastEventId = await this.recordState(() => record.recordOrderTransition(request));
+    this.lastEventId = await this.recordState(t.to, (rec) => rec.recordOrderTransition(request));
     this.live.status = t.to;
     this.show();
   }
@@ -331,9 +339,38 @@ export class OrderSaga {
    * Writes a state change. A cancel (customer's or operator's) does not abandon it halfway: an
    * abandoned write could still commit after the saga moved on (e.g. the order row created after
    * the cancel was recorded, or an event chain with a gap), so the saga waits for its answer.
+   * A write that cannot be done within STATE_RECORDING_BUDGET throws OrderStateNotRecorded: before
+   * the point of no return the saga then undoes its steps and tries to record CANCELLED; any other
+   * such failure fails the workflow, visibly, for an operator.
    */
-  private recordState(write: () => Promise<string>): Promise<string> {
-    return patched(changes.operatorCancel) ? CancellationScope.nonCancellable(write) : write();
+  private async recordState(to: OrderStatus, write: (recorder: typeof record) => Promise<string>): Promise<string> {
+    if (!patched(changes.boundedRecording)) {
+      return patched(changes.operatorCancel) ? CancellationScope.nonCancellable(() => write(record)) : write(record);
+    }
+    try {
+      return await CancellationScope.nonCancellable(() => write(recordBounded));
+    } catch (err) {
+      throw this.stateNotRecorded(to, err);
+    }
+  }
+
+  /** The failure that ends the workflow when a state change could not be recorded, with what an operator needs to know. */
+  private stateNotRecorded(to: OrderStatus, err: unknown): ApplicationFailure {
+    const { orderId } = this.input;
+    const failure = err instanceof ActivityFailure && err.cause ? err.cause : err as Error;
+    const row = to === 'PENDING' ? 'the order has no row yet' : `the order's row still says ${this.live.status}`;
+    const facts = {
+      orderId, notRecorded: to, recordedStatus: to === 'PENDING' ? null : this.live.status, completedSteps: [...this.live.completedSteps],
+      pendingUndos: this.undos.pending, budget: STATE_RECORDING_BUDGET, error: failure.message,
+    };
+    this.operatorNote = `Could not record the move to ${to} (${failure.message}); ${row}. Steps done: ${facts.completedSteps.join(', ') || 'none'}; `
+      + `undos still to do: ${facts.pendingUndos.join(', ') || 'none'}.`;
+    log.error(`the order's state could not be recorded within ${STATE_RECORDING_BUDGET}`, facts);
+    this.show();
+    return ApplicationFailure.create({
+      type: STATE_NOT_RECORDED_FAILURE, nonRetryable: true, details: [facts], cause: failure,
+      message: `Order ${orderId}: could not record its move to ${to} within ${STATE_RECORDING_BUDGET}; ${row}`,
+    });
   }
 
   /** Keeps the OrderStatus search attribute and the Web UI's current details up to date. */

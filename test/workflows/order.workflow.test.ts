@@ -381,4 +381,60 @@ describe('order workflow (time-skipping)', () => {
     });
   });
 
+  describe('order state that cannot be recorded', () => {
+    /** Postgres refuses writes to one order's row (optionally only those setting one status), as during an outage of the orders database. */
+    async function refuseOrderWrites(orderId: string, status = ''): Promise<() => Promise<void>> {
+      await peers.db.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION test_refuse_order_write() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.id::text = TG_ARGV[0] AND (TG_ARGV[1] = '' OR NEW.status::text = TG_ARGV[1]) THEN
+            RAISE EXCEPTION 'writes to order % refused (test outage)', NEW.id;
+          END IF;
+          RETURN NEW;
+        END $$`);
+      const trigger = `refuse_${orderId.replace(/-/g, '')}`;
+      await peers.db.$executeRawUnsafe(`CREATE TRIGGER ${trigger} BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION test_refuse_order_write('${orderId}', '${status}')`);
+      return async () => { await peers.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${trigger} ON orders`); };
+    }
+
+    function expectStateNotRecorded(end: unknown, status: string) {
+      expect(end).toBeInstanceOf(WorkflowFailedError);
+      const cause = (end as WorkflowFailedError).cause;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
+      expect((cause as ApplicationFailure).type).toBe('OrderStateNotRecorded');
+      expect(cause!.message).toContain(status);
+    }
+
+    it('when CONFIRMED cannot be recorded for an hour: the workflow fails visibly and nothing is undone', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      const allow = await refuseOrderWrites(order.orderId, 'CONFIRMED');
+      const handle = await start(order);
+      try {
+        expectStateNotRecorded(await endOf(handle), 'CONFIRMED');
+      } finally {
+        await allow();
+      }
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+      expect((await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe('PAYMENT_CAPTURED');
+      await record('state-not-recorded-after-commit', order.orderId);
+    });
+
+    it('when no state change can be recorded: undoes the finished steps, then fails visibly', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      const allow = await refuseOrderWrites(order.orderId);
+      const handle = await start(order);
+      try {
+        expectStateNotRecorded(await endOf(handle), 'CANCELLED');
+      } finally {
+        await allow();
+      }
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).operations).toHaveLength(0);
+      expect((await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe('PENDING');
+      await record('state-not-recorded-undone', order.orderId);
+    });
+  });
+
 });
