@@ -52,6 +52,8 @@ const changes = {
   commitNoReturn: 'commit-stock-point-of-no-return',
   /** State writes are retried for a bounded time; then the workflow fails visibly (OrderStateNotRecorded). */
   boundedRecording: 'bounded-state-recording',
+  /** PROCESSING_FAILED tells the customer a stable, safe reason; the failure's text goes to operators only. */
+  safeReason: 'safe-processing-failed-reason',
 } as const;
 
 type CancelReason = { reasonCode: CancelReasonCode; reason: string };
@@ -62,9 +64,12 @@ const processingFailedReason = 'We could not process your order';
 /**
  * Why a failed step cancels the order. Business outcomes carry their own reason; a step that
  * failed for good otherwise (retries exhausted, a peer breaking its contract) also cancels the
- * order, with everything undone, so that no order is left half-done.
+ * order, with everything undone, so that no order is left half-done. Its reason is the stable
+ * `processingFailedReason`: the reason goes into the order's row, GET /orders/{id}, the
+ * OrderCancelled event and the customer's email, and a failure's text may hold anything (a peer's
+ * answer, internal names). That text is returned as `detail`, for operators only.
  */
-function cancelReasonOf(err: unknown): CancelReason | undefined {
+function cancelReasonOf(err: unknown): (CancelReason & { detail?: string }) | undefined {
   // A forward state change that could not be recorded: undo the steps, then try to record CANCELLED.
   if (err instanceof ApplicationFailure && err.type === STATE_NOT_RECORDED_FAILURE) return { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason };
   if (!(err instanceof ActivityFailure)) return undefined;
@@ -73,7 +78,9 @@ function cancelReasonOf(err: unknown): CancelReason | undefined {
     if (failure.type === BusinessFailure.OutOfStock || failure.type === BusinessFailure.UnknownSku) return { reasonCode: 'OUT_OF_STOCK', reason: failure.message };
     if (failure.type === BusinessFailure.PaymentDeclined) return { reasonCode: 'PAYMENT_DECLINED', reason: failure.message };
   }
-  return { reasonCode: 'PROCESSING_FAILED', reason: `Step ${err.activityType} failed: ${failure?.message ?? err.message}` };
+  const detail = `Step ${err.activityType} failed: ${failure?.message ?? err.message}`;
+  if (!patched(changes.safeReason)) return { reasonCode: 'PROCESSING_FAILED', reason: detail }; // before the change: told to the customer
+  return { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason, detail };
 }
 
 /** Raised inside the workflow when the saga itself decides to cancel the order, with why. */
@@ -144,11 +151,16 @@ export class OrderSaga {
         return await this.confirm();
       }
     } catch (err) {
-      const cancel = err instanceof CancelOrder ? err.cancel
+      const found = err instanceof CancelOrder ? err.cancel
         : this.live.cancelRequested && isCancellation(err) ? customerCancelled
         : isCancellation(err) && this.operatorCancelled() ? operatorCancelled
         : cancelReasonOf(err);
-      if (!cancel) throw err;
+      if (!found) throw err;
+      const { detail, ...cancel } = found as CancelReason & { detail?: string };
+      if (detail) {
+        this.operatorNote = detail;
+        log.warn('a step failed for good; cancelling the order', { orderId: this.input.orderId, reasonCode: cancel.reasonCode, detail });
+      }
       return await this.undoAndClose(cancel);
     }
     return await this.commitAndConfirm();

@@ -437,4 +437,20 @@ describe('order workflow (time-skipping)', () => {
     });
   });
 
+  describe('what customers are told', () => {
+    it('a step that failed for good gives a stable, safe reason; the failure\'s detail stays with operators', async () => {
+      // Inventory refuses the request with a validation problem: an answer our contract with it does not expect.
+      const order = input('not a valid sku!', 1, 'tok_visa');
+      const safeReason = 'We could not process your order';
+      await expect(run(order)).resolves.toEqual({ orderId: order.orderId, status: 'CANCELLED', reasonCode: 'PROCESSING_FAILED', reason: safeReason });
+      const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
+      expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'PROCESSING_FAILED', cancelReason: safeReason });
+      const cancelled = await peers.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: order.orderId, type: 'OrderCancelled' } });
+      expect(cancelled.payload).toMatchObject({ reasonCode: 'PROCESSING_FAILED', reason: safeReason });
+      // Operators find the detail in the workflow's current details (Web UI) and log.
+      const metadata = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      expect(metadata.currentDetails).toMatch(/reserveStock.*inventory answered 400/);
+      await record('processing-failed-safe-reason', order.orderId);
+    });
+  });
 });
