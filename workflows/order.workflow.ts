@@ -101,9 +101,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
 
 /**
  * The order saga: reserve stock → authorize payment (→ wait for the customer's confirmation) →
- * capture → commit stock → confirm. A business failure, a missed confirmation deadline or a
- * customer's cancel undoes the finished steps in reverse order and ends the order CANCELLED; an
- * undo that cannot finish ends it COMPENSATION_FAILED with what is left to do.
+ * capture → commit stock → confirm. A business failure, a step failing for good, a missed
+ * confirmation deadline or a cancel (the customer's update or an operator's workflow cancellation)
+ * undoes the finished steps in reverse order and ends the order CANCELLED; an undo that cannot
+ * finish ends it COMPENSATION_FAILED with what is left to do. The stock commit is the point of no
+ * return: from there nothing is undone and no cancel reaches the saga. A state change that cannot
+ * be recorded within its budget fails the workflow visibly (after undoing, before the commit).
  * Statuses, transitions, step names and the cancel rule come from common/order/status.ts.
  */
 export class OrderSaga {
@@ -129,7 +132,7 @@ export class OrderSaga {
     this.live = { orderId: input.orderId, status: 'PENDING', currentStep: null, completedSteps: [] };
   }
 
-  /** The whole saga at a glance; a cancel from any forward step lands in undoAndClose. */
+  /** The whole saga at a glance; a cancel or failure in any forward step lands in undoAndClose, the commit and confirmation come after. */
   async run(): Promise<OrderOutcome> {
     this.handleQueriesSignalsAndUpdates();
     await this.placeOrder();
@@ -279,7 +282,7 @@ export class OrderSaga {
     this.operatorNote = `The stock commit could not finish (${(failure as Error).message}). The payment is captured and the stock `
       + 'still reserved: commit the reservation at inventory by hand; if inventory refuses it for good, refund the payment.';
     log.error('the stock commit could not finish; the order needs an operator', { orderId, pendingUndos, error: (failure as Error).message });
-    this.live.currentStep = null;
+    // currentStep stays commit-stock while COMPENSATION_FAILED is recorded, so a customer's cancel is still refused.
     const cancel: CancelReason = { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason };
     this.live.reasonCode = cancel.reasonCode;
     this.live.reason = cancel.reason;
