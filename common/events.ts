@@ -33,7 +33,12 @@ const orderLine = z.object({
   unitPriceCents: cents,
 });
 
-export const cancelReasonCodes = ['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'PAYMENT_CONFIRMATION_TIMEOUT', 'CUSTOMER_CANCELLED', 'PROCESSING_FAILED'] as const;
+/**
+ * Why an order was cancelled. OPERATOR_CANCELLED: an operator cancelled the order's workflow (Temporal Web UI
+ * or CLI). Stored as text (orders.cancel_reason_code, the analytics read model), so a new code needs no migration;
+ * readers must be deployed before a writer that writes a new code (an unknown code fails the payload's schema).
+ */
+export const cancelReasonCodes = ['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'PAYMENT_CONFIRMATION_TIMEOUT', 'CUSTOMER_CANCELLED', 'OPERATOR_CANCELLED', 'PROCESSING_FAILED'] as const;
 export const cancelReasonCode = z.enum(cancelReasonCodes);
 export type CancelReasonCode = z.infer<typeof cancelReasonCode>;
 

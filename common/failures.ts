@@ -31,3 +31,10 @@ export const INVALID_TRANSITION_FAILURE = 'InvalidOrderTransition';
 export const STOCK_ALREADY_COMMITTED_FAILURE = 'StockAlreadyCommitted';
 
 export const businessFailureTypes: ReadonlySet<string> = new Set(Object.values(BusinessFailure));
+
+/**
+ * The order workflow could not record a state change of its order (Postgres refused or was away
+ * for the whole recording budget, see workflows/retry-policies.ts): the workflow fails with this
+ * type, so that an operator sees it, instead of retrying silently for ever.
+ */
+export const STATE_NOT_RECORDED_FAILURE = 'OrderStateNotRecorded';

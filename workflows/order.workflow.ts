@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -14,8 +15,8 @@ import {
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import type { CancelReasonCode } from '../common/events';
-import { BusinessFailure } from '../common/failures';
-import { cancelRefusal, COMPENSATING, undoOf, type OrderTransition, type SagaStep, type UndoableStep } from '../common/order/status';
+import { BusinessFailure, STATE_NOT_RECORDED_FAILURE } from '../common/failures';
+import { cancelRefusal, COMPENSATING, POINT_OF_NO_RETURN, undoOf, type OrderStatus, type OrderTransition, type SagaStep, type UndoableStep } from '../common/order/status';
 import {
   cancelOrderUpdate,
   CancelRefusedError,
@@ -28,30 +29,58 @@ import {
   type PaymentConfirmation,
 } from '../common/order/workflow-contract';
 import { OrderStatusAttribute } from '../common/search-attributes';
-import { forwardStepOptions, recordStateOptions, undoStepOptions } from './retry-policies';
+import { boundedRecordStateOptions, forwardStepOptions, pointOfNoReturnOptions, recordStateOptions, STATE_RECORDING_BUDGET, undoStepOptions } from './retry-policies';
 import { Saga } from './saga';
 
 /** Activity proxies; the summary shows next to each activity in the Web UI. */
 function activities(summary: string, options: ActivityOptions = forwardStepOptions) {
   return proxyActivities<OrderActivities>({ ...options, summary });
 }
+/** State writes as they ran before the bounded-recording change: retried for ever. */
 const record = proxyActivities<OrderActivities>({ ...recordStateOptions, summary: 'Record order state and event' });
+/** State writes: retried for STATE_RECORDING_BUDGET, then the workflow fails visibly. */
+const recordBounded = proxyActivities<OrderActivities>({ ...boundedRecordStateOptions, summary: 'Record order state and event' });
+
+/**
+ * Changes to what the workflow does, each behind `patched(id)` so that histories recorded by older
+ * code still replay (README, "Changing the workflow safely").
+ */
+const changes = {
+  /** A workflow cancellation (Web UI, CLI) undoes everything like a customer's cancel; state writes run to the end. */
+  operatorCancel: 'operator-cancel-compensates',
+  /** The stock commit is past the point of no return: retried like an undo, never compensated, shielded from cancels. */
+  commitNoReturn: 'commit-stock-point-of-no-return',
+  /** State writes are retried for a bounded time; then the workflow fails visibly (OrderStateNotRecorded). */
+  boundedRecording: 'bounded-state-recording',
+  /** PROCESSING_FAILED tells the customer a stable, safe reason; the failure's text goes to operators only. */
+  safeReason: 'safe-processing-failed-reason',
+} as const;
 
 type CancelReason = { reasonCode: CancelReasonCode; reason: string };
+
+/** What the customer is told when processing failed (the details are for operators: workflow log and current details). */
+const processingFailedReason = 'We could not process your order';
 
 /**
  * Why a failed step cancels the order. Business outcomes carry their own reason; a step that
  * failed for good otherwise (retries exhausted, a peer breaking its contract) also cancels the
- * order, with everything undone, so that no order is left half-done.
+ * order, with everything undone, so that no order is left half-done. Its reason is the stable
+ * `processingFailedReason`: the reason goes into the order's row, GET /orders/{id}, the
+ * OrderCancelled event and the customer's email, and a failure's text may hold anything (a peer's
+ * answer, internal names). That text is returned as `detail`, for operators only.
  */
-function cancelReasonOf(err: unknown): CancelReason | undefined {
+function cancelReasonOf(err: unknown): (CancelReason & { detail?: string }) | undefined {
+  // A forward state change that could not be recorded: undo the steps, then try to record CANCELLED.
+  if (err instanceof ApplicationFailure && err.type === STATE_NOT_RECORDED_FAILURE) return { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason };
   if (!(err instanceof ActivityFailure)) return undefined;
   const failure = err.cause;
   if (failure instanceof ApplicationFailure) {
     if (failure.type === BusinessFailure.OutOfStock || failure.type === BusinessFailure.UnknownSku) return { reasonCode: 'OUT_OF_STOCK', reason: failure.message };
     if (failure.type === BusinessFailure.PaymentDeclined) return { reasonCode: 'PAYMENT_DECLINED', reason: failure.message };
   }
-  return { reasonCode: 'PROCESSING_FAILED', reason: `Step ${err.activityType} failed: ${failure?.message ?? err.message}` };
+  const detail = `Step ${err.activityType} failed: ${failure?.message ?? err.message}`;
+  if (!patched(changes.safeReason)) return { reasonCode: 'PROCESSING_FAILED', reason: detail }; // before the change: told to the customer
+  return { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason, detail };
 }
 
 /** Raised inside the workflow when the saga itself decides to cancel the order, with why. */
@@ -61,6 +90,7 @@ class CancelOrder extends Error {
   }
 }
 const customerCancelled: CancelReason = { reasonCode: 'CUSTOMER_CANCELLED', reason: 'Cancelled at the customer\'s request' };
+const operatorCancelled: CancelReason = { reasonCode: 'OPERATOR_CANCELLED', reason: 'Cancelled by our customer service' };
 
 /**
  * The order workflow (workflow type `orderWorkflow`, see common/order/workflow-contract.ts).
@@ -71,20 +101,30 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
 
 /**
  * The order saga: reserve stock → authorize payment (→ wait for the customer's confirmation) →
- * capture → commit stock → confirm. A business failure, a missed confirmation deadline or a
- * customer's cancel undoes the finished steps in reverse order and ends the order CANCELLED; an
- * undo that cannot finish ends it COMPENSATION_FAILED with what is left to do.
+ * capture → commit stock → confirm. A business failure, a step failing for good, a missed
+ * confirmation deadline or a cancel (the customer's update or an operator's workflow cancellation)
+ * undoes the finished steps in reverse order and ends the order CANCELLED; an undo that cannot
+ * finish ends it COMPENSATION_FAILED with what is left to do. The stock commit is the point of no
+ * return: from there nothing is undone and no cancel reaches the saga. A state change that cannot
+ * be recorded within its budget fails the workflow visibly (after undoing, before the commit).
  * Statuses, transitions, step names and the cancel rule come from common/order/status.ts.
  */
 export class OrderSaga {
   /** The undos of the steps taken so far. */
   private readonly undos = new Saga();
   private readonly live: OrderSagaState;
-  /** The forward steps; a customer's cancel cancels this scope (an in-flight step finishes first). */
+  /** The workflow's own scope: cancelled when an operator cancels the workflow (Web UI, CLI, `handle.cancel()`). */
+  private readonly rootScope = CancellationScope.current();
+  /**
+   * The forward steps; a customer's cancel cancels this scope, and so does an operator's (it is a
+   * child of the root scope). An in-flight step finishes first.
+   */
   private readonly forwardScope = new CancellationScope();
   private confirmation: PaymentConfirmation | undefined;
   private outcome: OrderOutcome | undefined;
   private refunded = false;
+  /** For operators only (the Web UI's current details; also logged): why the order needs them. Never in the row or an event. */
+  private operatorNote: string | undefined;
   /** The order's latest event: the cause of the next one. */
   private lastEventId!: string;
 
@@ -92,7 +132,7 @@ export class OrderSaga {
     this.live = { orderId: input.orderId, status: 'PENDING', currentStep: null, completedSteps: [] };
   }
 
-  /** The whole saga at a glance; a cancel from any forward step lands in undoAndClose. */
+  /** The whole saga at a glance; a cancel or failure in any forward step lands in undoAndClose, the commit and confirmation come after. */
   async run(): Promise<OrderOutcome> {
     this.handleQueriesSignalsAndUpdates();
     await this.placeOrder();
@@ -106,16 +146,27 @@ export class OrderSaga {
       });
       // A cancel accepted as the last forward step finished still wins: it refunds the capture.
       if (this.live.cancelRequested) throw new CancelOrder(customerCancelled);
+      if (this.operatorCancelled()) throw new CancelOrder(operatorCancelled);
       // Past this point the order can no longer be cancelled (the cancel validator refuses it).
-      await this.commitStock();
-      return await this.confirm();
+      if (!patched(changes.commitNoReturn)) {
+        // Before the change: a commit that failed for good was compensated (stock released, payment refunded).
+        await this.commitStock();
+        return await this.confirm();
+      }
     } catch (err) {
-      const cancel = err instanceof CancelOrder ? err.cancel
+      const found = err instanceof CancelOrder ? err.cancel
         : this.live.cancelRequested && isCancellation(err) ? customerCancelled
+        : isCancellation(err) && this.operatorCancelled() ? operatorCancelled
         : cancelReasonOf(err);
-      if (!cancel) throw err;
+      if (!found) throw err;
+      const { detail, ...cancel } = found as CancelReason & { detail?: string };
+      if (detail) {
+        this.operatorNote = detail;
+        log.warn('a step failed for good; cancelling the order', { orderId: this.input.orderId, reasonCode: cancel.reasonCode, detail });
+      }
       return await this.undoAndClose(cancel);
     }
+    return await this.commitAndConfirm();
   }
 
   /** The live-state query, the payment confirmation signal and the customer's cancel update. */
@@ -137,10 +188,20 @@ export class OrderSaga {
     });
   }
 
+  /**
+   * Whether an operator cancelled the workflow (Temporal Web UI or CLI: a workflow cancellation, not
+   * our cancel update). Such a cancel is handled like a customer's: everything done is undone and the
+   * order ends CANCELLED (OPERATOR_CANCELLED). Before this change it ended the workflow with nothing undone.
+   */
+  private operatorCancelled(): boolean {
+    return this.rootScope.consideredCancelled && patched(changes.operatorCancel);
+  }
+
   /** Records the order (PENDING) and its OrderPlaced event. */
   private async placeOrder(): Promise<void> {
     const { paymentToken, paymentConfirmationTimeoutMs, ...order } = this.input;
-    this.lastEventId = await record.recordOrderPlaced({ order, eventId: uuid4() });
+    const request = { order, eventId: uuid4() };
+    this.lastEventId = await this.recordState('PENDING', (rec) => rec.recordOrderPlaced(request));
     this.show();
   }
 
@@ -183,9 +244,51 @@ export class OrderSaga {
     await this.transition({ to: 'PAYMENT_CAPTURED', paymentId });
   }
 
+  /** The stock commit as it ran before the point-of-no-return change: a forward step, compensated when it failed. */
   private async commitStock(): Promise<void> {
     const { orderId } = this.input;
     await this.step('commit-stock', () => activities('Commit stock').commitStock({ orderId }));
+  }
+
+  /**
+   * Past the point of no return: commits the stock and confirms the order. Nothing is undone any
+   * more (the undos are forgotten) and no cancel reaches these steps, not even an operator's: once
+   * the commit has started the order ends CONFIRMED. The commit is retried like an undo (a timed-out
+   * commit may have happened; its idempotency key makes the retry safe). If it still cannot finish,
+   * the order ends COMPENSATION_FAILED with commit-stock as what is left to do: the payment is
+   * captured and the stock still reserved, and an operator commits the reservation by hand (or, if
+   * inventory refuses it for good, refunds the payment).
+   */
+  private async commitAndConfirm(): Promise<OrderOutcome> {
+    const { orderId } = this.input;
+    const forgotten = this.undos.forget();
+    log.info('past the point of no return: committing the stock, nothing is undone any more', { orderId, forgotten });
+    return CancellationScope.nonCancellable(async () => {
+      try {
+        await this.step('commit-stock', () => activities('Commit stock', pointOfNoReturnOptions).commitStock({ orderId }));
+      } catch (err) {
+        return this.needsOperatorToCommit(err);
+      }
+      if (this.rootScope.consideredCancelled) log.warn('the workflow was cancelled after the stock commit started; the order is confirmed all the same', { orderId });
+      return this.confirm();
+    });
+  }
+
+  /** The stock commit could not finish: the order ends COMPENSATION_FAILED with commit-stock to do, nothing undone. */
+  private async needsOperatorToCommit(err: unknown): Promise<OrderOutcome> {
+    const { orderId } = this.input;
+    const failure = err instanceof ActivityFailure ? err.cause ?? err : err;
+    const pendingUndos: string[] = [POINT_OF_NO_RETURN];
+    this.operatorNote = `The stock commit could not finish (${(failure as Error).message}). The payment is captured and the stock `
+      + 'still reserved: commit the reservation at inventory by hand; if inventory refuses it for good, refund the payment.';
+    log.error('the stock commit could not finish; the order needs an operator', { orderId, pendingUndos, error: (failure as Error).message });
+    // currentStep stays commit-stock while COMPENSATION_FAILED is recorded, so a customer's cancel is still refused.
+    const cancel: CancelReason = { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason };
+    this.live.reasonCode = cancel.reasonCode;
+    this.live.reason = cancel.reason;
+    await this.transition({ to: 'COMPENSATION_FAILED', ...cancel, pendingUndos });
+    this.outcome = { orderId, status: 'COMPENSATION_FAILED', ...cancel, pendingUndos };
+    return this.outcome;
   }
 
   private async confirm(): Promise<OrderOutcome> {
@@ -207,6 +310,7 @@ export class OrderSaga {
     this.live.reasonCode = cancel.reasonCode;
     this.live.reason = cancel.reason;
     this.live.currentStep = COMPENSATING;
+    this.live.paymentConfirmationDeadline = undefined; // no longer waited for (a cancel may have ended the wait)
     this.show();
     try {
       await this.undos.compensate();
@@ -240,9 +344,48 @@ export class OrderSaga {
 
   /** Moves the order to a new status and writes its event (activities/order-state.ts). */
   private async transition(t: OrderTransition): Promise<void> {
-    this.lastEventId = await record.recordOrderTransition({ orderId: this.input.orderId, eventId: uuid4(), causationId: this.lastEventId, transition: t });
+    const request = { orderId: this.input.orderId, eventId: uuid4(), causationId: this.lastEventId, transition: t };
+    this.lastEventId = await this.recordState(t.to, (rec) => rec.recordOrderTransition(request));
     this.live.status = t.to;
     this.show();
+  }
+
+  /**
+   * Writes a state change. A cancel (customer's or operator's) does not abandon it halfway: an
+   * abandoned write could still commit after the saga moved on (e.g. the order row created after
+   * the cancel was recorded, or an event chain with a gap), so the saga waits for its answer.
+   * A write that cannot be done within STATE_RECORDING_BUDGET throws OrderStateNotRecorded: before
+   * the point of no return the saga then undoes its steps and tries to record CANCELLED; any other
+   * such failure fails the workflow, visibly, for an operator.
+   */
+  private async recordState(to: OrderStatus, write: (recorder: typeof record) => Promise<string>): Promise<string> {
+    if (!patched(changes.boundedRecording)) {
+      return patched(changes.operatorCancel) ? CancellationScope.nonCancellable(() => write(record)) : write(record);
+    }
+    try {
+      return await CancellationScope.nonCancellable(() => write(recordBounded));
+    } catch (err) {
+      throw this.stateNotRecorded(to, err);
+    }
+  }
+
+  /** The failure that ends the workflow when a state change could not be recorded, with what an operator needs to know. */
+  private stateNotRecorded(to: OrderStatus, err: unknown): ApplicationFailure {
+    const { orderId } = this.input;
+    const failure = err instanceof ActivityFailure && err.cause ? err.cause : err as Error;
+    const row = to === 'PENDING' ? 'the order has no row yet' : `the order's row still says ${this.live.status}`;
+    const facts = {
+      orderId, notRecorded: to, recordedStatus: to === 'PENDING' ? null : this.live.status, completedSteps: [...this.live.completedSteps],
+      pendingUndos: this.undos.pending, budget: STATE_RECORDING_BUDGET, error: failure.message,
+    };
+    this.operatorNote = `Could not record the move to ${to} (${failure.message}); ${row}. Steps done: ${facts.completedSteps.join(', ') || 'none'}; `
+      + `undos still to do: ${facts.pendingUndos.join(', ') || 'none'}.`;
+    log.error(`the order's state could not be recorded within ${STATE_RECORDING_BUDGET}`, facts);
+    this.show();
+    return ApplicationFailure.create({
+      type: STATE_NOT_RECORDED_FAILURE, nonRetryable: true, details: [facts], cause: failure,
+      message: `Order ${orderId}: could not record its move to ${to} within ${STATE_RECORDING_BUDGET}; ${row}`,
+    });
   }
 
   /** Keeps the OrderStatus search attribute and the Web UI's current details up to date. */
@@ -256,6 +399,7 @@ export class OrderSaga {
       `**Would undo:** ${this.undos.pending.join(', ') || '–'}`,
       ...(live.paymentConfirmationDeadline ? [`**Waiting for payment confirmation until:** ${live.paymentConfirmationDeadline}`] : []),
       ...(live.reason ? [`**Reason:** ${live.reason}`] : []),
+      ...(this.operatorNote ? [`**For operators:** ${this.operatorNote}`] : []),
     ].join('\n\n'));
   }
 }

@@ -15,6 +15,16 @@ export class Saga {
     this.undos.push({ name, run });
   }
 
+  /**
+   * Forgets every registered undo, for good: past the saga's point of no return nothing may be
+   * undone any more. Returns their names, in the order they would have run.
+   */
+  forget(): string[] {
+    const names = this.pending;
+    this.undos.length = 0;
+    return names;
+  }
+
   /** Names of the undos that would run now, in the order they would run. */
   get pending(): string[] {
     return this.undos.map((u) => u.name).reverse();

@@ -32,7 +32,13 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return (allowedTransitions[from] as readonly OrderStatus[]).includes(to);
 }
 
-/** Statuses the saga never leaves (no move out). COMPENSATION_FAILED waits for an operator (see pendingUndos). */
+/**
+ * Statuses the saga never leaves (no move out). COMPENSATION_FAILED waits for an operator: the
+ * saga could bring the order neither to CONFIRMED nor to a clean CANCELLED, and its pendingUndos
+ * say what is left to do, in order: the undos that could not finish (release-stock, void-payment,
+ * refund-payment), or, when the stock commit could not finish past the point of no return,
+ * `commit-stock` (the payment is captured and nothing was undone: finish the commit).
+ */
 export type TerminalStatus = { [S in OrderStatus]: (typeof allowedTransitions)[S] extends readonly [] ? S : never }[OrderStatus];
 export const terminalStatuses: ReadonlySet<OrderStatus> = new Set(orderStatuses.filter((s) => allowedTransitions[s].length === 0));
 
@@ -112,8 +118,12 @@ export type UndoableStep = keyof typeof undoOf;
 /** The saga's current step while it undoes its finished steps. */
 export const COMPENSATING = 'compensating';
 
-/** From this step on the order can no longer be undone. */
-const POINT_OF_NO_RETURN: SagaStep = 'commit-stock';
+/**
+ * From this step on the order can no longer be undone: nobody may cancel it (customer or operator),
+ * the step is retried until it finishes and never compensated, and the order ends CONFIRMED (or,
+ * if the commit cannot finish, COMPENSATION_FAILED with this step as what is left to do).
+ */
+export const POINT_OF_NO_RETURN = 'commit-stock' satisfies SagaStep;
 
 /**
  * Whether a customer's cancel can still be accepted, as the cancel update's validator asks it.

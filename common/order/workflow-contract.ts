@@ -45,7 +45,10 @@ export interface OrderOutcome {
   status: TerminalStatus;
   reasonCode?: CancelReasonCode;
   reason?: string;
-  /** With COMPENSATION_FAILED: the undos an operator still has to do, in order. */
+  /**
+   * With COMPENSATION_FAILED: what an operator still has to do, in order: the undos that could not
+   * finish, or `commit-stock` when the stock commit could not finish (see common/order/status.ts).
+   */
   pendingUndos?: string[];
 }
 

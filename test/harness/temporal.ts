@@ -9,9 +9,19 @@ import { orderSearchAttributes } from '../../common/search-attributes';
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const bin = process.env.TEMPORAL_TEST_SERVER_BIN;
-  const env = !bin || bin === 'download'
-    ? await TestWorkflowEnvironment.createTimeSkipping()
-    : await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: bin } } });
+  const create = () => !bin || bin === 'download'
+    ? TestWorkflowEnvironment.createTimeSkipping()
+    : TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: bin } } });
+  // The SDK gives the (Java) test server a fixed 5 s to answer; on a busy 2-core machine its start
+  // can take longer. That start is killed and reported; try again a few times before giving up.
+  let env: TestWorkflowEnvironment | undefined;
+  for (let attempt = 1; !env; attempt += 1) {
+    try {
+      env = await create();
+    } catch (err) {
+      if (attempt >= 4 || !/did not start within/.test((err as Error).message)) throw err;
+    }
+  }
   // The order workflow upserts its custom search attributes; the test server must know them.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',

@@ -14,6 +14,10 @@ const PATHS = [
   'happy-path', 'out-of-stock', 'payment-declined', 'payment-confirmed', 'payment-confirmation-timeout',
   'payment-confirmation-failed', 'customer-cancel-before-capture', 'customer-cancel-after-capture',
   'customer-cancel-refused', 'transient-fault-retried', 'compensation-failed',
+  // Recorded after the operator-cancel, point-of-no-return, bounded-state-recording and safe-reason changes.
+  'operator-cancel-awaiting-confirmation', 'operator-cancel-during-capture', 'operator-cancel-ignored-after-commit-started',
+  'commit-stock-retried-to-the-end', 'commit-stock-failed-for-good', 'state-not-recorded-after-commit', 'state-not-recorded-undone',
+  'processing-failed-safe-reason',
 ];
 
 describe('workflow replay', () => {

@@ -22,4 +22,14 @@ describe('Saga compensation (pure logic)', () => {
     expect(ran).toEqual(['refund-payment']);
     expect(saga.pending).toEqual(['void-payment', 'release-stock']);
   });
+
+  it('forgets its undos past the point of no return: none runs any more', async () => {
+    const ran: string[] = [];
+    const saga = new Saga();
+    for (const name of ['release-stock', 'void-payment']) saga.register(name, async () => ran.push(name));
+    expect(saga.forget()).toEqual(['void-payment', 'release-stock']);
+    expect(saga.pending).toEqual([]);
+    await expect(saga.compensate()).resolves.toEqual([]);
+    expect(ran).toEqual([]);
+  });
 });

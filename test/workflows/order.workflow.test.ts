@@ -5,7 +5,8 @@ import { createActivities } from '../../activities';
 import {
   cancelOrderUpdate, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions, paymentConfirmationSignal, type OrderSagaState, type OrderWorkflowInput,
 } from '../../common/order/workflow-contract';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { orderWorkflow } from '../../workflows';
 import { maybeRecordHistory } from '../harness/histories';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
@@ -259,6 +260,197 @@ describe('order workflow (time-skipping)', () => {
       expect(row).toMatchObject({ status: 'COMPENSATION_FAILED', pendingUndos: ['void-payment', 'release-stock'] });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ reserved: 1 }); // left for the operator, visibly
       await record('compensation-failed', order.orderId);
+    });
+  });
+  /** The workflow's end within `realTimeMs` of real time (the test server skips workflow time meanwhile), or 'still running'. */
+  async function endOf(handle: WorkflowHandle, realTimeMs = 60_000): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const stillRunning = new Promise<string>((resolve) => { timer = setTimeout(() => resolve('still running'), realTimeMs); });
+    try {
+      return await Promise.race([handle.result().then((r) => r, (e: unknown) => e), stillRunning]);
+    } finally {
+      clearTimeout(timer);
+      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test over: the workflow did not end');
+    }
+  }
+
+  describe('operator cancellation (workflow cancel from the Web UI or CLI)', () => {
+    it('during the 3-D Secure wait: undoes everything and ends CANCELLED with OPERATOR_CANCELLED', async () => {
+      const sku = await product(5);
+      const order = input(sku, 2, 'tok_threeDSecure');
+      const handle = await start(order);
+      await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
+      await handle.cancel();
+      expect(await endOf(handle)).toMatchObject({ status: 'CANCELLED', reasonCode: 'OPERATOR_CANCELLED' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      const payments = await peers.payment.forOrder(order.orderId);
+      expect(payments.payment?.status).toBe('VOIDED');
+      expect(payments.balance).toMatchObject({ capturedCents: 0, refundedCents: 0 });
+      const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
+      expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'OPERATOR_CANCELLED' });
+      expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentConfirmationRequested', 'OrderCancelled']);
+      await record('operator-cancel-awaiting-confirmation', order.orderId);
+    });
+
+    it('during a forward step (capture): lets the step finish, then refunds and releases', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setPeerFaults(peers.paymentUrl, { latencyMs: 1500 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'capture-payment');
+        await handle.cancel();
+      } finally {
+        await setPeerFaults(peers.paymentUrl, {});
+      }
+      expect(await endOf(handle)).toMatchObject({ status: 'CANCELLED', reasonCode: 'OPERATOR_CANCELLED' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 1500 });
+      const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
+      expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'OPERATOR_CANCELLED' });
+      const cancelled = await peers.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: order.orderId, type: 'OrderCancelled' } });
+      expect(cancelled.payload).toMatchObject({ reasonCode: 'OPERATOR_CANCELLED', refundedCents: 1500 });
+      await record('operator-cancel-during-capture', order.orderId);
+    });
+  });
+
+  describe('point of no return: the stock commit', () => {
+    it('ignores an operator\'s cancel once the commit has started: the order ends CONFIRMED', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setPeerFaults(peers.inventoryUrl, { latencyMs: 1500 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'commit-stock');
+        await handle.cancel();
+      } finally {
+        await setPeerFaults(peers.inventoryUrl, {});
+      }
+      expect(await endOf(handle)).toEqual({ orderId: order.orderId, status: 'CONFIRMED' });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+      expect((await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe('CONFIRMED');
+      await record('operator-cancel-ignored-after-commit-started', order.orderId);
+    });
+
+    it('is retried past a forward step\'s 20 attempts and never compensated: the order ends CONFIRMED', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setPeerFaults(peers.paymentUrl, { latencyMs: 1000 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'capture-payment');
+        await setPeerFaults(peers.inventoryUrl, { failNextRequests: 30 }); // only the commit calls inventory from here on
+      } finally {
+        await setPeerFaults(peers.paymentUrl, {});
+      }
+      try {
+        expect(await endOf(handle)).toEqual({ orderId: order.orderId, status: 'CONFIRMED' });
+      } finally {
+        await setPeerFaults(peers.inventoryUrl, {});
+      }
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+      expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
+      const history = await handle.fetchHistory();
+      expect(Math.max(...history.events!.map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0))).toBe(31); // the commit's last attempt
+      await record('commit-stock-retried-to-the-end', order.orderId);
+    });
+
+    it('that cannot finish in 24 hours ends COMPENSATION_FAILED with commit-stock to do, and undoes nothing', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      await setPeerFaults(peers.paymentUrl, { latencyMs: 1000 });
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'capture-payment');
+        await setPeerFaults(peers.inventoryUrl, { failNextRequests: 1_000_000 });
+      } finally {
+        await setPeerFaults(peers.paymentUrl, {});
+      }
+      try {
+        expect(await endOf(handle)).toMatchObject({ status: 'COMPENSATION_FAILED', reasonCode: 'PROCESSING_FAILED', pendingUndos: ['commit-stock'] });
+      } finally {
+        await setPeerFaults(peers.inventoryUrl, {});
+      }
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 1 }); // left for the operator to commit
+      const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
+      expect(row).toMatchObject({ status: 'COMPENSATION_FAILED', pendingUndos: ['commit-stock'] });
+      await record('commit-stock-failed-for-good', order.orderId);
+    });
+  });
+
+  describe('order state that cannot be recorded', () => {
+    /** Postgres refuses writes to one order's row (optionally only those setting one status), as during an outage of the orders database. */
+    async function refuseOrderWrites(orderId: string, status = ''): Promise<() => Promise<void>> {
+      await peers.db.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION test_refuse_order_write() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.id::text = TG_ARGV[0] AND (TG_ARGV[1] = '' OR NEW.status::text = TG_ARGV[1]) THEN
+            RAISE EXCEPTION 'writes to order % refused (test outage)', NEW.id;
+          END IF;
+          RETURN NEW;
+        END $$`);
+      const trigger = `refuse_${orderId.replace(/-/g, '')}`;
+      await peers.db.$executeRawUnsafe(`CREATE TRIGGER ${trigger} BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION test_refuse_order_write('${orderId}', '${status}')`);
+      return async () => { await peers.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${trigger} ON orders`); };
+    }
+
+    function expectStateNotRecorded(end: unknown, status: string) {
+      expect(end).toBeInstanceOf(WorkflowFailedError);
+      const cause = (end as WorkflowFailedError).cause;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
+      expect((cause as ApplicationFailure).type).toBe('OrderStateNotRecorded');
+      expect(cause!.message).toContain(status);
+    }
+
+    it('when CONFIRMED cannot be recorded for an hour: the workflow fails visibly and nothing is undone', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      const allow = await refuseOrderWrites(order.orderId, 'CONFIRMED');
+      const handle = await start(order);
+      try {
+        expectStateNotRecorded(await endOf(handle), 'CONFIRMED');
+      } finally {
+        await allow();
+      }
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ capturedCents: 1500, refundedCents: 0 });
+      expect((await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe('PAYMENT_CAPTURED');
+      await record('state-not-recorded-after-commit', order.orderId);
+    });
+
+    it('when no state change can be recorded: undoes the finished steps, then fails visibly', async () => {
+      const sku = await product(5);
+      const order = input(sku, 1, 'tok_visa');
+      const allow = await refuseOrderWrites(order.orderId);
+      const handle = await start(order);
+      try {
+        expectStateNotRecorded(await endOf(handle), 'CANCELLED');
+      } finally {
+        await allow();
+      }
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      expect((await peers.payment.forOrder(order.orderId)).operations).toHaveLength(0);
+      expect((await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe('PENDING');
+      await record('state-not-recorded-undone', order.orderId);
+    });
+  });
+
+  describe('what customers are told', () => {
+    it('a step that failed for good gives a stable, safe reason; the failure\'s detail stays with operators', async () => {
+      // Inventory refuses the request with a validation problem: an answer our contract with it does not expect.
+      const order = input('not a valid sku!', 1, 'tok_visa');
+      const safeReason = 'We could not process your order';
+      await expect(run(order)).resolves.toEqual({ orderId: order.orderId, status: 'CANCELLED', reasonCode: 'PROCESSING_FAILED', reason: safeReason });
+      const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
+      expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'PROCESSING_FAILED', cancelReason: safeReason });
+      const cancelled = await peers.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: order.orderId, type: 'OrderCancelled' } });
+      expect(cancelled.payload).toMatchObject({ reasonCode: 'PROCESSING_FAILED', reason: safeReason });
+      // Operators find the detail in the workflow's current details (Web UI) and log.
+      const metadata = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      expect(metadata.currentDetails).toMatch(/reserveStock.*inventory answered 400/);
+      await record('processing-failed-safe-reason', order.orderId);
     });
   });
 });
