@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { beginRun, killRunProcesses } from '../infra';
+import { removeDataDir } from '../infra/postgres';
 import { freeDevPortOffset } from '../dev/ports';
 import { startDevSystem, type DevSystem } from '../dev/system';
 import { runChecks, type CheckResult } from './checks';
@@ -114,7 +115,10 @@ async function main(): Promise<number> {
     return failed.length ? 1 : 0;
   } finally {
     await system?.stop();
-    if (!values.keep) rmSync(dir, { recursive: true, force: true });
+    if (!values.keep) {
+      removeDataDir(join(dir, 'data', 'postgres'));
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 

@@ -202,3 +202,14 @@ export async function startPostgres(opts: { dir: string; port: number; persisten
     crash: proc.crash,
   };
 }
+
+/** Deletes a data directory made by startPostgres (as root: the real one it links to as well). */
+export function removeDataDir(requested: string): void {
+  const link = resolve(requested);
+  if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    const target = readlinkSync(link);
+    rmSync(target, { recursive: true, force: true });
+    rmSync(`${target}.link`, { force: true });
+  }
+  rmSync(link, { recursive: true, force: true });
+}

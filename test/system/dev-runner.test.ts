@@ -1,4 +1,5 @@
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { removeDataDir } from '../../scripts/infra/postgres';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeDevPortOffset } from '../../scripts/dev/ports';
@@ -26,13 +27,7 @@ function privateDir(prefix: string): string {
 afterAll(() => {
   for (const run of runs) run.kill();
   for (const dir of dirs) {
-    try {
-      const pgData = readlinkSync(join(dir, 'postgres')); // as root the data lives elsewhere
-      rmSync(pgData, { recursive: true, force: true });
-      rmSync(`${pgData}.link`, { force: true });
-    } catch {
-      // not a symlink: the data was in the directory itself
-    }
+    removeDataDir(join(dir, 'postgres')); // as root the data lives outside the directory
     rmSync(dir, { recursive: true, force: true });
   }
 });
