@@ -6,16 +6,12 @@ import {
   isCancellation,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   uuid4,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities';
-import type { CancelReasonCode } from '../common/events';
-import { BusinessFailure, STATE_NOT_RECORDED_FAILURE } from '../common/failures';
+import { STATE_NOT_RECORDED_FAILURE } from '../common/failures';
 import { cancelRefusal, COMPENSATING, POINT_OF_NO_RETURN, undoOf, type OrderStatus, type OrderTransition, type SagaStep, type UndoableStep } from '../common/order/status';
 import {
   cancelOrderUpdate,
@@ -29,68 +25,10 @@ import {
   type PaymentConfirmation,
 } from '../common/order/workflow-contract';
 import { OrderStatusAttribute } from '../common/search-attributes';
-import { boundedRecordStateOptions, forwardStepOptions, pointOfNoReturnOptions, recordStateOptions, STATE_RECORDING_BUDGET, undoStepOptions } from './retry-policies';
+import { pointOfNoReturnOptions, STATE_RECORDING_BUDGET, undoStepOptions } from './retry-policies';
+import { cancelReasonOf, CancelOrder, changes, customerCancelled, operatorCancelled, processingFailedReason, type CancelReason } from './cancel-reasons';
+import { activities, record, recordBounded } from './order-activities';
 import { Saga } from './saga';
-
-/** Activity proxies; the summary shows next to each activity in the Web UI. */
-function activities(summary: string, options: ActivityOptions = forwardStepOptions) {
-  return proxyActivities<OrderActivities>({ ...options, summary });
-}
-/** State writes as they ran before the bounded-recording change: retried for ever. */
-const record = proxyActivities<OrderActivities>({ ...recordStateOptions, summary: 'Record order state and event' });
-/** State writes: retried for STATE_RECORDING_BUDGET, then the workflow fails visibly. */
-const recordBounded = proxyActivities<OrderActivities>({ ...boundedRecordStateOptions, summary: 'Record order state and event' });
-
-/**
- * Changes to what the workflow does, each behind `patched(id)` so that histories recorded by older
- * code still replay (README, "Changing the workflow safely").
- */
-const changes = {
-  /** A workflow cancellation (Web UI, CLI) undoes everything like a customer's cancel; state writes run to the end. */
-  operatorCancel: 'operator-cancel-compensates',
-  /** The stock commit is past the point of no return: retried like an undo, never compensated, shielded from cancels. */
-  commitNoReturn: 'commit-stock-point-of-no-return',
-  /** State writes are retried for a bounded time; then the workflow fails visibly (OrderStateNotRecorded). */
-  boundedRecording: 'bounded-state-recording',
-  /** PROCESSING_FAILED tells the customer a stable, safe reason; the failure's text goes to operators only. */
-  safeReason: 'safe-processing-failed-reason',
-} as const;
-
-type CancelReason = { reasonCode: CancelReasonCode; reason: string };
-
-/** What the customer is told when processing failed (the details are for operators: workflow log and current details). */
-const processingFailedReason = 'We could not process your order';
-
-/**
- * Why a failed step cancels the order. Business outcomes carry their own reason; a step that
- * failed for good otherwise (retries exhausted, a peer breaking its contract) also cancels the
- * order, with everything undone, so that no order is left half-done. Its reason is the stable
- * `processingFailedReason`: the reason goes into the order's row, GET /orders/{id}, the
- * OrderCancelled event and the customer's email, and a failure's text may hold anything (a peer's
- * answer, internal names). That text is returned as `detail`, for operators only.
- */
-function cancelReasonOf(err: unknown): (CancelReason & { detail?: string }) | undefined {
-  // A forward state change that could not be recorded: undo the steps, then try to record CANCELLED.
-  if (err instanceof ApplicationFailure && err.type === STATE_NOT_RECORDED_FAILURE) return { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason };
-  if (!(err instanceof ActivityFailure)) return undefined;
-  const failure = err.cause;
-  if (failure instanceof ApplicationFailure) {
-    if (failure.type === BusinessFailure.OutOfStock || failure.type === BusinessFailure.UnknownSku) return { reasonCode: 'OUT_OF_STOCK', reason: failure.message };
-    if (failure.type === BusinessFailure.PaymentDeclined) return { reasonCode: 'PAYMENT_DECLINED', reason: failure.message };
-  }
-  const detail = `Step ${err.activityType} failed: ${failure?.message ?? err.message}`;
-  if (!patched(changes.safeReason)) return { reasonCode: 'PROCESSING_FAILED', reason: detail }; // before the change: told to the customer
-  return { reasonCode: 'PROCESSING_FAILED', reason: processingFailedReason, detail };
-}
-
-/** Raised inside the workflow when the saga itself decides to cancel the order, with why. */
-class CancelOrder extends Error {
-  constructor(readonly cancel: CancelReason) {
-    super(cancel.reason);
-  }
-}
-const customerCancelled: CancelReason = { reasonCode: 'CUSTOMER_CANCELLED', reason: 'Cancelled at the customer\'s request' };
-const operatorCancelled: CancelReason = { reasonCode: 'OPERATOR_CANCELLED', reason: 'Cancelled by our customer service' };
 
 /**
  * The order workflow (workflow type `orderWorkflow`, see common/order/workflow-contract.ts).
