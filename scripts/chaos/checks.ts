@@ -1,7 +1,10 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
+import { dlqStreamName } from '../../common/nats';
+import { terminalStatuses, type OrderStatus } from '../../common/order/status';
 import { DLQ_HEADERS } from '../../workers/dead-letters';
+import { messageIdFor } from '../../workers/email-templates';
 import type { PlacedOrder } from './load';
 import { CHAOS_SKUS } from './load';
 
@@ -28,7 +31,7 @@ export interface CheckContext {
   emailCrashes: number;
 }
 
-const TERMINAL = ['CONFIRMED', 'CANCELLED', 'COMPENSATION_FAILED'];
+const isTerminal = (status: string) => terminalStatuses.has(status as OrderStatus);
 const limit = (list: string[], n = 10) => (list.length > n ? [...list.slice(0, n), `… and ${list.length - n} more`] : list);
 
 async function query<T>(db: Client, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -62,7 +65,7 @@ function checkO1(ctx: CheckContext, accepted: PlacedOrder[], orderIds: string[],
   for (const id of orderIds) {
     const row = byId.get(id);
     if (!row) violations.push(`order ${id} was accepted but is not in the database`);
-    else if (!TERMINAL.includes(row.status)) violations.push(`order ${id} is not terminal: ${row.status}`);
+    else if (!isTerminal(row.status)) violations.push(`order ${id} is not terminal: ${row.status}`);
   }
   const unknown = rows.filter((r) => !orderIds.includes(r.id));
   for (const r of unknown) violations.push(`order ${r.id} (${r.status}) exists but no client was told about it`);
@@ -71,7 +74,7 @@ function checkO1(ctx: CheckContext, accepted: PlacedOrder[], orderIds: string[],
   for (const o of accepted.filter((a) => a.cancelGaveUp)) violations.push(`the cancel of order ${[...o.orderIds][0]} never got a final answer: ${o.lastError ?? ''}`);
   return {
     id: 'O1', promise: 'every accepted order terminal; one order per key',
-    figures: { keys: ctx.orders.length, accepted: accepted.length, refused: notAccepted.length, orders_in_db: rows.length, terminal: rows.filter((r) => TERMINAL.includes(r.status)).length },
+    figures: { keys: ctx.orders.length, accepted: accepted.length, refused: notAccepted.length, orders_in_db: rows.length, terminal: rows.filter((r) => isTerminal(r.status)).length },
     violations: limit(violations),
   };
 }
@@ -108,7 +111,7 @@ async function checkO3(db: Client, byId: Map<string, { status: string; total_cen
     const mine = payments.filter((p) => p.order_id === orderId);
     const held = mine.filter((p) => p.status === 'AUTHORIZED' || p.status === 'REQUIRES_CONFIRMATION');
     holds += held.length;
-    if (TERMINAL.includes(order.status) && held.length > 0) violations.push(`order ${orderId} (${order.status}) still has ${held.length} card hold(s)`);
+    if (isTerminal(order.status) && held.length > 0) violations.push(`order ${orderId} (${order.status}) still has ${held.length} card hold(s)`);
     const net = mine.reduce((n, p) => n + p.captured_cents - p.refunded_cents, 0);
     if (net > 0) charged += 1;
     const expected = order.status === 'CONFIRMED' ? order.total_cents : 0;
@@ -172,7 +175,7 @@ async function checkO5(db: Client, ctx: CheckContext): Promise<CheckResult> {
   for (const m of ctx.mails) if (m.messageId) copies.set(m.messageId, (copies.get(m.messageId) ?? 0) + 1);
   let resends = 0;
   for (const e of expected) {
-    const n = copies.get(`<${e.id}@order-orchestrator>`) ?? 0;
+    const n = copies.get(messageIdFor(e.id)) ?? 0;
     if (n === 0) violations.push(`no email for event ${e.id} of order ${e.aggregate_id}`);
     if (n > 1) resends += n - 1;
   }
@@ -188,7 +191,7 @@ async function checkO6(ctx: CheckContext): Promise<CheckResult> {
   const nc = await connect({ servers: ctx.natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
-    const dlq = `${ctx.stream}_DLQ`;
+    const dlq = dlqStreamName({ EVENTS_STREAM: ctx.stream });
     const { state } = await jsm.streams.info(dlq);
     const letters: { consumer: string; reason: string; seq: number }[] = [];
     for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {

@@ -1,4 +1,6 @@
 import { connect } from '@nats-io/transport-node';
+import { loadConfig } from '../../common/config';
+import { eventSubject } from '../../common/events';
 import type { ProcessName } from '../../common/processes';
 import type { DevSystem } from '../dev/system';
 
@@ -67,7 +69,7 @@ const poison = (count: number, counter: { injected: number }) => ({
       const { jetstream } = await import('@nats-io/jetstream');
       const js = jetstream(nc);
       for (let i = 0; i < count; i++) {
-        await js.publish(`orders.events.${POISON_SUBJECT_TYPE}`, new TextEncoder().encode(`{"not":"an event","n":${i}}`));
+        await js.publish(eventSubject(loadConfig().EVENTS_SUBJECT_PREFIX, POISON_SUBJECT_TYPE), new TextEncoder().encode(`{"not":"an event","n":${i}}`));
         counter.injected += 1;
       }
     } finally {

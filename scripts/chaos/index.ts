@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../../common/config';
 import { beginRun, killRunProcesses } from '../infra';
 import { removeDataDir } from '../infra/postgres';
 import { freeDevPortOffset } from '../dev/ports';
@@ -103,7 +104,7 @@ async function main(): Promise<number> {
     say(quiet ? 'quiet' : 'did not become quiet in time; checking anyway');
 
     const results = await runChecks({
-      databaseUrl: system.env.DATABASE_URL!, natsUrl: system.env.NATS_URL!, stream: 'ORDER_EVENTS', orders: load, mails,
+      databaseUrl: system.env.DATABASE_URL!, natsUrl: system.env.NATS_URL!, stream: loadConfig().EVENTS_STREAM, orders: load, mails,
       poisonInjected: poison.injected, emailCrashes: faults.filter((f) => f.what === 'done: kill -9 email').length,
     });
     console.log(`\n${table(results)}\n`);

@@ -169,13 +169,7 @@ export async function startPostgres(opts: { dir: string; port: number; persisten
   const urlFor = (db: string) => `postgresql://${SUPERUSER}:${PASSWORD}@127.0.0.1:${opts.port}/${db}`;
   const stop = async () => {
     await proc.stop(); // SIGINT: Postgres's fast shutdown, which does not wait for idle clients
-    if (!opts.persistent) {
-      rmSync(dataDir, { recursive: true, force: true });
-      if (runAs) {
-        rmSync(`${dataDir}.link`, { force: true });
-        rmSync(opts.dir, { force: true });
-      }
-    }
+    if (!opts.persistent) removeDataDir(opts.dir);
   };
   try {
     await waitUntilAccepting(urlFor('postgres'), proc.child, logFile);

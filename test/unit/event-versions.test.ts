@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  eventPayloads, eventSchemaVersions, eventTypes, legacyEventVersions, MalformedEventError, parseEvent,
+  eventSchemaVersions, eventTypes, legacyEventVersions, MalformedEventError, parseEvent,
   type EventType,
 } from '../../common/events';
 import { consumerSubscriptions } from '../../workers/subscriptions';
