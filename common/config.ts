@@ -69,6 +69,11 @@ const configSchema = z.object({
   /** Published outbox rows are deleted once older than this. */
   OUTBOX_RETENTION: duration.default(7 * 86_400_000),
   OUTBOX_CLEANUP_INTERVAL: duration.default(10 * 60_000),
+  /**
+   * Longest an order's email and card token stay in the order vault (common/order-vault.ts) when
+   * the order does not end before (its workflow never started, or still waits). Ended orders' go at once.
+   */
+  ORDER_VAULT_RETENTION: duration.default(7 * 86_400_000),
 
   /** Messages one consumer process handles at once (events of one order always one at a time). */
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),

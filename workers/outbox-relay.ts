@@ -1,4 +1,5 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { sweepOrderVault } from '../common/order-vault';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Client, Pool } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -31,7 +32,8 @@ import type { RunningProcess } from '../common/run-process';
  *   above, only wasteful.
  * - It wakes on NOTIFY from the outbox insert trigger, polls every RELAY_POLL_INTERVAL_MS as a
  *   safety net, and backs off (up to 10 s) while NATS or Postgres is unreachable.
- * - Published rows older than OUTBOX_RETENTION are deleted every OUTBOX_CLEANUP_INTERVAL.
+ * - Published rows older than OUTBOX_RETENTION are deleted every OUTBOX_CLEANUP_INTERVAL, and so are
+ *   order vault rows older than ORDER_VAULT_RETENTION (common/order-vault.ts).
  */
 const RELAY_LOCK_ID = 72707370;
 export const OUTBOX_CHANNEL = 'outbox_events';
@@ -240,6 +242,10 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
     deletePublishedOutboxRows(pool, config.OUTBOX_RETENTION).then(
       (n) => { metrics.deleted.inc(n); if (n > 0) logger.info({ deleted: n }, 'published outbox rows past retention deleted'); },
       (err: unknown) => logger.warn({ err: (err as Error).message }, 'outbox cleanup failed; will try again'),
+    );
+    sweepOrderVault(pool, config.ORDER_VAULT_RETENTION).then(
+      (n) => { if (n > 0) logger.info({ deleted: n }, 'order vault rows past retention deleted (orders that never started or never ended)'); },
+      (err: unknown) => logger.warn({ err: (err as Error).message }, 'order vault sweep failed; will try again'),
     );
   }, config.OUTBOX_CLEANUP_INTERVAL);
   cleanup.unref();

@@ -9,6 +9,7 @@ import { TransientPeerError } from '../../common/clients/http-json';
 import type { Product } from '../../common/clients/inventory-client';
 import { problem, validationProblem } from '../../common/http';
 import { totalOf, type PricedLine } from '../../common/order/lines';
+import { storeOrderSecrets } from '../../common/order-vault';
 import { orderStatuses, terminalStatuses, type OrderStatus } from '../../common/order/status';
 import {
   cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions,
@@ -188,10 +189,10 @@ export function ordersRouter({
     }
 
     const correlationId = correlationIdOf(req);
+    // The email and the card token wait in the order vault; the workflow and its activities see ids only.
+    await storeOrderSecrets(db, { orderId, customerEmail: order.customerEmail, paymentToken: order.payment.token });
     const input: OrderWorkflowInput = {
-      orderId, customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency,
-      lines, totalCents, paymentToken: order.payment.token, correlationId,
-      paymentConfirmationTimeoutMs,
+      orderId, customerId: order.customerId, currency: order.currency, lines, totalCents, correlationId, paymentConfirmationTimeoutMs,
     };
     const accepted: AcceptedOrder = { orderId, totalCents, currency: order.currency, correlationId };
     const memo = keyedReq && { [KEYED_START_MEMO]: { requestHash: keyedReq.requestHash, totalCents, currency: order.currency, correlationId } satisfies KeyedStartMemo };

@@ -19,3 +19,20 @@ export async function maybeRecordHistory(name: string, handle: WorkflowHandle): 
   mkdirSync(HISTORIES_DIR, { recursive: true });
   writeFileSync(file, historyToJSON(await handle.fetchHistory()) + '\n');
 }
+
+/**
+ * Everything a history's payloads say, decoded from their base64 `data` and joined: what anyone
+ * who can read the history (Web UI, CLI, an export) can read, to search for what must not be there.
+ */
+export function payloadTextOf(history: Parameters<typeof historyToJSON>[0]): string {
+  const texts: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node === null || typeof node !== 'object') return;
+    const { metadata, data } = node as { metadata?: unknown; data?: unknown };
+    if (metadata && typeof data === 'string') texts.push(Buffer.from(data, 'base64').toString('utf8'));
+    Object.values(node).forEach(walk);
+  };
+  walk(JSON.parse(historyToJSON(history)));
+  return texts.join('\n');
+}
