@@ -6,8 +6,7 @@ import { inboxPrefix, natsCredentials, type NatsUser } from './nats-users';
 
 /**
  * NATS client: @nats-io/transport-node + @nats-io/jetstream, the maintained continuation of the
- * legacy `nats` package. Every process creates or updates the streams it uses on start, so the
- * stream configuration lives here and nowhere else.
+ * legacy `nats` package. The stream configuration lives here and nowhere else.
  *
  * Every process connects as its own NATS user with only the subjects it needs
  * (common/nats-users.ts). The streams are created and updated by the admin user alone, in
