@@ -31,6 +31,10 @@ const configSchema = z.object({
   TEMPORAL_CALL_TIMEOUT: duration.default(10_000),
 
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** NATS user of this process; unset: the one for its role (common/nats-users.ts: relay, email, analytics, dlq, admin). */
+  NATS_USER: z.string().min(1).optional(),
+  /** Its password; unset: that user's dev default (`dev-nats-<user>`), refused when NODE_ENV=production. */
+  NATS_PASSWORD: z.string().min(1).optional(),
   EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ORDER_EVENTS'),
   EVENTS_SUBJECT_PREFIX: z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/).default('orders.events'),
 
@@ -60,6 +64,8 @@ const configSchema = z.object({
   EVENTS_DUPLICATE_WINDOW: duration.default(2 * 60_000),
   /** How long the stream keeps events (for replays, rebuilds and new consumers). */
   EVENTS_MAX_AGE: duration.default(30 * 86_400_000),
+  /** How long the dead-letter stream keeps an entry the operator neither replayed nor dropped. */
+  DLQ_MAX_AGE: duration.default(30 * 86_400_000),
   /** 1 on a single node (dev); 3 in production (see common/nats.ts on durability). */
   EVENTS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
 

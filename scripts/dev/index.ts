@@ -30,10 +30,10 @@ async function main() {
     Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products)
     Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...)
     Postgres          ${env.DATABASE_URL}
-    NATS              ${env.NATS_URL}
+    NATS              ${env.NATS_URL}   (one user per process, dev passwords dev-nats-<user>; see README "NATS users")
     SMTP              ${env.SMTP_URL}
     Metrics           ${PROCESSES.filter((p) => 'metricsPort' in p).map((p) => `${p.name} :${ports.health(p)}`).join(', ')}
-    Operator tools    npm run ops -- help      (dead letters: dlq list|show|replay|drop; analytics rebuild)
+    Operator tools    npm run ops -- help      (dead letters: dlq list|show|replay|drop; analytics rebuild; nats setup)
 
   Catalog: ${SAMPLE_CATALOG.map((p) => p.sku).join(', ')}.  Try:
     curl -si -X POST ${api}/orders -H 'content-type: application/json' \\

@@ -1,5 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../../common/config';
+import { setupStreams } from '../../common/nats';
+import { devNatsAuthorization } from '../../common/nats-server-config';
+import { natsScope } from '../../common/nats-users';
 import { PROCESSES, type ProcessName } from '../../common/processes';
 import { migrate } from '../../prisma/migrate';
 import { ensureTools, REPO_ROOT, startNats, startPostgres, startSmtpSink, startTemporalDevServer, type StartedService } from '../infra';
@@ -120,7 +124,9 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     }
     if (process.env.NATS_URL) env.NATS_URL = process.env.NATS_URL;
     else {
-      const nats = restartable('nats', () => startNats({ bin: tools.NATS_SERVER_BIN!, dir: join(dataDir, 'nats'), port: ports.nats, logFile: join(dataDir, 'nats.log') }));
+      // Our users (common/nats-users.ts) with their dev passwords, for the configured stream and prefix.
+      const authorization = devNatsAuthorization(natsScope(loadConfig({ ...process.env, ...opts.processEnv })));
+      const nats = restartable('nats', () => startNats({ bin: tools.NATS_SERVER_BIN!, dir: join(dataDir, 'nats'), port: ports.nats, logFile: join(dataDir, 'nats.log'), authorization }));
       infra.nats = nats;
       await nats.start();
       env.NATS_URL = nats.url;
@@ -164,6 +170,10 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
     checkpoint();
     Object.assign(env, ports.processEnv, { INVENTORY_SEED_SAMPLE_CATALOG: 'true' }, opts.processEnv);
+    // The streams, as the admin user (the processes may not create them); updates their settings too.
+    await setupStreams(loadConfig({ ...process.env, ...env }));
+    say('NATS streams are set up');
+    checkpoint();
 
     const launch = (spec: (typeof PROCESSES)[number], instance: number) => {
       const metrics = 'metricsPort' in spec && instance === 0 ? { METRICS_PORT: String(ports.health(spec)) } : {};

@@ -4,6 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../common/config';
+import { composeNatsServerConfig } from '../../common/nats-server-config';
+import { CONSUMER_USERS, NATS_USERS, natsPasswordVariable, natsScope } from '../../common/nats-users';
 import { compiledEntry, PROCESSES } from '../../common/processes';
 import { orderSearchAttributes } from '../../common/search-attributes';
 import { check, healthcheckUrl } from '../../scripts/healthcheck';
@@ -189,10 +192,39 @@ describe('docker-compose.yml', () => {
     for (const name of ['worker', 'relay', 'email', 'analytics', 'inventory']) expect(service(name).environment!.PAYMENT_WEBHOOK_SECRET).toBeUndefined();
   });
 
+  it('runs NATS with our users: deploy/nats-server.conf is what common/nats-users.ts writes, each password from .env', () => {
+    // Regenerate with: npm run ops -- nats server-config > deploy/nats-server.conf
+    expect(read('deploy/nats-server.conf')).toBe(composeNatsServerConfig(natsScope(loadConfig({}))));
+    const required = (variable: string) => new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`);
+    const natsEnv = service('nats').environment!;
+    expect(Object.keys(natsEnv).sort()).toEqual(NATS_USERS.map(natsPasswordVariable).sort());
+    for (const user of NATS_USERS) expect(natsEnv[natsPasswordVariable(user)]).toMatch(required(natsPasswordVariable(user)));
+  });
+
+  it('connects each NATS client as its own user, and sets the streams up as admin before the relay and consumers start', () => {
+    const required = (variable: string) => new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`);
+    const natsUserOf: Record<string, string> = { relay: 'relay', ...Object.fromEntries(CONSUMER_USERS.map((u) => [u, u])), 'nats-setup': 'admin' };
+    for (const [name, s] of Object.entries(services)) {
+      const env = s.environment ?? {};
+      const user = natsUserOf[name];
+      if (user === undefined) {
+        // Processes without NATS get no NATS credentials at all.
+        expect({ name, NATS_USER: env.NATS_USER, NATS_PASSWORD: env.NATS_PASSWORD }).toEqual({ name, NATS_USER: undefined, NATS_PASSWORD: undefined });
+        continue;
+      }
+      expect({ name, NATS_USER: env.NATS_USER }).toEqual({ name, NATS_USER: user });
+      expect(env.NATS_PASSWORD).toMatch(required(natsPasswordVariable(user as (typeof NATS_USERS)[number])));
+    }
+    expect(service('nats-setup').command).toEqual(['node', 'dist/scripts/ops/index.js', 'nats', 'setup']);
+    expect(service('nats-setup').depends_on).toMatchObject({ nats: { condition: 'service_healthy' } });
+    for (const name of ['relay', ...CONSUMER_USERS]) expect(service(name).depends_on).toMatchObject({ 'nats-setup': { condition: 'service_completed_successfully' } });
+  });
+
   it('.env.example names both secrets without giving them a value, and the header says how to start', () => {
     const example = read('.env.example');
     expect(example).toMatch(/^POSTGRES_PASSWORD=$/m);
     expect(example).toMatch(/^PAYMENT_WEBHOOK_SECRET=$/m);
+    for (const user of NATS_USERS) expect(example).toMatch(new RegExp(`^${natsPasswordVariable(user)}=$`, 'm'));
     const header = composeText.slice(0, composeText.indexOf('\nname:'));
     expect(header).toContain('cp .env.example .env');
     expect(header).toContain('docker compose up --build');

@@ -1,5 +1,6 @@
 import { startApi } from '../../api/server';
 import type { Config } from '../../common/config';
+import { setupStreams } from '../../common/nats';
 import type { RunningProcess } from '../../common/run-process';
 import { freePort } from '../../scripts/infra/ports';
 import { startSmtpSink } from '../../scripts/infra/smtp-sink';
@@ -36,6 +37,7 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
     DATABASE_URL: peers.database.url, INVENTORY_URL: peers.inventoryUrl, PAYMENT_URL: peers.paymentUrl, SMTP_URL: smtp.url,
     API_PORT: String(apiPort), PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret', ...overrides,
   });
+  await setupStreams(config); // as the admin user: the relay and consumers may not create streams
   const starters: Record<Exclude<ProcessName, 'api'>, () => Promise<RunningProcess>> = {
     worker: () => startTemporalWorker(config, quietLogger),
     relay: () => startOutboxRelay(config, quietLogger),

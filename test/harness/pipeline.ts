@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
 import type { Config } from '../../common/config';
+import { connectNats, type NatsConnectSettings } from '../../common/nats';
+import { devNatsAuthorization } from '../../common/nats-server-config';
+import { TEST_NATS_SCOPE, type NatsScope } from '../../common/nats-users';
 import { eventSchemaVersions, type EventPayload, type EventType } from '../../common/events';
 import { withTransaction } from '../../common/pg';
 import { freePort, startNats, type StartedService } from '../../scripts/infra/spawn';
@@ -20,14 +22,17 @@ export interface OwnNats {
   destroy(): Promise<void>;
 }
 
-/** A nats-server of this test's own (same binary `npm test` uses), so it can be stopped and restarted. */
-export async function startOwnNats(): Promise<OwnNats> {
+/**
+ * A nats-server of this test's own (same binary `npm test` uses), so it can be stopped and
+ * restarted; with our users, their dev passwords and permissions for `scope` (any test's, unless given).
+ */
+export async function startOwnNats(scope: NatsScope = TEST_NATS_SCOPE): Promise<OwnNats> {
   const bin = process.env.TEST_NATS_SERVER_BIN;
   if (!bin) throw new Error('TEST_NATS_SERVER_BIN is not set: run the tests with `npm test`.');
   const dir = mkdtempSync(join(tmpdir(), 'own-nats-'));
   const port = await freePort();
   let server: StartedService | undefined;
-  const start = async () => { server = await startNats({ bin, dir: join(dir, 'store'), port, logFile: join(dir, 'nats.log') }); };
+  const start = async () => { server = await startNats({ bin, dir: join(dir, 'store'), port, logFile: join(dir, 'nats.log'), authorization: devNatsAuthorization(scope) }); };
   await start();
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -40,8 +45,8 @@ export async function startOwnNats(): Promise<OwnNats> {
 export interface StreamMessage { seq: number; subject: string; event: { id: string; type: string; orderId: string; schemaVersion: number; payload: unknown } }
 
 /** Every message in the config's events stream, in stream order. */
-export async function readStream(config: Pick<Config, 'NATS_URL' | 'EVENTS_STREAM'>): Promise<StreamMessage[]> {
-  const nc = await connect({ servers: config.NATS_URL });
+export async function readStream(config: NatsConnectSettings & Pick<Config, 'EVENTS_STREAM'>): Promise<StreamMessage[]> {
+  const nc = await connectNats(config, 'admin', { name: 'test-read-stream', waitOnFirstConnect: false });
   try {
     const jsm = await jetstreamManager(nc);
     const { state } = await jsm.streams.info(config.EVENTS_STREAM);
@@ -56,8 +61,8 @@ export async function readStream(config: Pick<Config, 'NATS_URL' | 'EVENTS_STREA
   }
 }
 
-export async function streamMessageCount(config: Pick<Config, 'NATS_URL' | 'EVENTS_STREAM'>): Promise<number> {
-  const nc = await connect({ servers: config.NATS_URL });
+export async function streamMessageCount(config: NatsConnectSettings & Pick<Config, 'EVENTS_STREAM'>): Promise<number> {
+  const nc = await connectNats(config, 'admin', { name: 'test-stream-count' });
   try {
     return (await (await jetstreamManager(nc)).streams.info(config.EVENTS_STREAM)).state.messages;
   } catch {

@@ -3,14 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import nodemailer from 'nodemailer';
 import { Client, Pool } from 'pg';
 import pino from 'pino';
 import type { Config } from '../../common/config';
 import { createDb, type Db } from '../../common/db';
 import { eventSubject, parseEvent, type EventType } from '../../common/events';
-import { ensureDeadLetterStream, ensureEventsStream } from '../../common/nats';
+import { connectNats, setupStreams } from '../../common/nats';
 import { migrate } from '../../prisma/migrate';
 import { startSmtpSink } from '../../scripts/infra/smtp-sink';
 import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
@@ -46,6 +45,7 @@ beforeEach(async () => {
     DATABASE_URL: database.url, SMTP_URL: smtp.url,
     CONSUMER_MAX_DELIVER: '3', CONSUMER_RETRY_BASE_DELAY: '50ms', CONSUMER_RETRY_MAX_DELAY: '200ms',
   });
+  await setupStreams(config);
 });
 
 afterEach(async () => {
@@ -63,11 +63,10 @@ async function start(p: Promise<RunningProcess>): Promise<RunningProcess> {
 }
 
 async function withJetStream<T>(fn: (js: ReturnType<typeof jetstream>, jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: config.NATS_URL });
+  // The test plays the relay and the operator: as the admin user, which may publish events and read everything.
+  const nc = await connectNats(config, 'admin', { name: 'consumers-test' });
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureEventsStream(jsm, config);
-    await ensureDeadLetterStream(jsm, config);
     return await fn(jetstream(nc), jsm);
   } finally {
     await nc.drain();
