@@ -12,6 +12,8 @@ export interface ApiDeps {
   logger: Logger;
   paymentConfirmationTimeoutMs: number;
   paymentWebhookSecret: string;
+  /** While the webhook secret is rotated: the one being replaced, still accepted (PAYMENT_WEBHOOK_SECRET_PREVIOUS). */
+  paymentWebhookPreviousSecret?: string;
   idempotencyKeyTtlMs: number;
   /** Deadline of each call to Temporal (TEMPORAL_CALL_TIMEOUT). */
   temporalCallTimeoutMs: number;

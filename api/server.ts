@@ -16,6 +16,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
     db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
     paymentConfirmationTimeoutMs: config.PAYMENT_CONFIRMATION_TIMEOUT,
     paymentWebhookSecret: config.PAYMENT_WEBHOOK_SECRET,
+    paymentWebhookPreviousSecret: config.PAYMENT_WEBHOOK_SECRET_PREVIOUS,
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
     temporalCallTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
     inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),

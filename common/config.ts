@@ -15,10 +15,55 @@ const duration = z.string().regex(DURATION, 'must be a duration such as 20s, 15m
   return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
 });
 
+// ------------------------------------------------------------------------------------------------
+// Secrets. Mark a variable as a secret in the schema below with
+//   devSecret('<dev default>')           a secret `npm run dev` and the tests may default, or
+//   optionalSecret()                     a secret without a default (unset: the feature is off),
+// optionally with its own base schema (default: a string of at least 8 characters) and a test
+// for values that only a dev setup has (e.g. the dev database password). With NODE_ENV=production
+// (the image sets it) loadConfig refuses every secret still equal to a dev default, naming each,
+// and never applies a dev default: a secret the environment does not set cannot be read, and the
+// first read throws a ConfigError naming it. Read your secrets while the process starts (pass them
+// into its dependencies), so a process fails its start for a secret it needs and not for one it
+// does not use (the worker needs no webhook secret).
+// ------------------------------------------------------------------------------------------------
+interface SecretSpec {
+  /** The default used outside production; never accepted in production. */
+  devValue?: string;
+  /** Recognises other values only a dev setup has (e.g. any URL with the dev database password). */
+  isDevValue?: (value: string) => boolean;
+}
+const secretSpecs = new Map<z.ZodType, SecretSpec>();
+const minSecret = () => z.string().min(8, 'must be at least 8 characters');
+
+function devSecret(devValue: string, base: z.ZodString = minSecret(), isDevValue?: SecretSpec['isDevValue']) {
+  const schema = base.default(devValue);
+  secretSpecs.set(schema, { devValue, isDevValue });
+  return schema;
+}
+
+function optionalSecret(base: z.ZodString = minSecret(), isDevValue?: SecretSpec['isDevValue']) {
+  const schema = z.preprocess((v) => (v === '' ? undefined : v), base.optional());
+  secretSpecs.set(schema, { isDevValue });
+  return schema;
+}
+
+/** The password of Postgres in `npm run dev` and the tests. */
+const DEV_DATABASE_PASSWORD = 'postgres';
+const hasDevDatabasePassword = (value: string): boolean => {
+  try {
+    return decodeURIComponent(new URL(value).password) === DEV_DATABASE_PASSWORD;
+  } catch {
+    return false;
+  }
+};
+const databaseUrl = () => z.string().url();
+// ------------------------------------------------------------------------------------------------
+
 const configSchema = z.object({
-  DATABASE_URL: url.default('postgresql://postgres:postgres@127.0.0.1:54329/orders'),
-  INVENTORY_DATABASE_URL: url.optional(),
-  PAYMENT_DATABASE_URL: url.optional(),
+  DATABASE_URL: devSecret(`postgresql://postgres:${DEV_DATABASE_PASSWORD}@127.0.0.1:54329/orders`, databaseUrl(), hasDevDatabasePassword),
+  INVENTORY_DATABASE_URL: optionalSecret(databaseUrl(), hasDevDatabasePassword),
+  PAYMENT_DATABASE_URL: optionalSecret(databaseUrl(), hasDevDatabasePassword),
   /** How long a pool waits for a new database connection before the query fails (0s: no limit). */
   DATABASE_CONNECT_TIMEOUT: duration.default(5_000),
   /** Longest a statement may run before Postgres cancels it (statement_timeout; 0s: no limit). */
@@ -54,7 +99,9 @@ const configSchema = z.object({
   /** How long an order waits for the customer to confirm a payment (3-D Secure). */
   PAYMENT_CONFIRMATION_TIMEOUT: duration.default(15 * 60_000),
   /** Shared secret the payment provider signs its webhooks with. */
-  PAYMENT_WEBHOOK_SECRET: z.string().min(8).default('dev-webhook-secret'),
+  PAYMENT_WEBHOOK_SECRET: devSecret('dev-webhook-secret'),
+  /** While rotating: the secret being replaced, still accepted by the API (README, "Rotating the webhook secret"). */
+  PAYMENT_WEBHOOK_SECRET_PREVIOUS: optionalSecret(),
   /** Where the payment service POSTs its webhooks (our API's /webhooks/payments); unset or empty: stored, not sent. */
   PAYMENT_WEBHOOK_URL: z.preprocess((v) => (v === '' ? undefined : v), url.optional()),
   /** How long a REST Idempotency-Key is remembered. */
@@ -106,9 +153,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration from environment variables:\n${lines}\nFix these variables (see README, "Configuration") and start again.`);
   }
   const c = parsed.data;
-  return {
+  const config: Config = {
     ...c,
     INVENTORY_DATABASE_URL: c.INVENTORY_DATABASE_URL ?? c.DATABASE_URL,
     PAYMENT_DATABASE_URL: c.PAYMENT_DATABASE_URL ?? c.DATABASE_URL,
   };
+  return env.NODE_ENV === 'production' ? withoutDevSecrets(config, env) : config;
+}
+
+/** The variables marked devSecret/optionalSecret in the schema, with what marks a dev value. */
+function secretVariables(): [string, SecretSpec][] {
+  return Object.entries(configSchema.shape).flatMap(([name, schema]) => {
+    const spec = secretSpecs.get(schema as z.ZodType);
+    return spec ? [[name, spec] as [string, SecretSpec]] : [];
+  });
+}
+
+/**
+ * Production: refuses every secret set to a dev value (naming each), and turns every secret the
+ * environment does not set into a property whose read throws (see "Secrets" above).
+ */
+function withoutDevSecrets(config: Config, env: NodeJS.ProcessEnv): Config {
+  const secrets = secretVariables();
+  const devValues = new Set(secrets.flatMap(([, spec]) => (spec.devValue ? [spec.devValue] : [])));
+  const refused = secrets.flatMap(([name, spec]) => {
+    const value = env[name];
+    if (value === undefined || value === '') return [];
+    if (devValues.has(value)) return [`  ${name}: is the development default`];
+    if (spec.isDevValue?.(value)) return [`  ${name}: uses a development credential (e.g. the database password "${DEV_DATABASE_PASSWORD}")`];
+    return [];
+  });
+  if (refused.length > 0) {
+    throw new ConfigError(`Refusing development secrets with NODE_ENV=production:\n${refused.join('\n')}\nSet each to a secret of its own (e.g. openssl rand -hex 24; README, "Secrets") and start again.`);
+  }
+  const unset = (name: string) => env[name] === undefined || env[name] === '';
+  const missing = (names: string[]) => () => {
+    throw new ConfigError(`${names.join(' or ')} is not set. With NODE_ENV=production no development default is used: set it (README, "Secrets") and start again.`);
+  };
+  for (const [name, spec] of secrets) {
+    if (spec.devValue !== undefined && unset(name)) Object.defineProperty(config, name, { get: missing([name]), enumerable: true });
+  }
+  // The peers' database URLs fall back to DATABASE_URL, so they are missing when both are unset.
+  for (const name of ['INVENTORY_DATABASE_URL', 'PAYMENT_DATABASE_URL']) {
+    if (unset(name) && unset('DATABASE_URL')) Object.defineProperty(config, name, { get: missing([name, 'DATABASE_URL']), enumerable: true });
+  }
+  return config;
 }

@@ -12,6 +12,7 @@ type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 export interface OrderSecrets {
   orderId: string;
+  customerId: string;
   customerEmail: string;
   paymentToken: string;
 }
@@ -20,7 +21,7 @@ export interface OrderSecrets {
 export async function storeOrderSecrets(db: Db, s: OrderSecrets): Promise<void> {
   await db.orderVault.upsert({
     where: { orderId: s.orderId },
-    create: { orderId: s.orderId, customerEmail: s.customerEmail, paymentToken: s.paymentToken },
+    create: { orderId: s.orderId, customerId: s.customerId, customerEmail: s.customerEmail, paymentToken: s.paymentToken },
     update: { customerEmail: s.customerEmail, paymentToken: s.paymentToken },
   });
 }

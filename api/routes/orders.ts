@@ -190,7 +190,7 @@ export function ordersRouter({
 
     const correlationId = correlationIdOf(req);
     // The email and the card token wait in the order vault; the workflow and its activities see ids only.
-    await storeOrderSecrets(db, { orderId, customerEmail: order.customerEmail, paymentToken: order.payment.token });
+    await storeOrderSecrets(db, { orderId, customerId: order.customerId, customerEmail: order.customerEmail, paymentToken: order.payment.token });
     const input: OrderWorkflowInput = {
       orderId, customerId: order.customerId, currency: order.currency, lines, totalCents, correlationId, paymentConfirmationTimeoutMs,
     };

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { analyticsCommands } from './analytics';
 import { UsageError, type OpsCommand } from './command';
+import { customerCommands } from './customer';
 import { dlqCommands } from './dlq';
 import { natsCommands } from './nats';
 
@@ -14,6 +15,7 @@ const commands: OpsCommand[] = [
   ...dlqCommands,
   ...analyticsCommands,
   ...natsCommands,
+  ...customerCommands,
   { name: 'help', args: '', summary: 'this list', run: async () => console.log(usage()) },
 ];
 
@@ -24,7 +26,7 @@ function usage(): string {
     'usage: npm run ops -- <command>     (production build: node dist/scripts/ops/index.js <command>)',
     ...rows.map(([left, summary]) => `  ${left!.padEnd(width)}  ${summary}`),
     'Settings come from the environment like every other process: NATS_URL, EVENTS_STREAM and',
-    'EVENTS_SUBJECT_PREFIX for dlq and nats; also DATABASE_URL for analytics. NATS user: dlq for',
+    'EVENTS_SUBJECT_PREFIX for dlq and nats; also DATABASE_URL for analytics and customer. NATS user: dlq for',
     'dlq, admin for nats setup and analytics rebuild (NATS_USER/NATS_PASSWORD; dev defaults if unset).',
   ].join('\n');
 }

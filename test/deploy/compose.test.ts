@@ -59,6 +59,8 @@ const service = (name: string): Service => {
   return s;
 };
 const APP_IMAGE = 'order-orchestrator:local';
+/** The superuser's (role job, Temporal) and one per service role (deploy/postgres/roles.sql). */
+const DATABASE_PASSWORDS = ['POSTGRES_PASSWORD', 'ORDERS_OWNER_DB_PASSWORD', 'ORDERS_APP_DB_PASSWORD', 'INVENTORY_DB_PASSWORD', 'PAYMENT_DB_PASSWORD'];
 const ADMIN_TOOLS = 'temporalio/admin-tools';
 
 describe('docker-compose.yml', () => {
@@ -119,7 +121,8 @@ describe('docker-compose.yml', () => {
 
   it('starts things in order through depends_on conditions', () => {
     const dependsOn = (name: string) => Object.fromEntries(Object.entries(service(name).depends_on ?? {}).map(([dep, { condition }]) => [dep, condition]));
-    expect(dependsOn('migrate')).toEqual({ postgres: 'service_healthy' });
+    expect(dependsOn('migrate')).toEqual({ postgres: 'service_healthy', 'postgres-roles': 'service_completed_successfully' });
+    expect(dependsOn('postgres-roles')).toEqual({ postgres: 'service_healthy' });
     expect(dependsOn('temporal-schema')).toEqual({ postgres: 'service_healthy' });
     expect(dependsOn('temporal')).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn('temporal-setup')).toEqual({ temporal: 'service_healthy' });
@@ -176,15 +179,17 @@ describe('docker-compose.yml', () => {
     }
     const required = (variable: string) => new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`);
     // Every mention of a secret variable is the ${VAR:?message} form.
-    for (const variable of ['POSTGRES_PASSWORD', 'PAYMENT_WEBHOOK_SECRET']) {
-      const mentions = composeText.match(new RegExp(`\\$\\{${variable}[^}]*\\}`, 'g')) ?? [];
+    for (const variable of [...DATABASE_PASSWORDS, 'PAYMENT_WEBHOOK_SECRET']) {
+      const mentions = composeText.match(new RegExp(`\\$\\{${variable}(?=[:}])[^}]*\\}`, 'g')) ?? [];
       expect(mentions.length).toBeGreaterThan(0);
       for (const m of mentions) expect(m).toMatch(required(variable));
     }
     for (const [name, s] of Object.entries(services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
-        if (/PASSWORD|PWD|SECRET/.test(key)) expect({ name, key, value }).toEqual({ name, key, value: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]+\}$/) });
-        if (key === 'DATABASE_URL') expect(value).toMatch(/^postgresql:\/\/postgres:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/orders$/);
+        // The one optional secret: empty except while the webhook secret is rotated.
+        if (key === 'PAYMENT_WEBHOOK_SECRET_PREVIOUS') expect({ name, value }).toEqual({ name: 'api', value: '${PAYMENT_WEBHOOK_SECRET_PREVIOUS}' });
+        else if (/PASSWORD|PWD|SECRET/.test(key)) expect({ name, key, value }).toEqual({ name, key, value: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]+\}$/) });
+        if (key === 'DATABASE_URL') expect(value).toMatch(/^postgresql:\/\/\w+:\$\{[A-Z_]+_DB_PASSWORD:\?[^}]+\}@postgres:5432\/orders$/);
       }
     }
     expect(service('postgres').environment!.POSTGRES_PASSWORD).toMatch(required('POSTGRES_PASSWORD'));
@@ -220,10 +225,34 @@ describe('docker-compose.yml', () => {
     for (const name of ['relay', ...CONSUMER_USERS]) expect(service(name).depends_on).toMatchObject({ 'nats-setup': { condition: 'service_completed_successfully' } });
   });
 
-  it('.env.example names both secrets without giving them a value, and the header says how to start', () => {
+  it('gives each service its own Postgres role with only its own schema, created by a job before the migrations', () => {
+    const databaseUser = (name: string) => new URL(service(name).environment!.DATABASE_URL!.replace(/\$\{[^}]+\}/, 'x')).username;
+    expect(databaseUser('migrate')).toBe('orders_owner');
+    for (const name of ['api', 'worker', 'relay', 'email', 'analytics']) expect({ name, user: databaseUser(name) }).toEqual({ name, user: 'orders_app' });
+    expect(databaseUser('inventory')).toBe('inventory');
+    expect(databaseUser('payment')).toBe('payment');
+    // No process of ours connects as the superuser, nor with another service's password.
+    for (const [name, s] of Object.entries(services)) {
+      if (s.image !== APP_IMAGE) continue;
+      expect({ name, env: JSON.stringify(s.environment) }).not.toEqual({ name, env: expect.stringMatching(/POSTGRES_PASSWORD|postgresql:\/\/postgres:/) });
+      for (const other of DATABASE_PASSWORDS.filter((p) => p !== `${databaseUser(name).toUpperCase()}_DB_PASSWORD`)) {
+        expect({ name, other, mentions: JSON.stringify(s.environment).includes(other) }).toEqual({ name, other, mentions: false });
+      }
+    }
+    // The job runs deploy/postgres/roles.sql (tested against a real Postgres in postgres-roles.test.ts) with every role's password.
+    const roles = service('postgres-roles');
+    expect(roles.image).toBe(service('postgres').image);
+    expect(roles.volumes).toEqual(['./deploy/postgres:/deploy/postgres:ro']);
+    const command = roles.command!.join(' ');
+    expect(command).toContain('-f /deploy/postgres/roles.sql');
+    for (const variable of ['orders_owner', 'orders_app', 'inventory', 'payment']) expect(command).toContain(`-v ${variable}_password="$$${variable.toUpperCase()}_DB_PASSWORD"`); // $$: compose's escape for $
+    const sql = read('deploy/postgres/roles.sql');
+    for (const variable of ['orders_owner', 'orders_app', 'inventory', 'payment']) expect(sql).toContain(`:'${variable}_password'`);
+  });
+
+  it('.env.example names every secret without giving it a value, and the header says how to start', () => {
     const example = read('.env.example');
-    expect(example).toMatch(/^POSTGRES_PASSWORD=$/m);
-    expect(example).toMatch(/^PAYMENT_WEBHOOK_SECRET=$/m);
+    for (const variable of [...DATABASE_PASSWORDS, 'PAYMENT_WEBHOOK_SECRET', 'PAYMENT_WEBHOOK_SECRET_PREVIOUS']) expect(example).toMatch(new RegExp(`^${variable}=$`, 'm'));
     for (const user of NATS_USERS) expect(example).toMatch(new RegExp(`^${natsPasswordVariable(user)}=$`, 'm'));
     const header = composeText.slice(0, composeText.indexOf('\nname:'));
     expect(header).toContain('cp .env.example .env');

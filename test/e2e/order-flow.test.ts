@@ -65,6 +65,8 @@ describe('an order end to end', () => {
     const events = await peers.db.outboxEvent.findMany({ where: { aggregateId: created.orderId } });
     expect(events.every((e) => e.correlationId === 'checkout-123' && e.publishedAt)).toBe(true);
 
+    // The address is in the order store only: no event carries it (the email consumer reads it from there).
+    expect(JSON.stringify(events.map((e) => e.payload))).not.toContain('jane@shop.example');
     const confirmedEvent = events.find((e) => e.type === 'OrderConfirmed')!;
     const mail = await waitFor('the confirmation email', async () => smtp.received.find((m) => m.messageId === messageIdFor(confirmedEvent.id)));
     expect(mail.to).toEqual(['jane@shop.example']);

@@ -12,7 +12,7 @@ describe('the saga over REST', () => {
   const customer = { customerId: 'cust-rest', customerEmail: 'rest@shop.example', currency: 'EUR' };
 
   beforeAll(async () => {
-    sys = await startFullSystem({ PAYMENT_CONFIRMATION_TIMEOUT: '3s' });
+    sys = await startFullSystem({ PAYMENT_CONFIRMATION_TIMEOUT: '3s', PAYMENT_WEBHOOK_SECRET_PREVIOUS: 'test-webhook-previous-secret' });
   });
   afterAll(() => sys?.stop());
 
@@ -82,6 +82,24 @@ describe('the saga over REST', () => {
     expect(stale.status).toBe(401);
     expect(await sys.peers.db.paymentWebhookEvent.count({ where: { orderId } })).toBe(0);
     expect(await finished(orderId)).toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT' });
+  });
+
+  it('during a secret rotation: a webhook signed with the previous secret is applied, one signed with neither is refused', async () => {
+    const sku = await product(5);
+    const orderId = await place(sku, 1, 'tok_threeDSecure');
+    await waitFor('the order to wait for confirmation', async () => (await order(orderId)).status === 'AWAITING_PAYMENT_CONFIRMATION');
+    const send = (secret: string) => {
+      const body = JSON.stringify({ id: randomUUID(), type: 'payment.failed', orderId, paymentId: 'x' });
+      return fetch(`${sys.apiUrl}/webhooks/payments`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'payment-signature': signWebhook(secret, Math.floor(Date.now() / 1000), body) }, body,
+      });
+    };
+    expect((await send('neither-current-nor-previous')).status).toBe(401);
+    expect(await sys.peers.db.paymentWebhookEvent.count({ where: { orderId } })).toBe(0);
+    const previous = await send('test-webhook-previous-secret');
+    expect(previous.status).toBe(200);
+    expect(await previous.json()).toMatchObject({ received: true, applied: true });
+    expect(await finished(orderId)).toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_DECLINED' });
   });
 
   it('customer cancel while waiting: 202 accepted with the Location to follow, then CANCELLED, voided and released; a second cancel gives 202 CANCELLED', async () => {

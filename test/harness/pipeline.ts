@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Config } from '../../common/config';
 import { connectNats, type NatsConnectSettings } from '../../common/nats';
 import { devNatsAuthorization } from '../../common/nats-server-config';
@@ -81,17 +81,35 @@ export function samplePayload<T extends EventType>(type: T, orderId: string): Ev
     PaymentConfirmationRequested: { paymentId: `pay-${orderId}`, deadline: new Date().toISOString() },
     PaymentAuthorized: { paymentId: `pay-${orderId}`, amountCents: 2500, currency: 'EUR' },
     PaymentCaptured: { paymentId: `pay-${orderId}`, amountCents: 2500, currency: 'EUR' },
-    OrderConfirmed: { ...common, customerEmail: `${orderId.slice(0, 8)}@shop.example` },
-    OrderCancelled: { ...common, customerEmail: `${orderId.slice(0, 8)}@shop.example`, reasonCode: 'PAYMENT_DECLINED', reason: 'declined' },
+    OrderConfirmed: common,
+    OrderCancelled: { ...common, reasonCode: 'PAYMENT_DECLINED', reason: 'declined' },
     OrderCompensationFailed: { reasonCode: 'PROCESSING_FAILED', reason: 'x', pendingUndos: [] },
   };
   return payloads[type];
 }
 
-/** Writes one outbox row in its own transaction, optionally holding the transaction open before COMMIT. */
+/** The address samplePayload's orders have in the order store (the email consumer reads it from there). */
+export const sampleCustomerEmail = (orderId: string) => `${orderId.slice(0, 8)}@shop.example`;
+
+/**
+ * The order's row, as the writer keeps it next to its events (the email consumer reads the
+ * customer's address from it); nothing if the order is there already.
+ */
+export async function insertSampleOrder(db: Pool | PoolClient, orderId: string, customerEmail = sampleCustomerEmail(orderId)): Promise<void> {
+  await db.query(
+    `INSERT INTO orders (id, customer_id, customer_email, currency, status, total_cents, correlation_id, updated_at)
+     VALUES ($1, $2, $3, 'EUR', 'PENDING', 2500, $4, now()) ON CONFLICT (id) DO NOTHING`,
+    [orderId, `c-${orderId.slice(0, 4)}`, customerEmail, `corr-${orderId}`]);
+}
+
+/**
+ * Writes one outbox row (and the order's row, if missing) in its own transaction, optionally
+ * holding the transaction open before COMMIT.
+ */
 export async function writeOutboxEvent(pool: Pool, orderId: string, type: EventType, opts: { holdBeforeCommitMs?: number; payload?: unknown; schemaVersion?: number } = {}): Promise<string> {
   const id = randomUUID();
   await withTransaction(pool, async (tx) => {
+    await insertSampleOrder(tx, orderId);
     await tx.query(
       `INSERT INTO outbox_events (id, aggregate_id, type, schema_version, occurred_at, correlation_id, causation_id, payload)
        VALUES ($1, $2, $3, $4, now(), $5, NULL, $6)`,
