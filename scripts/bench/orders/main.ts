@@ -96,7 +96,7 @@ async function main(): Promise<void> {
         runs.push(await measure(spec, probe(settle), () => closedLoop(spec.name, clients, opts.orders ? { units: opts.orders } : { seconds: opts.seconds }, unit)));
       }
     };
-    const warmUp = async (label: string, unit: Work) => {
+    const warmUp = async (label: string, unit: Work, settle: boolean) => {
       if (opts.warmupSeconds <= 0) return;
       progress(`${label}: warming up, 4 clients for ${opts.warmupSeconds} s`);
       const { samples } = await closedLoop(`${label} warm-up`, 4, { seconds: opts.warmupSeconds }, unit);
@@ -104,10 +104,11 @@ async function main(): Promise<void> {
         throw new Error(`${label}: nothing completed during the warm-up (${[...new Set(samples.map((s) => s.outcome))].join(', ')}). `
           + 'A 401 means the API wants a key: pass --api-key or set BENCH_API_KEY.');
       }
+      await probe(settle).settle(); // the consumers' backlog of the warm-up must not count for the first run
     };
 
     const orders = orderWork({ apiUrl, apiKey: apiKeyFor(opts, system), terminal, timeoutMs: opts.orderTimeoutMs });
-    await warmUp('orders', orders);
+    await warmUp('orders', orders, true);
     await closedRuns('orders', 'orders', opts.clients, orders, true);
     const openSpec: RunSpec = { name: `orders open ${opts.rate}/s`, subject: 'orders', mode: 'open', rate: opts.rate, rss: true };
     runs.push(await measure(openSpec, probe(true), () => openLoop(openSpec.name, opts.rate, opts.rateSeconds, orders)));
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
       await waitForNoopWorker(client);
       for (const kind of Object.keys(NOOP_WORKFLOWS) as NoopKind[]) {
         const unit = noopWork(client, kind, opts.orderTimeoutMs);
-        await warmUp(`no-op ${kind}`, unit);
+        await warmUp(`no-op ${kind}`, unit, false);
         await closedRuns(`noop-${kind}`, `no-op ${kind}`, opts.baselineClients, unit, false);
       }
     }

@@ -115,5 +115,7 @@ export function reportTable(results: Results): string {
 }
 
 export function reportJson(results: Results): string {
-  return JSON.stringify({ ...results, ratios: ratios(results.runs, results.opts.ratioClients).map((r) => ({ ...r, value: r.value === undefined ? null : round(r.value, 3) })) }, null, 2);
+  const ratioRows = ratios(results.runs, results.opts.ratioClients).map((r) => ({ ...r, value: r.value === undefined ? undefined : round(r.value, 3) }));
+  // Not-measured figures as null (not dropped), so every run has the same keys.
+  return JSON.stringify({ ...results, ratios: ratioRows }, (_key, value: unknown) => (value === undefined ? null : value), 2);
 }
