@@ -14,6 +14,8 @@ import type { Sample, Work } from './load';
 
 export const BENCH_PRODUCT = { sku: 'BENCH-MUG', name: 'Benchmark mug', priceCents: 1250, stock: 1_000_000_000 };
 
+const EARLY_ENDS_KEPT = 10_000;
+
 /** Terminal events by order id: who waits for which order, and ends that came before anyone waited. */
 export class TerminalEvents {
   private readonly waiting = new Map<string, (end: { at: number; status: OrderStatus }) => void>();
@@ -30,7 +32,10 @@ export class TerminalEvents {
         try { orderId = (JSON.parse(msg.string()) as { orderId?: string }).orderId; } catch { return; }
         if (!orderId) return;
         const resolve = this.waiting.get(orderId);
-        if (resolve) { this.waiting.delete(orderId); resolve({ at, status }); } else this.early.set(orderId, { at, status });
+        if (resolve) { this.waiting.delete(orderId); resolve({ at, status }); return; }
+        this.early.set(orderId, { at, status });
+        // Against a running system other orders end too: keep only the latest ends nobody waits for yet.
+        if (this.early.size > EARLY_ENDS_KEPT) this.early.delete(this.early.keys().next().value!);
       },
     }));
   }
