@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     const apiUrl = `http://127.0.0.1:${ports.http.api}`;
     await ensureBenchProduct(`http://127.0.0.1:${ports.http.inventory}`);
 
-    const nc = await connectNats(config.NATS_URL, 'bench-orders', { waitOnFirstConnect: true });
+    // The admin user: the bench reads every event subject and the consumers' backlog.
+    const nc = await connectNats(config, 'admin', { name: 'bench-orders', waitOnFirstConnect: true });
     closers.push(() => nc.close());
     const jsm = await natsManager(nc);
     const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
