@@ -3,7 +3,7 @@ import type { Db } from '../common/db';
 import type { EventType } from '../common/events';
 import { INVALID_TRANSITION_FAILURE } from '../common/failures';
 import { canTransition, eventFor, type OrderTransition } from '../common/order/status';
-import type { OrderWorkflowInput } from '../common/order/workflow-contract';
+import { LEGACY_CLIENT_ID, type OrderWorkflowInput } from '../common/order/workflow-contract';
 import { outboxEventCreateInput } from '../common/outbox';
 import { Prisma } from '../generated/prisma/client.ts';
 
@@ -36,6 +36,7 @@ export function createOrderStateActivities(db: Db) {
         await tx.order.create({
           data: {
             id: order.orderId,
+            clientId: order.clientId ?? LEGACY_CLIENT_ID,
             customerId: order.customerId,
             customerEmail: order.customerEmail,
             currency: order.currency,

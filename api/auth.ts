@@ -1,0 +1,61 @@
+import type { RequestHandler, Response } from 'express';
+import type { Db } from '../common/db';
+import { problem } from '../common/http';
+import type { Logger } from '../common/logger';
+import { scopesOf, touchApiKey, verifyApiKey, type Scope } from './api-keys';
+
+export type { Scope } from './api-keys';
+
+/**
+ * Who calls the API: every route but the health checks and the payment provider's webhook (which
+ * is signed, see routes/payment-webhooks.ts) needs `Authorization: Bearer <api key>`. Missing,
+ * unknown and revoked keys get 401 with `WWW-Authenticate: Bearer` (RFC 6750); a key without the
+ * scope a route needs gets 403. Keys are made with `npm run ops -- apikey create` (api/api-keys.ts).
+ */
+export interface AuthenticatedClient {
+  clientId: string;
+  keyId: string;
+  scopes: Scope[];
+}
+
+const REALM = 'Bearer realm="order-orchestrator"';
+const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
+
+/** The client authenticate() found for this request; throws if the route was mounted before it (a bug). */
+export function authenticatedClient(res: Response): AuthenticatedClient {
+  const client = res.locals.client as AuthenticatedClient | undefined;
+  if (!client) throw new Error('authenticatedClient() called on a route that authenticate() does not guard');
+  return client;
+}
+
+export function isOperator(res: Response): boolean {
+  return authenticatedClient(res).scopes.includes('operator');
+}
+
+export function authenticate({ db, logger }: { db: Db; logger: Logger }): RequestHandler {
+  return async (req, res, next) => {
+    const header = req.get('authorization');
+    if (header === undefined) {
+      res.set('www-authenticate', REALM);
+      return next(problem(401, 'unauthenticated', 'Authentication required',
+        'Send your API key as "Authorization: Bearer <key>". Keys are issued by the shop platform\'s operators.'));
+    }
+    const key = BEARER.exec(header)?.[1];
+    const verified = key === undefined ? undefined : await verifyApiKey(db, key);
+    if (!verified) {
+      res.set('www-authenticate', `${REALM}, error="invalid_token"`);
+      return next(problem(401, 'invalid-api-key', 'Invalid API key',
+        'The API key is unknown, malformed or revoked. Use a current key as "Authorization: Bearer <key>".'));
+    }
+    res.locals.client = { clientId: verified.clientId, keyId: verified.keyId, scopes: scopesOf(verified.scope) } satisfies AuthenticatedClient;
+    touchApiKey(db, verified.keyId).catch((err: unknown) => logger.warn({ err, keyId: verified.keyId }, 'could not record the API key\'s last use'));
+    next();
+  };
+}
+
+export function requireScope(scope: Scope): RequestHandler {
+  return (_req, res, next) => {
+    if (authenticatedClient(res).scopes.includes(scope)) return next();
+    next(problem(403, 'forbidden', 'Not allowed for this API key', `This route needs an API key with the "${scope}" scope.`));
+  };
+}
