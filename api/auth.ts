@@ -41,7 +41,15 @@ export function authenticate({ db, logger }: { db: Db; logger: Logger }): Reques
         'Send your API key as "Authorization: Bearer <key>". Keys are issued by the shop platform\'s operators.'));
     }
     const key = BEARER.exec(header)?.[1];
-    const verified = key === undefined ? undefined : await verifyApiKey(db, key);
+    let verified;
+    try {
+      verified = key === undefined ? undefined : await verifyApiKey(db, key);
+    } catch (err) {
+      logger.error({ err }, 'could not check an API key');
+      res.set('retry-after', '5');
+      return next(problem(503, 'authentication-unavailable', 'Authentication unavailable',
+        'API keys could not be checked just now; nothing was done. Retry shortly.'));
+    }
     if (!verified) {
       res.set('www-authenticate', `${REALM}, error="invalid_token"`);
       return next(problem(401, 'invalid-api-key', 'Invalid API key',

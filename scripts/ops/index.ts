@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { analyticsCommands } from './analytics';
+import { apiKeyCommands } from './apikey';
 import { UsageError, type OpsCommand } from './command';
 import { dlqCommands } from './dlq';
 
@@ -12,6 +13,7 @@ import { dlqCommands } from './dlq';
 const commands: OpsCommand[] = [
   ...dlqCommands,
   ...analyticsCommands,
+  ...apiKeyCommands,
   { name: 'help', args: '', summary: 'this list', run: async () => console.log(usage()) },
 ];
 
@@ -22,7 +24,7 @@ function usage(): string {
     'usage: npm run ops -- <command>     (production build: node dist/scripts/ops/index.js <command>)',
     ...rows.map(([left, summary]) => `  ${left!.padEnd(width)}  ${summary}`),
     'Settings come from the environment like every other process: NATS_URL, EVENTS_STREAM and',
-    'EVENTS_SUBJECT_PREFIX for dlq; also DATABASE_URL for analytics.',
+    'EVENTS_SUBJECT_PREFIX for dlq; DATABASE_URL for analytics and apikey.',
   ].join('\n');
 }
 
