@@ -32,7 +32,17 @@ export function isOperator(res: Response): boolean {
   return authenticatedClient(res).scopes.includes('operator');
 }
 
+/** How often this process records a key's use (the database also keeps it to once a minute). */
+const TOUCH_EVERY_MS = 60_000;
+
 export function authenticate({ db, logger }: { db: Db; logger: Logger }): RequestHandler {
+  const lastTouched = new Map<string, number>();
+  const touch = (keyId: string) => {
+    const now = Date.now();
+    if (now - (lastTouched.get(keyId) ?? 0) < TOUCH_EVERY_MS) return;
+    lastTouched.set(keyId, now);
+    touchApiKey(db, keyId).catch((err: unknown) => logger.warn({ err, keyId }, 'could not record the API key\'s last use'));
+  };
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (header === undefined) {
@@ -56,7 +66,7 @@ export function authenticate({ db, logger }: { db: Db; logger: Logger }): Reques
         'The API key is unknown, malformed or revoked. Use a current key as "Authorization: Bearer <key>".'));
     }
     res.locals.client = { clientId: verified.clientId, keyId: verified.keyId, scopes: scopesOf(verified.scope) } satisfies AuthenticatedClient;
-    touchApiKey(db, verified.keyId).catch((err: unknown) => logger.warn({ err, keyId: verified.keyId }, 'could not record the API key\'s last use'));
+    touch(verified.keyId);
     next();
   };
 }

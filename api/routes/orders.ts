@@ -11,7 +11,7 @@ import { problem, validationProblem } from '../../common/http';
 import { totalOf, type PricedLine } from '../../common/order/lines';
 import { orderStatuses, terminalStatuses, type OrderStatus } from '../../common/order/status';
 import {
-  cancelOrderUpdate, LEGACY_CLIENT_ID, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions,
+  cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions,
   CancelRefusedError, type CancelOrderResult, type OrderWorkflowInput,
 } from '../../common/order/workflow-contract';
 import { CLIENT_ID_PATTERN } from '../api-keys';
@@ -19,6 +19,7 @@ import { authenticatedClient, isOperator } from '../auth';
 import type { ApiDeps } from '../deps';
 import { idempotency, keyedRequestOf, type KeyedRequestInfo } from '../idempotency';
 import { cancelUpdateIdFor, orderIdFor } from '../order-id';
+import { CLIENT_MEMO, orderNotFound, orderOwnerLookup } from '../order-owner';
 import { correlationIdHeader, createOrderBody, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
 
 function correlationIdOf(req: Request): string {
@@ -63,9 +64,6 @@ interface AcceptedOrder {
   currency: string;
   correlationId: string;
 }
-
-/** In every order's workflow memo: the client that placed it, whose order it is before its row is written. */
-const CLIENT_MEMO = 'clientId';
 
 /** Kept in a keyed order's workflow memo: what its start was asked with, to answer a retry that finds it started. */
 const KEYED_START_MEMO = 'apiRequest';
@@ -147,27 +145,7 @@ export function ordersRouter({
     return { orderId, totalCents: first.totalCents, currency: first.currency, correlationId: first.correlationId };
   }
 
-  /**
-   * The client an order belongs to: its row says so, and before the row is written the workflow's
-   * memo. Undefined when there is no such order. 503 when that cannot be learnt: an order is never
-   * shown or cancelled without knowing it is the caller's.
-   */
-  async function ownerOf(orderId: string, row: { clientId: string } | null, res: Response): Promise<string | undefined> {
-    if (row) return row.clientId;
-    try {
-      const { memo } = await withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).describe());
-      const owner = memo?.[CLIENT_MEMO];
-      return typeof owner === 'string' ? owner : LEGACY_CLIENT_ID;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      logger.error({ err, orderId }, 'could not learn whose order this is');
-      res.set('retry-after', '2');
-      throw problem(503, 'order-lookup-unavailable', 'Order lookup unavailable', 'The order could not be looked up just now; retry shortly.');
-    }
-  }
-
-  /** 404 for another client's order, as for one that does not exist: its id tells the caller nothing. */
-  const orderNotFound = (orderId: string) => problem(404, 'order-not-found', 'Order not found', `No order with id ${orderId}.`);
+  const ownerOf = orderOwnerLookup(temporal, logger, temporalCallTimeoutMs);
 
   /** The order's lines priced from inventory's catalog (never from the client), in the order's currency. */
   async function priced(order: CreateOrderBody): Promise<PricedLine[]> {
