@@ -22,8 +22,8 @@ describe('the saga over REST', () => {
     return sku;
   }
 
-  /** The harness's shop key, as every request of this file but one sends it. */
-  const auth = () => ({ authorization: `Bearer ${sys.shopKey}` });
+  /** The harness's shop key, as every request of this file but those of "another-shop" sends it. */
+  const auth = (key = sys.shopKey) => ({ authorization: `Bearer ${key}` });
 
   function post(path: string, body?: unknown, headers: Record<string, string> = {}) {
     return fetch(`${sys.apiUrl}${path}`, {
@@ -37,12 +37,12 @@ describe('the saga over REST', () => {
     return ((await res.json()) as { orderId: string }).orderId;
   }
 
-  async function order(orderId: string) {
-    return (await (await fetch(`${sys.apiUrl}/orders/${orderId}`, { headers: auth() })).json()) as Record<string, unknown> & { status: string; saga?: { currentStep: string | null } };
+  async function order(orderId: string, key?: string) {
+    return (await (await fetch(`${sys.apiUrl}/orders/${orderId}`, { headers: auth(key) })).json()) as Record<string, unknown> & { status: string; saga?: { currentStep: string | null } };
   }
 
-  const finished = (orderId: string, timeoutMs = 30_000) =>
-    waitFor(`order ${orderId} to finish`, async () => { const o = await order(orderId); return o.terminal ? o : undefined; }, timeoutMs);
+  const finished = (orderId: string, timeoutMs = 30_000, key?: string) =>
+    waitFor(`order ${orderId} to finish`, async () => { const o = await order(orderId, key); return o.terminal ? o : undefined; }, timeoutMs);
 
   it('3-D Secure: the customer completes the challenge, the webhook confirms the order', async () => {
     const sku = await product(5);
@@ -137,12 +137,13 @@ describe('the saga over REST', () => {
 
     const other = await post('/orders', { ...body, items: [{ sku, quantity: 2 }] }, { 'idempotency-key': key });
     expect(other.status).toBe(422);
-    const otherClient = await post('/orders', body, { 'idempotency-key': key, authorization: `Bearer ${await sys.createApiKey('another-shop')}` });
+    const anotherShop = await sys.createApiKey('another-shop');
+    const otherClient = await post('/orders', body, { 'idempotency-key': key, ...auth(anotherShop) });
     expect(otherClient.status).toBe(202); // keys are scoped per authenticated client
     const otherOrderId = ((await otherClient.json()) as { orderId: string }).orderId;
     expect(otherOrderId).not.toBe(orderId);
 
-    await Promise.all([finished(orderId), finished(otherOrderId)]);
+    await Promise.all([finished(orderId), finished(otherOrderId, 30_000, anotherShop)]);
     expect(await sys.peers.db.order.count()).toBe(before + 2);
     expect(await sys.peers.inventory.getProduct(sku)).toMatchObject({ stock: 48, reserved: 0 });
   });
