@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { keyIdOf, revokeApiKey } from '../../api/api-keys';
 import { startApi } from '../../api/server';
 import type { Config } from '../../common/config';
+import { ensureDevApiKeys } from '../../scripts/dev/dev-api-keys';
 import { REPO_ROOT } from '../../scripts/infra';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
 import { quietLogger, waitFor } from '../harness/system';
@@ -189,5 +192,23 @@ describe('API keys, tenancy and rate limits', () => {
     expect((await ops('apikey', 'revoke', `ook_${keyIdOf(key)}`)).stdout).toMatch(/revoked/);
     expect((await get('/orders', bearer(key))).status).toBe(401);
     await expect(ops('apikey', 'create', '--client', 'bad client!')).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('npm run dev\'s keys: a shop\'s and an operator\'s, kept in the data directory and reused until revoked', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dev-keys-'));
+    try {
+      const keys = await ensureDevApiKeys(sys.config.DATABASE_URL, dataDir);
+      expect(statSync(join(dataDir, 'dev-api-keys.json')).mode & 0o077).toBe(0);
+      expect((await get('/metrics', bearer(keys.operator))).status).toBe(200);
+      expect((await get('/metrics', bearer(keys.shop))).status).toBe(403);
+      expect(await ensureDevApiKeys(sys.config.DATABASE_URL, dataDir)).toEqual(keys);
+      await revokeApiKey(sys.peers.db, keys.shop);
+      const renewed = await ensureDevApiKeys(sys.config.DATABASE_URL, dataDir);
+      expect(renewed.operator).toBe(keys.operator);
+      expect(renewed.shop).not.toBe(keys.shop);
+      expect((await get('/orders', bearer(renewed.shop))).status).toBe(200);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
