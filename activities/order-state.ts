@@ -3,7 +3,7 @@ import type { Db } from '../common/db';
 import type { EventType } from '../common/events';
 import { INVALID_TRANSITION_FAILURE, ORDER_SECRET_MISSING_FAILURE } from '../common/failures';
 import { canTransition, eventFor, terminalStatuses, type OrderTransition } from '../common/order/status';
-import type { OrderWorkflowInput } from '../common/order/workflow-contract';
+import { LEGACY_CLIENT_ID, type OrderWorkflowInput } from '../common/order/workflow-contract';
 import { forgetOrderSecrets, OrderSecretMissingError, readCustomerEmail } from '../common/order-vault';
 import { outboxEventCreateInput } from '../common/outbox';
 import { Prisma } from '../generated/prisma/client.ts';
@@ -44,6 +44,7 @@ export function createOrderStateActivities(db: Db) {
         await tx.order.create({
           data: {
             id: order.orderId,
+            clientId: order.clientId ?? LEGACY_CLIENT_ID,
             customerId: order.customerId,
             customerEmail,
             currency: order.currency,

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { InventoryClient } from '../common/clients/inventory-client';
 import type { Db } from '../common/db';
 import type { Logger } from '../common/logger';
+import type { RateLimitSettings } from './rate-limit';
 
 /** What the API's routes are built from; api/server.ts fills it from the configuration. */
 export interface ApiDeps {
@@ -17,4 +18,6 @@ export interface ApiDeps {
   idempotencyKeyTtlMs: number;
   /** Deadline of each call to Temporal (TEMPORAL_CALL_TIMEOUT). */
   temporalCallTimeoutMs: number;
+  /** POSTs per client and window (API_RATE_LIMIT_POSTS, API_RATE_LIMIT_WINDOW). */
+  rateLimit: RateLimitSettings;
 }

@@ -7,6 +7,7 @@ import { closeServer } from '../common/http';
 import type { Logger } from '../common/logger';
 import { createApiApp } from './app';
 import { purgeExpiredIdempotencyKeys } from './idempotency';
+import { PostgresRateLimitStore } from './rate-limit';
 
 export async function startApi(config: Config, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
   const db = createDb(config.DATABASE_URL, dbTimeouts(config));
@@ -19,6 +20,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
     paymentWebhookPreviousSecret: config.PAYMENT_WEBHOOK_SECRET_PREVIOUS,
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
     temporalCallTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
+    rateLimit: { postsPerWindow: config.API_RATE_LIMIT_POSTS, windowMs: config.API_RATE_LIMIT_WINDOW },
     inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),
   });
   const server = app.listen(config.API_PORT, config.HTTP_HOST);
@@ -27,6 +29,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
   logger.info({ url }, 'API listening');
   const purge = setInterval(() => {
     purgeExpiredIdempotencyKeys(db).then((n) => n && logger.info({ removed: n }, 'expired idempotency keys removed'), (err: unknown) => logger.warn({ err }, 'could not purge idempotency keys'));
+    new PostgresRateLimitStore(db, config.API_RATE_LIMIT_WINDOW).purgeEnded().catch((err: unknown) => logger.warn({ err }, 'could not purge rate-limit windows'));
   }, 15 * 60_000);
   purge.unref();
   return {

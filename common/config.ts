@@ -106,6 +106,9 @@ const configSchema = z.object({
   PAYMENT_WEBHOOK_URL: z.preprocess((v) => (v === '' ? undefined : v), url.optional()),
   /** How long a REST Idempotency-Key is remembered. */
   IDEMPOTENCY_KEY_TTL: duration.default(24 * 3_600_000),
+  /** POST requests (place, cancel) one API client may send per API_RATE_LIMIT_WINDOW, counted across all API processes. */
+  API_RATE_LIMIT_POSTS: z.coerce.number().int().min(1).default(600),
+  API_RATE_LIMIT_WINDOW: duration.refine((ms) => ms >= 1_000, 'must be at least 1s').default(60_000),
 
   /** How long JetStream remembers a Nats-Msg-Id to drop a re-published event (the relay's crash window). */
   EVENTS_DUPLICATE_WINDOW: duration.default(2 * 60_000),

@@ -24,6 +24,9 @@ export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
 }
 
+/** The owner of orders placed before API keys existed (the migration's backfill, and inputs without clientId). */
+export const LEGACY_CLIENT_ID = 'legacy';
+
 export const DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS = 15 * 60 * 1000;
 
 /**
@@ -33,6 +36,8 @@ export const DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS = 15 * 60 * 1000;
  */
 export interface OrderWorkflowInput {
   orderId: string;
+  /** The API client (shop) that placed the order; absent in orders started before API keys ({@link LEGACY_CLIENT_ID}). */
+  clientId?: string;
   customerId: string;
   currency: string;
   lines: PricedLine[];

@@ -9,6 +9,7 @@ import { migrate } from '../../prisma/migrate';
 import { ensureTools, REPO_ROOT, startNats, startPostgres, startSmtpSink, startTemporalDevServer, type StartedService } from '../infra';
 import type { PostgresServer } from '../infra/postgres';
 import type { ReceivedMail } from '../infra/smtp-sink';
+import { ensureDevApiKeys, type DevApiKeys } from './dev-api-keys';
 import { devPorts } from './ports';
 import { SupervisedProcess } from './supervisor';
 
@@ -46,6 +47,8 @@ export interface DevSystem {
   env: Record<string, string>;
   ports: ReturnType<typeof devPorts>;
   temporalUi: string;
+  /** A shop's and an operator's API key (scripts/dev/dev-api-keys.ts). */
+  apiKeys: DevApiKeys;
   infra: Partial<Record<'postgres' | 'nats' | 'temporal', RestartableService>>;
   /** Running instances of each process, by name. */
   instances(name: ProcessName): SupervisedProcess[];
@@ -168,6 +171,7 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
 
     const applied = await migrate(env.DATABASE_URL);
     say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    const apiKeys = await ensureDevApiKeys(env.DATABASE_URL, dataDir);
     checkpoint();
     Object.assign(env, ports.processEnv, { INVENTORY_SEED_SAMPLE_CATALOG: 'true' }, opts.processEnv);
     // The streams, as the admin user (the processes may not create them); updates their settings too.
@@ -194,7 +198,7 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     }
 
     return {
-      env, ports, temporalUi, infra,
+      env, ports, temporalUi, apiKeys, infra,
       instances: (name) => running.get(name) ?? [],
       addInstance: (name) => launch(PROCESSES.find((p) => p.name === name)!, running.get(name)?.length ?? 0),
       async removeInstance(name) {

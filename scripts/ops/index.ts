@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { analyticsCommands } from './analytics';
+import { apiKeyCommands } from './apikey';
 import { UsageError, type OpsCommand } from './command';
 import { customerCommands } from './customer';
 import { dlqCommands } from './dlq';
@@ -16,6 +17,7 @@ const commands: OpsCommand[] = [
   ...analyticsCommands,
   ...natsCommands,
   ...customerCommands,
+  ...apiKeyCommands,
   { name: 'help', args: '', summary: 'this list', run: async () => console.log(usage()) },
 ];
 
@@ -26,7 +28,7 @@ function usage(): string {
     'usage: npm run ops -- <command>     (production build: node dist/scripts/ops/index.js <command>)',
     ...rows.map(([left, summary]) => `  ${left!.padEnd(width)}  ${summary}`),
     'Settings come from the environment like every other process: NATS_URL, EVENTS_STREAM and',
-    'EVENTS_SUBJECT_PREFIX for dlq and nats; also DATABASE_URL for analytics and customer. NATS user: dlq for',
+    'EVENTS_SUBJECT_PREFIX for dlq and nats; DATABASE_URL for analytics, customer and apikey. NATS user: dlq for',
     'dlq, admin for nats setup and analytics rebuild (NATS_USER/NATS_PASSWORD; dev defaults if unset).',
   ].join('\n');
 }

@@ -1,3 +1,4 @@
+import { createApiKey, type Scope } from '../../api/api-keys';
 import { startApi } from '../../api/server';
 import type { Config } from '../../common/config';
 import { setupStreams } from '../../common/nats';
@@ -17,6 +18,11 @@ export interface FullSystem {
   smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   config: Config;
   apiUrl: string;
+  /** Keys made at start: a shop's (client `test-shop`) and an operator's (client `test-operator`). */
+  shopKey: string;
+  operatorKey: string;
+  /** A new API key for `clientId` (a shop unless `scope` says operator). */
+  createApiKey(clientId: string, scope?: Scope): Promise<string>;
   /** Stops one of our processes (as a crash or deploy would) and starts a new one in its place. */
   restart(name: Exclude<ProcessName, 'api'>, downMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -48,8 +54,12 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
   for (const [name, start] of Object.entries(starters)) processes.set(name as ProcessName, await start());
   const api = await startApi(config, quietLogger);
   processes.set('api', api);
+  const newKey = async (clientId: string, scope: Scope = 'shop') => (await createApiKey(peers.db, clientId, scope)).key;
   return {
     peers, smtp, config, apiUrl: api.url,
+    shopKey: await newKey('test-shop'),
+    operatorKey: await newKey('test-operator', 'operator'),
+    createApiKey: newKey,
     async restart(name, downMs = 0) {
       await processes.get(name)?.stop();
       processes.delete(name);

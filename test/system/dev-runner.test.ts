@@ -46,8 +46,18 @@ it('brings the system up from a private directory, confirms an order, restarts a
   await run.waitForOutput(/Order orchestrator is up/, 240_000);
 
   const api = `http://127.0.0.1:${3000 + offset}`;
+  // The dev keys are printed, and kept in the data directory for the next start.
+  const shopKey = /shop \(client dev-shop\)\s+(ook_\S+)/.exec(run.output())?.[1];
+  const operatorKey = /operator \(client dev-operator\)\s+(ook_\S+)/.exec(run.output())?.[1];
+  expect(shopKey).toBeDefined();
+  expect(operatorKey).toBeDefined();
+  expect(JSON.parse(readFileSync(join(dataDir, 'dev-api-keys.json'), 'utf8'))).toEqual({ shop: shopKey, operator: operatorKey });
+  const auth = { authorization: `Bearer ${shopKey}` };
+  expect((await fetch(`${api}/orders`)).status).toBe(401);
+  expect((await fetch(`${api}/analytics/summary`, { headers: auth })).status).toBe(403);
+  expect((await fetch(`${api}/analytics/summary`, { headers: { authorization: `Bearer ${operatorKey}` } })).status).toBe(200);
   const placed = await fetch(`${api}/orders`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ customerId: 'c-dev', customerEmail: 'dev@shop.example', currency: 'EUR', items: [{ sku: 'MUG-001', quantity: 1 }], payment: { token: 'tok_visa' } }),
   });
   expect(placed.status).toBe(202);
@@ -55,7 +65,7 @@ it('brings the system up from a private directory, confirms an order, restarts a
   let status = '';
   for (let i = 0; i < 120 && status !== 'CONFIRMED'; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    status = ((await (await fetch(`${api}/orders/${orderId}`)).json()) as { status: string }).status;
+    status = ((await (await fetch(`${api}/orders/${orderId}`, { headers: auth })).json()) as { status: string }).status;
   }
   expect(status).toBe('CONFIRMED');
 

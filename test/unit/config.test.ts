@@ -29,6 +29,14 @@ describe('configuration from the environment (pure logic)', () => {
     expect(() => loadConfig({ PAYMENT_WEBHOOK_SECRET: 'short' })).toThrow(/PAYMENT_WEBHOOK_SECRET/);
   });
 
+  it('limits each API client to 600 POSTs a minute unless set; a window under a second is refused', () => {
+    expect([loadConfig({}).API_RATE_LIMIT_POSTS, loadConfig({}).API_RATE_LIMIT_WINDOW]).toEqual([600, 60_000]);
+    const set = loadConfig({ API_RATE_LIMIT_POSTS: '5', API_RATE_LIMIT_WINDOW: '1h' });
+    expect([set.API_RATE_LIMIT_POSTS, set.API_RATE_LIMIT_WINDOW]).toEqual([5, 3_600_000]);
+    expect(() => loadConfig({ API_RATE_LIMIT_WINDOW: '0s' })).toThrow(/API_RATE_LIMIT_WINDOW/);
+    expect(() => loadConfig({ API_RATE_LIMIT_POSTS: '0' })).toThrow(/API_RATE_LIMIT_POSTS/);
+  });
+
   it('bounds every wait on the database and on Temporal: connect 5 s, statement 15 s, Temporal calls 10 s by default', () => {
     const c = loadConfig({});
     expect(c.DATABASE_CONNECT_TIMEOUT).toBe(5_000);

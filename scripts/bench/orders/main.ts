@@ -38,8 +38,9 @@ function processPorts(offset: number): Record<string, number> {
 }
 
 /** The bearer key the load sends: --api-key / BENCH_API_KEY; when `npm run dev` prints dev keys, take the system's here. */
-function apiKeyFor(opts: Options, _system: DevSystem | undefined): string | undefined {
-  return opts.apiKey;
+/** The key given (--api-key, BENCH_API_KEY), else the dev shop key of the system the bench started. */
+function apiKeyFor(opts: Options, system: DevSystem | undefined): string | undefined {
+  return opts.apiKey ?? system?.apiKeys.shop;
 }
 
 async function main(): Promise<void> {
