@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { InventoryClient } from '../common/clients/inventory-client';
 import type { Db } from '../common/db';
 import type { Logger } from '../common/logger';
@@ -15,4 +16,6 @@ export interface ApiDeps {
   idempotencyKeyTtlMs: number;
   /** Deadline of each call to Temporal (TEMPORAL_CALL_TIMEOUT). */
   temporalCallTimeoutMs: number;
+  /** The codec server (/codec): the client's payload codec, our namespace, the Web UI origins allowed by CORS. */
+  codec: { codec: PayloadCodec; namespace: string; uiOrigins: string[] };
 }

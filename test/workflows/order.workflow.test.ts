@@ -11,7 +11,7 @@ import { orderWorkflow } from '../../workflows';
 import { maybeRecordHistory } from '../harness/histories';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
 import { setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
-import { createTimeSkippingEnv } from '../harness/temporal';
+import { createTimeSkippingEnv, testDataConverter } from '../harness/temporal';
 
 /**
  * The order saga on Temporal's time-skipping test server, with the real activities talking to
@@ -30,6 +30,7 @@ describe('order workflow (time-skipping)', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath: WORKFLOWS_PATH,
+      dataConverter: testDataConverter(),
       activities: createActivities({ db: peers.db, inventory: peers.inventory, payment: peers.payment }),
     });
     running = worker.run();
