@@ -173,7 +173,7 @@ describe('docker-compose.yml', () => {
     }
     const required = (variable: string) => new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`);
     // Every mention of a secret variable is the ${VAR:?message} form.
-    for (const variable of ['POSTGRES_PASSWORD', 'PAYMENT_WEBHOOK_SECRET']) {
+    for (const variable of ['POSTGRES_PASSWORD', 'PAYMENT_WEBHOOK_SECRET', 'TEMPORAL_CODEC_KEYS']) {
       const mentions = composeText.match(new RegExp(`\\$\\{${variable}[^}]*\\}`, 'g')) ?? [];
       expect(mentions.length).toBeGreaterThan(0);
       for (const m of mentions) expect(m).toMatch(required(variable));
@@ -187,12 +187,15 @@ describe('docker-compose.yml', () => {
     expect(service('postgres').environment!.POSTGRES_PASSWORD).toMatch(required('POSTGRES_PASSWORD'));
     for (const name of ['api', 'payment']) expect(service(name).environment!.PAYMENT_WEBHOOK_SECRET).toMatch(required('PAYMENT_WEBHOOK_SECRET'));
     for (const name of ['worker', 'relay', 'email', 'analytics', 'inventory']) expect(service(name).environment!.PAYMENT_WEBHOOK_SECRET).toBeUndefined();
+    for (const name of ['api', 'worker']) expect(service(name).environment!.TEMPORAL_CODEC_KEYS).toMatch(required('TEMPORAL_CODEC_KEYS'));
+    for (const name of ['relay', 'email', 'analytics', 'inventory', 'payment']) expect(service(name).environment!.TEMPORAL_CODEC_KEYS).toBeUndefined();
   });
 
   it('.env.example names both secrets without giving them a value, and the header says how to start', () => {
     const example = read('.env.example');
     expect(example).toMatch(/^POSTGRES_PASSWORD=$/m);
     expect(example).toMatch(/^PAYMENT_WEBHOOK_SECRET=$/m);
+    expect(example).toMatch(/^TEMPORAL_CODEC_KEYS=$/m);
     const header = composeText.slice(0, composeText.indexOf('\nname:'));
     expect(header).toContain('cp .env.example .env');
     expect(header).toContain('docker compose up --build');
@@ -203,6 +206,9 @@ describe('docker-compose.yml', () => {
     const env = service('worker').environment!;
     expect(env).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', NATS_URL: 'nats://nats:4222', SMTP_URL: 'smtp://mailpit:1025', INVENTORY_URL: 'http://inventory:3001', PAYMENT_URL: 'http://payment:3002' });
     expect(service('payment').environment!.PAYMENT_WEBHOOK_URL).toBe('http://api:3000/webhooks/payments');
+    // The Web UI decodes through the API's codec server, which allows the UI's origin.
+    expect(service('temporal-ui').environment).toMatchObject({ TEMPORAL_CODEC_ENDPOINT: 'http://localhost:3000/codec', TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true' });
+    expect(service('api').environment!.TEMPORAL_UI_ORIGIN).toBe('http://localhost:8233,http://127.0.0.1:8233');
   });
 });
 
