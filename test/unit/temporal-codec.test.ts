@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { ConfigError, loadConfig } from '../../common/config';
-import { AesGcmPayloadCodec, DEV_CODEC_KEYS, ENCRYPTED_ENCODING, KEY_ID_METADATA_KEY, PayloadDecryptionError, type CodecKey } from '../../common/temporal-codec';
+import { AesGcmPayloadCodec, DEV_CODEC_KEYS, ENCRYPTED_ENCODING, KEY_ID_METADATA_KEY, PayloadDecryptionError, payloadToJson, type CodecKey } from '../../common/temporal-codec';
+import { decodePayloadsIn } from '../harness/histories';
 
 describe('Temporal payload codec, AES-256-GCM (pure logic)', () => {
   const key = (id: string): CodecKey => ({ id, key: randomBytes(32) });
@@ -61,6 +62,16 @@ describe('Temporal payload codec, AES-256-GCM (pure logic)', () => {
     const old = plain();
     const [decoded] = await codec.decode([old]);
     expect(decoded).toBe(old);
+  });
+});
+
+describe('recorded histories (pure logic)', () => {
+  it('are saved with every encrypted payload decrypted, wherever it sits, and everything else as it was', async () => {
+    const codec = new AesGcmPayloadCodec([{ id: 'k1', key: randomBytes(32) }], 'k1');
+    const plain = payloadToJson(defaultPayloadConverter.toPayload({ orderId: 'o-1' }));
+    const [encrypted] = await codec.encode([defaultPayloadConverter.toPayload({ orderId: 'o-1' })]);
+    const history = { events: [{ eventId: '1', attributes: { input: { payloads: [payloadToJson(encrypted!), plain] } } }], other: [1, 'x', null] };
+    expect(await decodePayloadsIn(history, codec)).toEqual({ events: [{ eventId: '1', attributes: { input: { payloads: [plain, plain] } } }], other: [1, 'x', null] });
   });
 });
 
