@@ -4,7 +4,7 @@ import { InventoryClient } from '../common/clients/inventory-client';
 import type { Config } from '../common/config';
 import { createDb, dbTimeouts } from '../common/db';
 import { closeServer } from '../common/http';
-import { temporalPayloadCodec } from '../common/temporal-connection';
+import { temporalDataConverter, temporalPayloadCodec } from '../common/temporal-connection';
 import type { Logger } from '../common/logger';
 import { createApiApp } from './app';
 import { purgeExpiredIdempotencyKeys } from './idempotency';
@@ -13,7 +13,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
   const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const codec = temporalPayloadCodec(config);
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [codec] } });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config, codec) });
   const app = createApiApp({
     db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
     codec: { codec, namespace: config.TEMPORAL_NAMESPACE, uiOrigins: config.TEMPORAL_UI_ORIGIN },

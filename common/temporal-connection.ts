@@ -1,4 +1,4 @@
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { Config } from './config';
 import { AesGcmPayloadCodec } from './temporal-codec';
 
@@ -12,8 +12,8 @@ export function temporalPayloadCodec(config: CodecConfig): AesGcmPayloadCodec {
 /**
  * The data converter for every Temporal Client and Worker of ours: payloads encrypted with the
  * codec (common/temporal-codec.ts). The codec runs outside the workflow sandbox, so the workflow
- * bundle needs nothing of it.
+ * bundle needs nothing of it. Pass `codec` to share one instance (the API's codec server does).
  */
-export function temporalDataConverter(config: CodecConfig): DataConverter {
-  return { payloadCodecs: [temporalPayloadCodec(config)] };
+export function temporalDataConverter(config: CodecConfig, codec: PayloadCodec = temporalPayloadCodec(config)): DataConverter {
+  return { payloadCodecs: [codec] };
 }
