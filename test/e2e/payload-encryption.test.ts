@@ -110,6 +110,13 @@ describe('payload encryption in Temporal', () => {
     expect(encoded.payloads[0]!.data).not.toBe(plain.data);
     expect(((await (await decode(encoded.payloads, { authorization: `Bearer ${OPERATOR_KEY}` })).json()) as { payloads: JsonPayload[] }).payloads).toEqual([plain]);
     expect((await decode(encoded.payloads, { authorization: `Bearer ${OPERATOR_KEY}`, 'x-namespace': 'other' })).status).toBe(400);
+
+    // A payload of a key we do not have, and a body that is not the protocol's: problems that say why.
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    const unknownKey = await decode([{ metadata: { encoding: b64(ENCRYPTED_ENCODING), 'encryption-key-id': b64('retired-key') }, data: encoded.payloads[0]!.data }], { authorization: `Bearer ${OPERATOR_KEY}` });
+    expect(unknownKey.status).toBe(422);
+    expect(((await unknownKey.json()) as { detail: string }).detail).toMatch(/key id "retired-key", which is not configured/);
+    expect((await decode([{ data: 'not base64!' }], { authorization: `Bearer ${OPERATOR_KEY}` })).status).toBe(400);
   });
 
   it('the API\'s codec server answers the Web UI\'s CORS preflight without credentials, for the UI\'s origin only, and refuses decoding without them', async () => {
