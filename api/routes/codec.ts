@@ -70,7 +70,8 @@ export function codecRouter({ codec: { codec, namespace, uiOrigins } }: Pick<Api
     res.cookie(CODEC_SESSION_COOKIE, (req.headers.authorization ?? '').slice('Bearer '.length), {
       httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/codec', maxAge: SESSION_MAX_AGE_MS,
     });
-    res.type('html').send('<!doctype html><title>Codec session</title><p>Signed in for 8 hours. In the Temporal Web UI, open the codec server settings, turn on <b>Include cross-origin credentials</b>, and reload.</p>');
+    const endpoint = `${req.protocol}://${req.get('host')}${req.baseUrl}`;
+    res.type('html').send(`<!doctype html><title>Codec session</title><p>Signed in for 8 hours. In the Temporal Web UI's <b>Codec Server</b> settings, enter <code>${escapeHtml(endpoint)}</code> as this browser's endpoint, turn on <b>Include cross-origin credentials</b>, and reload.</p>`);
   });
   router.route('/session').all(methodNotAllowed);
   return router;
@@ -92,6 +93,8 @@ function sessionCookie(header: string | undefined): string | undefined {
   }
   return undefined;
 }
+
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const methodNotAllowed: RequestHandler = (req, res, next) => {
   res.set('allow', req.path === '/session' ? 'GET, POST' : 'POST, OPTIONS');

@@ -94,6 +94,7 @@ describe('payload encryption in Temporal', () => {
 
     const signIn = await fetch(`${codecServer.url}/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key: OPERATOR_KEY }) });
     expect(signIn.status).toBe(200);
+    expect(await signIn.text()).toContain(`<code>${codecServer.url}</code>`);
     const cookie = signIn.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
