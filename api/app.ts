@@ -6,6 +6,7 @@ import { createApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { postRateLimit } from './rate-limit';
 import { analyticsRouter } from './routes/analytics';
+import { codecRouter } from './routes/codec';
 import { healthRouter } from './routes/health';
 import { ordersRouter } from './routes/orders';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
@@ -16,6 +17,9 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.use(metrics.middleware);
   app.use(paymentWebhooksRouter(deps)); // before the JSON parser: signatures are over the raw bytes
+  // Before any authentication (CORS preflights carry none) and before the JSON parser (own size limit);
+  // its POSTs need an operator key (a bearer header, or the session cookie /codec/session sets).
+  app.use('/codec', codecRouter(deps, { authorize: [authenticate(deps), requireScope('operator')] }));
   app.use(healthRouter(deps));
   // Everything below needs an API key (api/auth.ts); nothing is parsed for a caller without one.
   app.use(authenticate(deps));

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { InventoryClient } from '../common/clients/inventory-client';
 import type { Db } from '../common/db';
 import type { Logger } from '../common/logger';
@@ -20,4 +21,6 @@ export interface ApiDeps {
   temporalCallTimeoutMs: number;
   /** POSTs per client and window (API_RATE_LIMIT_POSTS, API_RATE_LIMIT_WINDOW). */
   rateLimit: RateLimitSettings;
+  /** The codec server (/codec): the client's payload codec, our namespace, the Web UI origins allowed by CORS. */
+  codec: { codec: PayloadCodec; namespace: string; uiOrigins: string[] };
 }

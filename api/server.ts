@@ -4,6 +4,7 @@ import { InventoryClient } from '../common/clients/inventory-client';
 import type { Config } from '../common/config';
 import { createDb, dbTimeouts } from '../common/db';
 import { closeServer } from '../common/http';
+import { temporalDataConverter, temporalPayloadCodec } from '../common/temporal-connection';
 import type { Logger } from '../common/logger';
 import { createApiApp } from './app';
 import { purgeExpiredIdempotencyKeys } from './idempotency';
@@ -12,9 +13,11 @@ import { PostgresRateLimitStore } from './rate-limit';
 export async function startApi(config: Config, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
   const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const codec = temporalPayloadCodec(config);
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config, codec) });
   const app = createApiApp({
     db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
+    codec: { codec, namespace: config.TEMPORAL_NAMESPACE, uiOrigins: config.TEMPORAL_UI_ORIGIN },
     paymentConfirmationTimeoutMs: config.PAYMENT_CONFIRMATION_TIMEOUT,
     paymentWebhookSecret: config.PAYMENT_WEBHOOK_SECRET,
     paymentWebhookPreviousSecret: config.PAYMENT_WEBHOOK_SECRET_PREVIOUS,

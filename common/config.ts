@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_QUEUE_DEFAULT } from './order/workflow-contract';
+import { DEV_CODEC_KEYS, parseCodecKeys } from './temporal-codec';
 
 /**
  * Every setting of every process, read from the environment once at start-up and validated.
@@ -42,6 +43,12 @@ function devSecret(devValue: string, base: z.ZodString = minSecret(), isDevValue
   return schema;
 }
 
+/** Marks a schema with its own parsing (e.g. a list of keys) as a secret. */
+function secret<T extends z.ZodType>(schema: T, spec: SecretSpec): T {
+  secretSpecs.set(schema, spec);
+  return schema;
+}
+
 function optionalSecret(base: z.ZodString = minSecret(), isDevValue?: SecretSpec['isDevValue']) {
   const schema = z.preprocess((v) => (v === '' ? undefined : v), base.optional());
   secretSpecs.set(schema, { isDevValue });
@@ -74,6 +81,26 @@ const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE_DEFAULT),
   /** Deadline of each call the API makes to Temporal (start, query, update, signal, health). */
   TEMPORAL_CALL_TIMEOUT: duration.default(10_000),
+  /**
+   * Keys of the Temporal payload codec (AES-256-GCM): `<keyId>:<base64 of 32 bytes>[,…]`. Keep
+   * retired keys listed while histories encrypted with them are kept; the default is a dev key.
+   */
+  TEMPORAL_CODEC_KEYS: secret(z.string().default(DEV_CODEC_KEYS).transform((value, ctx) => {
+    const { keys, problems } = parseCodecKeys(value);
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+    if (!problems.length && !keys.length) ctx.addIssue({ code: 'custom', message: 'must list at least one key' });
+    return keys;
+  }), { devValue: DEV_CODEC_KEYS, isDevValue: (value) => value.includes(DEV_CODEC_KEYS.slice(DEV_CODEC_KEYS.indexOf(':') + 1)) }),
+  /** Key id the codec encrypts with (one of TEMPORAL_CODEC_KEYS); unset: the first one listed. */
+  TEMPORAL_CODEC_KEY_ID: z.string().min(1).optional(),
+  /** Origins of the Temporal Web UI allowed to call the codec server (/codec), comma-separated. */
+  TEMPORAL_UI_ORIGIN: z.string().default('http://127.0.0.1:8233,http://localhost:8233').transform((value, ctx) => {
+    const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const origin of origins) {
+      if (!URL.canParse(origin) || new URL(origin).origin !== origin) ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin such as https://temporal.example.com (scheme, host and port only)` });
+    }
+    return origins;
+  }),
 
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   /** NATS user of this process; unset: the one for its role (common/nats-users.ts: relay, email, analytics, dlq, admin). */
@@ -145,7 +172,7 @@ const configSchema = z.object({
   HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 });
 
-export type Config = z.infer<typeof configSchema> & { INVENTORY_DATABASE_URL: string; PAYMENT_DATABASE_URL: string };
+export type Config = z.infer<typeof configSchema> & { INVENTORY_DATABASE_URL: string; PAYMENT_DATABASE_URL: string; TEMPORAL_CODEC_KEY_ID: string };
 
 export class ConfigError extends Error {}
 
@@ -156,8 +183,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration from environment variables:\n${lines}\nFix these variables (see README, "Configuration") and start again.`);
   }
   const c = parsed.data;
+  const codecKeyId = c.TEMPORAL_CODEC_KEY_ID ?? c.TEMPORAL_CODEC_KEYS[0]!.id;
+  if (!c.TEMPORAL_CODEC_KEYS.some((k) => k.id === codecKeyId)) {
+    throw new ConfigError(`Invalid configuration from environment variables:\n  TEMPORAL_CODEC_KEY_ID: "${codecKeyId}" is not a key id of TEMPORAL_CODEC_KEYS (${c.TEMPORAL_CODEC_KEYS.map((k) => k.id).join(', ')})\nFix these variables (see README, "Configuration") and start again.`);
+  }
   const config: Config = {
     ...c,
+    TEMPORAL_CODEC_KEY_ID: codecKeyId,
     INVENTORY_DATABASE_URL: c.INVENTORY_DATABASE_URL ?? c.DATABASE_URL,
     PAYMENT_DATABASE_URL: c.PAYMENT_DATABASE_URL ?? c.DATABASE_URL,
   };

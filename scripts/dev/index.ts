@@ -28,7 +28,9 @@ async function main() {
   console.log(`
   Order orchestrator is up.
     API               ${api}   (POST /orders, GET /orders/{id}, /analytics/summary, /metrics, /openapi.json)
-    Temporal Web UI   ${temporalUi}
+    Temporal Web UI   ${temporalUi}   (payloads are encrypted; to see them decoded, sign in at ${api}/codec/session
+                      with the operator key, then in the UI's Codec Server settings enter ${api}/codec as this
+                      browser's endpoint and turn on "Include cross-origin credentials")
     Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products)
     Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...)
     Postgres          ${env.DATABASE_URL}

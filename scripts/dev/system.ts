@@ -141,7 +141,10 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     else {
       let uiUrl = '';
       const temporal = restartable('temporal', async () => {
-        const started = await startTemporalDevServer({ bin: tools.TEMPORAL_CLI_BIN!, port: ports.temporal, uiPort: ports.temporalUi, dbFile: join(dataDir, 'temporal.db'), logFile: join(dataDir, 'temporal.log') });
+        const started = await startTemporalDevServer({
+          bin: tools.TEMPORAL_CLI_BIN!, port: ports.temporal, uiPort: ports.temporalUi, codecEndpoint: ports.codecEndpoint,
+          dbFile: join(dataDir, 'temporal.db'), logFile: join(dataDir, 'temporal.log'),
+        });
         uiUrl = started.uiUrl!;
         return started;
       });

@@ -179,7 +179,7 @@ describe('docker-compose.yml', () => {
     }
     const required = (variable: string) => new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`);
     // Every mention of a secret variable is the ${VAR:?message} form.
-    for (const variable of [...DATABASE_PASSWORDS, 'PAYMENT_WEBHOOK_SECRET']) {
+    for (const variable of [...DATABASE_PASSWORDS, 'PAYMENT_WEBHOOK_SECRET', 'TEMPORAL_CODEC_KEYS']) {
       const mentions = composeText.match(new RegExp(`\\$\\{${variable}(?=[:}])[^}]*\\}`, 'g')) ?? [];
       expect(mentions.length).toBeGreaterThan(0);
       for (const m of mentions) expect(m).toMatch(required(variable));
@@ -195,6 +195,8 @@ describe('docker-compose.yml', () => {
     expect(service('postgres').environment!.POSTGRES_PASSWORD).toMatch(required('POSTGRES_PASSWORD'));
     for (const name of ['api', 'payment']) expect(service(name).environment!.PAYMENT_WEBHOOK_SECRET).toMatch(required('PAYMENT_WEBHOOK_SECRET'));
     for (const name of ['worker', 'relay', 'email', 'analytics', 'inventory']) expect(service(name).environment!.PAYMENT_WEBHOOK_SECRET).toBeUndefined();
+    for (const name of ['api', 'worker']) expect(service(name).environment!.TEMPORAL_CODEC_KEYS).toMatch(required('TEMPORAL_CODEC_KEYS'));
+    for (const name of ['relay', 'email', 'analytics', 'inventory', 'payment']) expect(service(name).environment!.TEMPORAL_CODEC_KEYS).toBeUndefined();
   });
 
   it('runs NATS with our users: deploy/nats-server.conf is what common/nats-users.ts writes, each password from .env', () => {
@@ -256,6 +258,7 @@ describe('docker-compose.yml', () => {
     const example = read('.env.example');
     for (const variable of [...DATABASE_PASSWORDS, 'PAYMENT_WEBHOOK_SECRET', 'PAYMENT_WEBHOOK_SECRET_PREVIOUS']) expect(example).toMatch(new RegExp(`^${variable}=$`, 'm'));
     for (const user of NATS_USERS) expect(example).toMatch(new RegExp(`^${natsPasswordVariable(user)}=$`, 'm'));
+    expect(example).toMatch(/^TEMPORAL_CODEC_KEYS=$/m);
     const header = composeText.slice(0, composeText.indexOf('\nname:'));
     expect(header).toContain('cp .env.example .env');
     expect(header).toContain('docker compose up --build');
@@ -266,6 +269,9 @@ describe('docker-compose.yml', () => {
     const env = service('worker').environment!;
     expect(env).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', NATS_URL: 'nats://nats:4222', SMTP_URL: 'smtp://mailpit:1025', INVENTORY_URL: 'http://inventory:3001', PAYMENT_URL: 'http://payment:3002' });
     expect(service('payment').environment!.PAYMENT_WEBHOOK_URL).toBe('http://api:3000/webhooks/payments');
+    // The Web UI decodes through the API's codec server, which allows the UI's origin.
+    expect(service('temporal-ui').environment).toMatchObject({ TEMPORAL_CODEC_ENDPOINT: 'http://localhost:3000/codec', TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true' });
+    expect(service('api').environment!.TEMPORAL_UI_ORIGIN).toBe('http://localhost:8233,http://127.0.0.1:8233');
   });
 });
 

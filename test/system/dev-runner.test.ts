@@ -69,6 +69,13 @@ it('brings the system up from a private directory, confirms an order, restarts a
   }
   expect(status).toBe('CONFIRMED');
 
+  // The Web UI decodes payloads through the API's codec server, which lets the UI's origin call it.
+  const ui = `http://127.0.0.1:${8233 + offset}`;
+  const uiSettings = (await (await fetch(`${ui}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+  expect(uiSettings.Codec.Endpoint).toBe(`${api}/codec`);
+  const preflight = await fetch(`${api}/codec/decode`, { method: 'OPTIONS', headers: { origin: ui, 'access-control-request-method': 'POST' } });
+  expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([204, ui]);
+
   const crashed = workerPid(run); // the worker process itself, as an OOM kill or a kill -9 would
   expect(crashed).toBeDefined();
   process.kill(crashed!, 'SIGKILL');

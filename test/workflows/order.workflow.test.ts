@@ -8,11 +8,11 @@ import {
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { orderWorkflow } from '../../workflows';
-import { maybeRecordHistory, payloadTextOf } from '../harness/histories';
+import { decodedHistoryOf, maybeRecordHistory, payloadTextOf } from '../harness/histories';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
 import { storeOrderSecrets } from '../../common/order-vault';
 import { setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
-import { createTimeSkippingEnv } from '../harness/temporal';
+import { createTimeSkippingEnv, testDataConverter } from '../harness/temporal';
 
 /**
  * The order saga on Temporal's time-skipping test server, with the real activities talking to
@@ -31,6 +31,7 @@ describe('order workflow (time-skipping)', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath: WORKFLOWS_PATH,
+      dataConverter: testDataConverter(),
       activities: createActivities({ db: peers.db, inventory: peers.inventory, payment: peers.payment }),
     });
     running = worker.run();
@@ -84,7 +85,8 @@ describe('order workflow (time-skipping)', () => {
     expect(row.customerEmail).toBe('buyer@shop.example');
     // The secrets went from the vault to where they are needed, never through Temporal, and left with the order.
     expect(await peers.db.orderVault.findUnique({ where: { orderId: order.orderId } })).toBeNull();
-    const history = payloadTextOf(await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory());
+    // Decrypted, as an operator with the codec key sees it: the ids are there, the secrets are not.
+    const history = payloadTextOf(await decodedHistoryOf(env.client.workflow.getHandle(orderWorkflowId(order.orderId))));
     expect(history).toContain(order.orderId);
     expect(history).not.toContain('buyer@shop.example');
     expect(history).not.toContain('tok_visa');
