@@ -65,8 +65,8 @@ it('gives each service a role with only its own schema; migrations run as the ow
 
   const app = poolAs('orders_app', 'app-pw-2');
   // The order service's processes: rows of schema public, nothing else.
-  await app.query(`INSERT INTO orders (id, customer_id, customer_email, currency, status, total_cents, correlation_id, updated_at)
-    VALUES (gen_random_uuid(), 'c', 'c@shop.example', 'EUR', 'PENDING', 100, 'corr', now())`);
+  await app.query(`INSERT INTO orders (id, client_id, customer_id, customer_email, currency, status, total_cents, correlation_id, updated_at)
+    VALUES (gen_random_uuid(), 'shop', 'c', 'c@shop.example', 'EUR', 'PENDING', 100, 'corr', now())`);
   await app.query(`INSERT INTO outbox_events (id, aggregate_id, type, schema_version, occurred_at, correlation_id, payload)
     VALUES (gen_random_uuid(), gen_random_uuid(), 'OrderPlaced', 2, now(), 'corr', '{}')`); // a sequence (bigserial)
   expect((await app.query('SELECT count(*)::int AS n FROM orders')).rows[0]).toEqual({ n: 1 });

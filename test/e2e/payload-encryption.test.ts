@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import express, { type RequestHandler } from 'express';
-import { codecRouter } from '../../api/routes/codec';
-import { closeServer, problem, problemErrorHandler } from '../../common/http';
 import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { ENCRYPTED_ENCODING, type JsonPayload } from '../../common/temporal-codec';
-import { temporalPayloadCodec } from '../../common/temporal-connection';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
-import { quietLogger, waitFor } from '../harness/system';
+import { waitFor } from '../harness/system';
 
 /**
  * Payloads in Temporal are encrypted: a confirmed order's history, read without the codec as the
@@ -21,29 +16,20 @@ import { quietLogger, waitFor } from '../harness/system';
 describe('payload encryption in Temporal', () => {
   let system: FullSystem;
   let raw: { client: Client; connection: Connection };
-  let codecServer: { url: string; stop(): Promise<void> };
-  const UI_ORIGIN = 'http://127.0.0.1:8233';
-  const OPERATOR_KEY = `op-${randomUUID()}`;
-
-  /** Stands in for [authenticate, requireScope('operator')] until API keys are merged. */
-  const operatorOnly: RequestHandler = (req, _res, next) => {
-    next(req.get('authorization') === `Bearer ${OPERATOR_KEY}` ? undefined : problem(401, 'unauthenticated', 'Authentication required'));
-  };
+  let codecUrl: string;
+  let UI_ORIGIN: string;
+  let OPERATOR_KEY: string;
 
   beforeAll(async () => {
     system = await startFullSystem();
     const connection = await Connection.connect({ address: system.config.TEMPORAL_ADDRESS });
     raw = { connection, client: new Client({ connection, namespace: system.config.TEMPORAL_NAMESPACE }) }; // no codec: what the server stores
-    const app = express();
-    app.use('/codec', codecRouter({ codec: { codec: temporalPayloadCodec(system.config), namespace: system.config.TEMPORAL_NAMESPACE, uiOrigins: [UI_ORIGIN] } }, { authorize: [operatorOnly] }));
-    app.use(problemErrorHandler(quietLogger));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    codecServer = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/codec`, stop: () => closeServer(server) };
+    codecUrl = `${system.apiUrl}/codec`;
+    UI_ORIGIN = system.config.TEMPORAL_UI_ORIGIN[0]!;
+    OPERATOR_KEY = system.operatorKey;
   });
 
   afterAll(async () => {
-    await codecServer?.stop();
     await raw?.connection.close();
     await system?.stop();
   });
@@ -51,16 +37,16 @@ describe('payload encryption in Temporal', () => {
   async function confirmedOrder(email: string, token: string): Promise<string> {
     await system.peers.inventory.upsertProduct('CODEC-MUG', { name: 'Mug', priceCents: 900, stock: 100 });
     const res = await fetch(`${system.apiUrl}/orders`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${system.shopKey}` },
       body: JSON.stringify({ customerId: 'cust-codec', customerEmail: email, currency: 'EUR', items: [{ sku: 'CODEC-MUG', quantity: 1 }], payment: { token } }),
     });
     expect(res.status).toBe(202);
     const { orderId } = (await res.json()) as { orderId: string };
-    await waitFor(`order ${orderId} confirmed`, async () => ((await (await fetch(`${system.apiUrl}/orders/${orderId}`)).json()) as { status: string }).status === 'CONFIRMED');
+    await waitFor(`order ${orderId} confirmed`, async () => ((await (await fetch(`${system.apiUrl}/orders/${orderId}`, { headers: { authorization: `Bearer ${system.shopKey}` } })).json()) as { status: string }).status === 'CONFIRMED');
     return orderId;
   }
 
-  const decode = (payloads: JsonPayload[], headers: Record<string, string>) => fetch(`${codecServer.url}/decode`, {
+  const decode = (payloads: JsonPayload[], headers: Record<string, string>) => fetch(`${codecUrl}/decode`, {
     method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': system.config.TEMPORAL_NAMESPACE, origin: UI_ORIGIN, ...headers },
     body: JSON.stringify({ payloads }),
   });
@@ -85,6 +71,7 @@ describe('payload encryption in Temporal', () => {
 
     // The codec server: refused without the operator's credentials, decoded with them (bearer or session cookie).
     expect((await decode(started.input.payloads, {})).status).toBe(401);
+    expect((await decode(started.input.payloads, { authorization: `Bearer ${system.shopKey}` })).status).toBe(403); // a shop's key is not an operator's
     const res = await decode(started.input.payloads, { authorization: `Bearer ${OPERATOR_KEY}` });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
@@ -92,9 +79,9 @@ describe('payload encryption in Temporal', () => {
     expect(Buffer.from(decoded!.metadata!.encoding!, 'base64').toString()).toBe('json/plain');
     expect(JSON.parse(Buffer.from(decoded!.data!, 'base64').toString())).toMatchObject({ orderId });
 
-    const signIn = await fetch(`${codecServer.url}/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key: OPERATOR_KEY }) });
+    const signIn = await fetch(`${codecUrl}/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key: OPERATOR_KEY }) });
     expect(signIn.status).toBe(200);
-    expect(await signIn.text()).toContain(`<code>${codecServer.url}</code>`);
+    expect(await signIn.text()).toContain(`<code>${codecUrl}</code>`);
     const cookie = signIn.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
@@ -102,12 +89,12 @@ describe('payload encryption in Temporal', () => {
     const viaCookie = await decode(started.input.payloads, { cookie: cookie.split(';')[0]! });
     expect(viaCookie.status).toBe(200);
     expect(((await viaCookie.json()) as { payloads: JsonPayload[] }).payloads).toEqual([decoded]);
-    const wrongKey = await fetch(`${codecServer.url}/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key: 'guess' }) });
+    const wrongKey = await fetch(`${codecUrl}/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key: 'guess' }) });
     expect([wrongKey.status, wrongKey.headers.get('set-cookie')]).toEqual([401, null]);
 
     // Encode then decode round-trips through the server; another namespace is refused.
     const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"hello":"codec"}').toString('base64') };
-    const encoded = (await (await fetch(`${codecServer.url}/encode`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR_KEY}` }, body: JSON.stringify({ payloads: [plain] }) })).json()) as { payloads: JsonPayload[] };
+    const encoded = (await (await fetch(`${codecUrl}/encode`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR_KEY}` }, body: JSON.stringify({ payloads: [plain] }) })).json()) as { payloads: JsonPayload[] };
     expect(encoded.payloads[0]!.data).not.toBe(plain.data);
     expect(((await (await decode(encoded.payloads, { authorization: `Bearer ${OPERATOR_KEY}` })).json()) as { payloads: JsonPayload[] }).payloads).toEqual([plain]);
     expect((await decode(encoded.payloads, { authorization: `Bearer ${OPERATOR_KEY}`, 'x-namespace': 'other' })).status).toBe(400);

@@ -97,8 +97,8 @@ export const sampleCustomerEmail = (orderId: string) => `${orderId.slice(0, 8)}@
  */
 export async function insertSampleOrder(db: Pool | PoolClient, orderId: string, customerEmail = sampleCustomerEmail(orderId)): Promise<void> {
   await db.query(
-    `INSERT INTO orders (id, customer_id, customer_email, currency, status, total_cents, correlation_id, updated_at)
-     VALUES ($1, $2, $3, 'EUR', 'PENDING', 2500, $4, now()) ON CONFLICT (id) DO NOTHING`,
+    `INSERT INTO orders (id, client_id, customer_id, customer_email, currency, status, total_cents, correlation_id, updated_at)
+     VALUES ($1, 'test-shop', $2, $3, 'EUR', 'PENDING', 2500, $4, now()) ON CONFLICT (id) DO NOTHING`,
     [orderId, `c-${orderId.slice(0, 4)}`, customerEmail, `corr-${orderId}`]);
 }
 
