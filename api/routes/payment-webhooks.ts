@@ -8,7 +8,8 @@ import type { ApiDeps } from '../deps';
 /** Signed requests older or newer than this are refused, so a captured request cannot be replayed later. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
-const webhookBody = z.object({
+/** The webhook's body (other fields are ignored). */
+export const webhookBody = z.object({
   id: z.string().min(1).max(128),
   type: z.enum(['payment.confirmed', 'payment.failed']),
   orderId: z.string().uuid(),

@@ -166,6 +166,6 @@ describe('the saga over REST', () => {
     const cancelled = (await (await fetch(`${sys.apiUrl}/orders?customerId=${customerId}&status=CANCELLED`)).json()) as { items: { orderId: string; reasonCode: string }[] };
     expect(cancelled.items).toEqual([expect.objectContaining({ orderId: ids[0], reasonCode: 'PAYMENT_DECLINED' })]);
     expect((await fetch(`${sys.apiUrl}/orders?status=NOPE`)).status).toBe(400);
-    expect((await fetch(`${sys.apiUrl}/orders?cursor=garbage`)).status).toBe(400);
+    expect((await fetch(`${sys.apiUrl}/orders?cursor=garbage`)).status).toBe(422);
   });
 });
