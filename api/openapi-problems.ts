@@ -20,7 +20,7 @@ const PROBLEM_KINDS = {
   PayloadTooLarge: { slug: 'payload-too-large', status: 413 },
   InvalidIdempotencyKey: { slug: 'invalid-idempotency-key', status: 400 },
   InvalidClientId: { slug: 'invalid-client-id', status: 400 },
-  InvalidCursor: { slug: 'invalid-cursor', status: 400 },
+  InvalidCursor: { slug: 'invalid-cursor', status: 422 },
   IdempotencyKeyInUse: { slug: 'idempotency-key-in-use', status: 409 },
   IdempotencyKeyReused: { slug: 'idempotency-key-reused', status: 422 },
   UnknownSku: { slug: 'unknown-sku', status: 422, extensions: { skus: { type: 'array', items: str } } },

@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import type express from 'express';
+import pino from 'pino';
+import { createApiApp } from '../../api/app';
+import type { ApiDeps } from '../../api/deps';
+import { openApiDocument } from '../../api/openapi';
+import { closeServer } from '../../common/http';
+
+/**
+ * The OpenAPI document and the express app agree: every route of the app is an operation of
+ * the document and every operation is a route; and a method the document does not declare on
+ * a path it knows is 405 with Allow, as problem+json. Real express app on a real port; no route
+ * here reaches the database or Temporal (their stand-ins throw if one did).
+ */
+const unreachable = new Proxy({}, { get: (_t, prop) => { throw new Error(`a dependency was used (${String(prop)}) where none should be`); } });
+const deps = {
+  db: unreachable, temporal: unreachable, inventory: unreachable, taskQueue: 'unused', logger: pino({ level: 'silent' }),
+  paymentConfirmationTimeoutMs: 1, paymentWebhookSecret: 'unused', idempotencyKeyTtlMs: 1, temporalCallTimeoutMs: 1,
+} as unknown as ApiDeps;
+
+interface Layer { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } }
+
+/** `METHOD /path/{param}` for every route of an express app, routers mounted without a path included. */
+function routesOf(app: express.Express): string[] {
+  const walk = (stack: Layer[]): string[] => stack.flatMap((layer) => {
+    if (layer.route) {
+      const path = layer.route.path.replace(/:(\w+)/g, '{$1}');
+      return Object.keys(layer.route.methods).filter((m) => m !== '_all').map((m) => `${m.toUpperCase()} ${path}`);
+    }
+    return layer.handle?.stack ? walk(layer.handle.stack) : [];
+  });
+  return walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+}
+
+function operationsOf(doc: ReturnType<typeof openApiDocument>): string[] {
+  return Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+}
+
+describe('the API\'s OpenAPI document', () => {
+  const app = createApiApp(deps);
+  let server: ReturnType<express.Express['listen']>;
+  let url: string;
+  beforeAll(async () => {
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => closeServer(server));
+
+  it('has exactly the routes of the express app', () => {
+    const routes = routesOf(app).sort();
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    expect(operationsOf(openApiDocument()).sort()).toEqual(routes);
+  });
+
+  it('declares bearer auth for every operation but the health checks, and the webhook by its signature', () => {
+    const doc = openApiDocument();
+    expect(doc.security).toEqual([{ bearerAuth: [] }]);
+    expect(doc.paths['/healthz'].get.security).toEqual([]);
+    expect(doc.paths['/readyz'].get.security).toEqual([]);
+    expect(doc.paths['/webhooks/payments'].post.security).toEqual([{ paymentSignature: [] }]);
+  });
+
+  it('answers a method it does not declare with 405, Allow and problem+json; OPTIONS with 204 and Allow', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/orders', 'GET, POST, HEAD, OPTIONS'],
+      ['PUT', `/orders/${crypto.randomUUID()}`, 'GET, HEAD, OPTIONS'],
+      ['GET', '/orders/x/cancel', 'POST, OPTIONS'],
+      ['PATCH', '/webhooks/payments', 'POST, OPTIONS'],
+      ['POST', '/healthz/', 'GET, HEAD, OPTIONS'],
+    ] as const) {
+      const res = await fetch(`${url}${path}`, { method });
+      expect([method, path, res.status]).toEqual([method, path, 405]);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await res.json()).toMatchObject({ type: expect.stringMatching(/\/method-not-allowed$/), status: 405 });
+    }
+    const options = await fetch(`${url}/orders`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS');
+    const unknownPath = await fetch(`${url}/nothing-here`, { method: 'DELETE' });
+    expect(unknownPath.status).toBe(404);
+  });
+});
