@@ -30,7 +30,8 @@ export function knownPathsOf(paths: Record<string, object>): KnownPath[] {
 /**
  * Mounted after the routes, before the 404: a request to a path the document declares, with a
  * method it does not declare for that path, is answered 405 problem+json with `Allow` (RFC 9110
- * 15.5.6), not 404. OPTIONS is answered 204 with the same `Allow`. Unknown paths go on to the 404.
+ * 15.5.6), not 404. OPTIONS is answered 204 with the same `Allow` (where express has not answered it
+ * already for a router's routes). Unknown paths go on to the 404.
  */
 export function methodNotAllowedHandler(paths: Record<string, object>): RequestHandler {
   const known = knownPathsOf(paths);
