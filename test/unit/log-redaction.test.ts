@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { createLogger, REDACTED, REDACTED_KEYS, redactionPaths } from '../../common/logger';
+import { temporalSdkLogger } from '../../workers/temporal-sdk-logger';
 
 /**
  * Every process's logger (common/logger.ts, made by common/run-process.ts) writes no personal
@@ -42,6 +43,15 @@ describe('log redaction', () => {
     const [line] = lines;
     expect(JSON.stringify(line)).not.toMatch(/bound@shop\.example|tok_a|tok_b/);
     expect(line).toMatchObject({ status: 'PENDING', lines: [{ sku: 'MUG-001', token: REDACTED }, { sku: 'LAMP-01', token: REDACTED }] });
+  });
+
+  it('the Temporal SDK\'s log lines in the worker go through the same logger and redaction', () => {
+    const { logger, lines } = capture();
+    const sdk = temporalSdkLogger(logger);
+    sdk.warn('Activity failed', { activityType: 'authorizePayment', input: { paymentToken: 'tok_sdk', customerEmail: 'sdk@shop.example' } });
+    sdk.debug('below the level: not written', { customerEmail: 'sdk@shop.example' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, msg: 'Activity failed', temporal: true, activityType: 'authorizePayment', input: { paymentToken: REDACTED, customerEmail: REDACTED } });
   });
 
   it('has a path for every key at every depth, quoting keys that are not identifiers', () => {
