@@ -36,6 +36,7 @@ const sagaState = z.strictObject({
 export const orderView = z.strictObject({
   orderId: z.uuid(),
   status: z.enum(orderStatuses),
+  clientId: z.string().optional().describe('the API client (shop) that placed it'),
   customerId: z.string().optional().describe('absent until the order is recorded'),
   currency: z.string().optional(),
   totalCents: z.number().int().nullable().describe('null until the order is recorded'),
@@ -53,6 +54,7 @@ export const orderList = z.strictObject({
   items: z.array(z.strictObject({
     orderId: z.uuid(),
     status: z.enum(orderStatuses),
+    clientId: z.string().optional(),
     customerId: z.string(),
     currency: z.string(),
     totalCents: z.number().int(),
