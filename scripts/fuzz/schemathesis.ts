@@ -108,10 +108,12 @@ export async function fuzzTarget(target: FuzzTarget, baseUrl: string, headers: R
   const ndjson = join(s.dir, `${target.name}.events.ndjson`);
   const excluded = Object.keys(target.excludeChecks ?? {});
   for (const [check, why] of Object.entries(target.excludeChecks ?? {})) s.say(`${target.name}: check ${check} left out: ${why}`);
+  if (target.skipPaths) s.say(`${target.name}: paths matching ${target.skipPaths.regex} not fuzzed: ${target.skipPaths.why}`);
 
   const args = [
     '--config-file', configFile, 'run', documentFile, '--url', baseUrl,
     '--checks', 'all', ...(excluded.length ? ['--exclude-checks', excluded.join(',')] : []),
+    ...(target.skipPaths ? ['--exclude-path-regex', target.skipPaths.regex] : []),
     '--max-examples', String(s.maxExamples), '--seed', String(s.seed), '--workers', '2',
     '--generation-database', 'none', '--request-timeout', '15', '--no-color',
     '--report', 'ndjson,junit', '--report-ndjson-path', ndjson, '--report-junit-path', join(s.dir, `${target.name}.junit.xml`),
