@@ -3,7 +3,7 @@ import { orderStatuses } from '../common/order/status';
 import { analyticsSummary, cancelAccepted, liveness, orderAccepted, orderList, orderView, readiness, webhookReceived } from './openapi-bodies';
 import { problemResponse, problemSchemas, type ProblemKind } from './openapi-problems';
 import { webhookBody } from './routes/payment-webhooks';
-import { createOrderBody, MAX_LIST_LIMIT, orderIdParam } from './schemas';
+import { createOrderBody, CUSTOMER_ID_PATTERN, MAX_LIST_LIMIT, orderIdParam } from './schemas';
 
 /**
  * The API's OpenAPI 3.1 document, served at GET /openapi.json: every route of api/app.ts (a test
@@ -112,7 +112,7 @@ export function openApiDocument() {
           summary: 'List orders, newest first',
           parameters: [
             { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: [...orderStatuses] } },
-            { name: 'customerId', in: 'query', required: false, schema: { type: 'string', minLength: 1, maxLength: 128 } },
+            { name: 'customerId', in: 'query', required: false, schema: { type: 'string', pattern: CUSTOMER_ID_PATTERN.source } },
             { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: 20 } },
             { name: 'cursor', in: 'query', required: false, description: 'nextCursor of the previous page, unchanged', schema: { type: 'string', minLength: 1, maxLength: 200 } },
           ],

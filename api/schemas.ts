@@ -18,13 +18,16 @@ export const MAX_QUANTITY = 1000;
  */
 export const MAX_ORDER_TOTAL_CENTS = 2_147_483_647;
 
+/** What a customer id is; the list's customerId filter takes the same (another could match no order). */
+export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+
 /**
  * Request bodies the API accepts. Unknown fields are rejected so typos do not pass silently. Each
  * sku may appear once per order: JSON Schema cannot say that of one field of the items, so it is
  * checked after this schema (duplicateSkus, answered 422 duplicate-sku) and stated in the document.
  */
 export const createOrderBody = z.strictObject({
-  customerId: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1-128 characters of letters, digits and ._:@-'),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1-128 characters of letters, digits and ._:@-'),
   customerEmail: z.string().email().max(254),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
   items: z

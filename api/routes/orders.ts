@@ -18,7 +18,7 @@ import type { ApiDeps } from '../deps';
 import { idempotency, keyedRequestOf, type KeyedRequestInfo } from '../idempotency';
 import { cancelUpdateIdFor, orderIdFor } from '../order-id';
 import { correlationIdOf } from '../access-log';
-import { createOrderBody, duplicateSkus, MAX_LIST_LIMIT, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
+import { createOrderBody, CUSTOMER_ID_PATTERN, duplicateSkus, MAX_LIST_LIMIT, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
 
 function parseOrderId(req: Request): string {
   const id = orderIdParam.safeParse(req.params.orderId);
@@ -28,7 +28,8 @@ function parseOrderId(req: Request): string {
 
 const listQuery = z.strictObject({
   status: z.enum(orderStatuses).optional(),
-  customerId: z.string().min(1).max(128).optional(),
+  // Checked like a customer id: any other text (a NUL byte, say) could match no order, and Postgres refuses some.
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1-128 characters of letters, digits and ._:@-').optional(),
   limit: z.string().regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_LIST_LIMIT}`)
     .transform(Number).pipe(z.number().int().min(1).max(MAX_LIST_LIMIT)).default(20),
   cursor: z.string().min(1).max(200).optional(),
