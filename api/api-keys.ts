@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LEGACY_CLIENT_ID } from '../common/order/workflow-contract';
 import type { Db } from '../common/db';
 
 /**
@@ -45,9 +46,15 @@ export interface CreatedApiKey {
   scope: Scope;
 }
 
+/** Owners of orders placed before API keys (migration backfill, the old X-Client-Id default): no key may act as them. */
+const RESERVED_CLIENT_IDS = new Set([LEGACY_CLIENT_ID, 'anonymous']);
+
 export async function createApiKey(db: Db, clientId: string, scope: Scope = 'shop'): Promise<CreatedApiKey> {
   if (!CLIENT_ID_PATTERN.test(clientId)) {
     throw new ApiKeyError(`client id "${clientId}" is not valid: use 1-128 letters, digits and . _ : -`);
+  }
+  if (RESERVED_CLIENT_IDS.has(clientId)) {
+    throw new ApiKeyError(`client id "${clientId}" is reserved (orders from before API keys belong to it); choose another`);
   }
   if (!API_SCOPES.includes(scope)) throw new ApiKeyError(`scope "${scope}" is not one of ${API_SCOPES.join(', ')}`);
   const { keyId, key } = generateApiKey();

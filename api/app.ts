@@ -9,7 +9,7 @@ import { openApiDocument } from './openapi';
 import { postRateLimit } from './rate-limit';
 import { analyticsRouter } from './routes/analytics';
 import { codecRouter } from './routes/codec';
-import { healthRouter } from './routes/health';
+import { livenessRouter, readinessRouter } from './routes/health';
 import { ordersRouter } from './routes/orders';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
 import { securityHeaders } from './security-headers';
@@ -26,13 +26,14 @@ export function createApiApp(deps: ApiDeps): express.Express {
   // Before any authentication (CORS preflights carry none) and before the JSON parser (own size limit);
   // its POSTs need an operator key (a bearer header, or the session cookie /codec/session sets).
   app.use('/codec', codecRouter(deps, { authorize: [authenticate(deps), requireScope('operator')] }));
-  app.use(healthRouter(deps));
-  // Paths open without a key (the health checks) answer an undeclared method with 405 here; the others only to a caller with a key.
+  app.use(livenessRouter());
+  // Paths open without a key (liveness) answer an undeclared method with 405 here; the others only to a caller with a key.
   app.use(methodNotAllowedHandler(openPaths(openApi.paths)));
   // Everything below needs an API key (api/auth.ts); nothing is parsed for a caller without one.
   app.use(authenticate(deps));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(postRateLimit(deps.db, deps.rateLimit, deps.logger));
+  app.use(readinessRouter(deps));
   app.use(ordersRouter(deps));
   app.use(analyticsRouter(deps));
   app.get('/openapi.json', (_req, res) => {
@@ -47,7 +48,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   return app;
 }
 
-/** The paths of the document whose every operation is open (`security: []`): the health checks. */
+/** The paths of the document whose every operation is open (`security: []`): liveness. */
 function openPaths(paths: Record<string, object>): Record<string, object> {
   return Object.fromEntries(Object.entries(paths).filter(([, operations]) =>
     Object.values(operations).every((op) => Array.isArray((op as { security?: unknown[] }).security) && (op as { security: unknown[] }).security.length === 0)));

@@ -44,6 +44,7 @@ export function authenticate({ db, logger }: { db: Db; logger: Logger }): Reques
     touchApiKey(db, keyId).catch((err: unknown) => logger.warn({ err, keyId }, 'could not record the API key\'s last use'));
   };
   return async (req, res, next) => {
+    if (res.locals.client) return next(); // already authenticated by an earlier step (the codec server's session cookie)
     const header = req.get('authorization');
     if (header === undefined) {
       res.set('www-authenticate', REALM);

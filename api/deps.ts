@@ -22,5 +22,5 @@ export interface ApiDeps {
   /** POSTs per client and window (API_RATE_LIMIT_POSTS, API_RATE_LIMIT_WINDOW). */
   rateLimit: RateLimitSettings;
   /** The codec server (/codec): the client's payload codec, our namespace, the Web UI origins allowed by CORS. */
-  codec: { codec: PayloadCodec; namespace: string; uiOrigins: string[] };
+  codec: { codec: PayloadCodec; namespace: string; uiOrigins: string[]; /** Session cookies only over HTTPS (production). */ secureCookie: boolean };
 }

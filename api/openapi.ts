@@ -198,9 +198,8 @@ export function openApiDocument() {
       '/readyz': {
         get: {
           summary: 'Readiness: the database and Temporal answer',
-          description: 'Each check says "ok" or "unavailable"; why is in the log, never in the answer.',
-          ...open,
-          responses: { 200: ok('Ready', json(readiness)), 503: ok('Not ready', json(readiness)), ...commonResponses },
+          description: 'Each check says "ok" or "unavailable"; why is in the log, never in the answer. Any valid API key.',
+          responses: { 200: ok('Ready', json(readiness)), 503: ok('Not ready', json(readiness)), ...authResponses, ...commonResponses },
         },
       },
     },

@@ -17,7 +17,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config, codec) });
   const app = createApiApp({
     db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
-    codec: { codec, namespace: config.TEMPORAL_NAMESPACE, uiOrigins: config.TEMPORAL_UI_ORIGIN },
+    codec: { codec, namespace: config.TEMPORAL_NAMESPACE, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookie: process.env.NODE_ENV === 'production' },
     paymentConfirmationTimeoutMs: config.PAYMENT_CONFIRMATION_TIMEOUT,
     paymentWebhookSecret: config.PAYMENT_WEBHOOK_SECRET,
     paymentWebhookPreviousSecret: config.PAYMENT_WEBHOOK_SECRET_PREVIOUS,

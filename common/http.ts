@@ -66,13 +66,13 @@ export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
     const refusal = err as { status?: unknown; expose?: unknown } | null;
     const status = refusal?.status;
     if ((refusal?.expose === true || err instanceof URIError) && typeof status === 'number' && status >= 400 && status < 500) {
-      logger.debug({ err, path: req.originalUrl }, 'request refused');
+      logger.debug({ err, path: req.path }, 'request refused'); // the path only: a query string may hold personal data
       return sendProblem(res, {
         type: PROBLEM_BASE + 'bad-request', title: REFUSALS[status] ?? 'Bad request', status,
         detail: 'The request could not be read as sent; check its headers, encoding and path.', instance: req.originalUrl,
       });
     }
-    logger.error({ err, path: req.originalUrl }, 'unhandled error');
+    logger.error({ err, path: req.path }, 'unhandled error');
     sendProblem(res, { type: PROBLEM_BASE + 'internal', title: 'Internal error', status: 500, detail: 'The request failed unexpectedly; it is safe to retry with the same Idempotency-Key.', instance: req.originalUrl });
   };
 }

@@ -12,6 +12,8 @@ type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 export interface OrderSecrets {
   orderId: string;
+  /** The shop (API client) whose customer this is: customer ids are each shop's own. */
+  clientId: string;
   customerId: string;
   customerEmail: string;
   paymentToken: string;
@@ -21,7 +23,7 @@ export interface OrderSecrets {
 export async function storeOrderSecrets(db: Db, s: OrderSecrets): Promise<void> {
   await db.orderVault.upsert({
     where: { orderId: s.orderId },
-    create: { orderId: s.orderId, customerId: s.customerId, customerEmail: s.customerEmail, paymentToken: s.paymentToken },
+    create: { orderId: s.orderId, clientId: s.clientId, customerId: s.customerId, customerEmail: s.customerEmail, paymentToken: s.paymentToken },
     update: { customerEmail: s.customerEmail, paymentToken: s.paymentToken },
   });
 }

@@ -3,6 +3,9 @@ import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { problem } from '../../common/http';
 import { PayloadDecryptionError, payloadFromJson, payloadToJson } from '../../common/temporal-codec';
+import { scopesOf } from '../api-keys';
+import { authenticatedClient, type AuthenticatedClient } from '../auth';
+import { issueCodecSession, verifyCodecSession } from '../codec-session';
 import type { ApiDeps } from '../deps';
 
 /**
@@ -29,15 +32,15 @@ export const payloadsBody = z.object({
   payloads: z.array(z.object({ metadata: z.record(z.string(), base64).nullish(), data: base64.nullish() })).max(10_000),
 });
 
-export function codecRouter({ codec: { codec, namespace, uiOrigins } }: Pick<ApiDeps, 'codec'>, { authorize }: CodecRouterOptions): Router {
+export function codecRouter({ db, logger, codec: { codec, namespace, uiOrigins, secureCookie } }: Pick<ApiDeps, 'codec' | 'db' | 'logger'>, { authorize }: CodecRouterOptions): Router {
   const router = Router();
   router.use(cors({
     origin: uiOrigins, methods: ['POST'], credentials: true, maxAge: 600,
     allowedHeaders: ['Content-Type', 'X-Namespace', 'Authorization'],
   }));
   // Histories can hold large payloads (Temporal allows 2 MB each): a larger limit than the API's.
-  router.use(express.json({ limit: '4mb' }));
-  router.use(express.urlencoded({ extended: false, limit: '4kb' }));
+  // Bodies are parsed only for a caller already let through: nothing is read for one without a key.
+  const payloadsJson = express.json({ limit: '4mb' });
 
   const convert = (direction: 'encode' | 'decode'): RequestHandler => async (req, res, next) => {
     const asked = req.get('x-namespace');
@@ -53,22 +56,43 @@ export function codecRouter({ codec: { codec, namespace, uiOrigins } }: Pick<Api
       next(err);
     }
   };
-  const guarded = [bearerFromSessionCookie, ...authorize];
-  router.route('/decode').post(guarded, convert('decode')).all(methodNotAllowed);
-  router.route('/encode').post(guarded, convert('encode')).all(methodNotAllowed);
+  /** A browser's session cookie (no Authorization header) authenticates the request as the key it was issued for. */
+  const fromSessionCookie: RequestHandler = async (req, res, next) => {
+    const token = req.headers.authorization === undefined ? sessionCookie(req.headers.cookie) : undefined;
+    if (!token) return next();
+    try {
+      const verified = await verifyCodecSession(db, token);
+      if (verified) res.locals.client = { clientId: verified.clientId, keyId: verified.keyId, scopes: scopesOf(verified.scope) } satisfies AuthenticatedClient;
+      next();
+    } catch (err) {
+      logger.error({ err }, 'could not check a codec session');
+      next(problem(503, 'authentication-unavailable', 'Authentication unavailable', 'The session could not be checked just now. Retry shortly.'));
+    }
+  };
+  const guarded = [fromSessionCookie, ...authorize];
+  router.route('/decode').post(guarded, payloadsJson, convert('decode')).all(methodNotAllowed);
+  router.route('/encode').post(guarded, payloadsJson, convert('encode')).all(methodNotAllowed);
 
   // Session for browsers that cannot send a bearer token (dev: the UI has no login): the operator
   // pastes an operator key once; the UI then sends the cookie with "Include cross-origin credentials".
   router.get('/session', (_req, res) => {
     res.type('html').send(SESSION_FORM);
   });
-  router.post('/session', (req, _res, next) => {
+  router.post('/session', express.urlencoded({ extended: false, limit: '4kb' }), (req, _res, next) => {
     const key = typeof req.body?.key === 'string' ? req.body.key.trim() : '';
     req.headers.authorization = `Bearer ${key}`;
     next();
-  }, ...authorize, (req, res) => {
-    res.cookie(CODEC_SESSION_COOKIE, (req.headers.authorization ?? '').slice('Bearer '.length), {
-      httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/codec', maxAge: SESSION_MAX_AGE_MS,
+  }, ...authorize, async (req, res, next) => {
+    // The cookie names the key and is signed with its stored hash; it never holds the key (api/codec-session.ts).
+    let session: string | undefined;
+    try {
+      session = await issueCodecSession(db, authenticatedClient(res).keyId, SESSION_MAX_AGE_MS);
+    } catch (err) {
+      return next(err);
+    }
+    if (!session) return next(problem(401, 'invalid-api-key', 'Invalid API key', 'The key was revoked a moment ago.'));
+    res.cookie(CODEC_SESSION_COOKIE, session, {
+      httpOnly: true, sameSite: 'strict', secure: secureCookie || req.secure, path: '/codec', maxAge: SESSION_MAX_AGE_MS,
     });
     const endpoint = `${req.protocol}://${req.get('host')}${req.baseUrl}`;
     res.type('html').send(`<!doctype html><title>Codec session</title><p>Signed in for 8 hours. In the Temporal Web UI's <b>Codec Server</b> settings, enter <code>${escapeHtml(endpoint)}</code> as this browser's endpoint, turn on <b>Include cross-origin credentials</b>, and reload.</p>`);
@@ -76,15 +100,6 @@ export function codecRouter({ codec: { codec, namespace, uiOrigins } }: Pick<Api
   router.route('/session').all(methodNotAllowed);
   return router;
 }
-
-/** The session cookie, when no Authorization header came, becomes the bearer token authorize checks. */
-const bearerFromSessionCookie: RequestHandler = (req, _res, next) => {
-  if (req.headers.authorization === undefined) {
-    const key = sessionCookie(req.headers.cookie);
-    if (key) req.headers.authorization = `Bearer ${key}`;
-  }
-  next();
-};
 
 function sessionCookie(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {

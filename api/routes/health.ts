@@ -2,16 +2,22 @@ import type { Connection } from '@temporalio/client';
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
 
-export function healthRouter({ db, temporal, logger, temporalCallTimeoutMs }: ApiDeps): Router {
+/** Liveness: the one route open without a key (container health checks, load balancers). */
+export function livenessRouter(): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  /**
-   * Ready when the database and Temporal answer: a load balancer should route here only then.
-   * Each check says "ok" or "unavailable"; why is in the log, not in the answer (no addresses or
-   * driver messages for whoever can reach this port).
-   */
+  return router;
+}
+
+/**
+ * Readiness, behind an API key like everything but /healthz (a probe sends any valid key): ready
+ * when the database and Temporal answer. Each check says "ok" or "unavailable"; why is in the log,
+ * not in the answer (no addresses or driver messages).
+ */
+export function readinessRouter({ db, temporal, logger, temporalCallTimeoutMs }: ApiDeps): Router {
+  const router = Router();
   router.get('/readyz', async (_req, res) => {
     const check = (name: 'database' | 'temporal', probe: () => Promise<unknown>) => probe().then(
       () => [name, 'ok'] as const,

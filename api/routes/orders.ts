@@ -129,7 +129,9 @@ export function ordersRouter({
   async function placedBefore(orderId: string, keyedReq: KeyedRequestInfo, order: CreateOrderBody, res: Response): Promise<AcceptedOrder | undefined> {
     const recorded = await db.order.findUnique({ where: { id: orderId }, include: { lines: true } });
     if (recorded) {
-      if (!sameOrder(recorded, order)) throw keyReused();
+      // The id comes from (client, key), so another client's row here can only be an order of before the
+      // authenticated client ids (X-Client-Id): never answer with it.
+      if (recorded.clientId !== keyedReq.clientId || !sameOrder(recorded, order)) throw keyReused();
       return { orderId, totalCents: recorded.totalCents, currency: recorded.currency, correlationId: recorded.correlationId };
     }
     let memo: Record<string, unknown> | undefined;
@@ -202,7 +204,7 @@ export function ordersRouter({
 
     const correlationId = correlationIdOf(res);
     // The email and the card token wait in the order vault; the workflow and its activities see ids only.
-    await storeOrderSecrets(db, { orderId, customerId: order.customerId, customerEmail: order.customerEmail, paymentToken: order.payment.token });
+    await storeOrderSecrets(db, { orderId, clientId, customerId: order.customerId, customerEmail: order.customerEmail, paymentToken: order.payment.token });
     const input: OrderWorkflowInput = {
       orderId, clientId, customerId: order.customerId, currency: order.currency, lines, totalCents, correlationId, paymentConfirmationTimeoutMs,
     };

@@ -2,7 +2,7 @@ import type { WorkflowStartOptions } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CancelReasonCode } from '../events';
-import { CustomerIdAttribute, OrderStatusAttribute } from '../search-attributes';
+import { OrderStatusAttribute } from '../search-attributes';
 import type { PricedLine } from './lines';
 import type { OrderStatus, TerminalStatus } from './status';
 
@@ -114,10 +114,9 @@ export function orderWorkflowStartOptions(input: OrderWorkflowInput, taskQueue: 
     args: [input],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-    typedSearchAttributes: [
-      { key: CustomerIdAttribute, value: input.customerId },
-      { key: OrderStatusAttribute, value: 'PENDING' },
-    ],
+    // Search attributes are stored and indexed in clear (the payload codec does not reach them):
+    // only the status. Not the customer id: a shop may use its customers' email addresses as ids.
+    typedSearchAttributes: [{ key: OrderStatusAttribute, value: 'PENDING' }],
     // Shown in the Web UI's list and header; no personal data.
     staticSummary: `Order of ${input.lines.reduce((n, l) => n + l.quantity, 0)} item(s), ${(input.totalCents / 100).toFixed(2)} ${input.currency}`,
   };

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApiKey, verifyApiKey } from '../../api/api-keys';
 import { createDb } from '../../common/db';
@@ -32,7 +32,10 @@ export async function ensureDevApiKeys(databaseUrl: string, dataDir: string): Pr
       shop: await stillWorks(kept.shop, DEV_SHOP_CLIENT) ?? (await createApiKey(db, DEV_SHOP_CLIENT, 'shop')).key,
       operator: await stillWorks(kept.operator, DEV_OPERATOR_CLIENT) ?? (await createApiKey(db, DEV_OPERATOR_CLIENT, 'operator')).key,
     };
-    if (keys.shop !== kept.shop || keys.operator !== kept.operator) writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+    if (keys.shop !== kept.shop || keys.operator !== kept.operator) {
+      writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+      chmodSync(file, 0o600); // mode applies only to a new file
+    }
     return keys;
   } finally {
     await db.$disconnect();

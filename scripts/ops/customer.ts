@@ -28,10 +28,11 @@ export interface ErasureCounts {
 
 const CARRIED_EMAIL = ['OrderConfirmed', 'OrderCancelled'];
 
-export async function eraseCustomer(db: Db, customerId: string): Promise<ErasureCounts> {
+/** Customer ids are each shop's own: a customer is (client, customer id), and only that pair is erased. */
+export async function eraseCustomer(db: Db, clientId: string, customerId: string): Promise<ErasureCounts> {
   return db.$transaction(async (tx) => {
     // Every order of the customer, locked so no status change writes an event between the steps.
-    const orders = (await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM orders WHERE customer_id = ${customerId} ORDER BY id FOR UPDATE`).map((o) => o.id);
+    const orders = (await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM orders WHERE client_id = ${clientId} AND customer_id = ${customerId} ORDER BY id FOR UPDATE`).map((o) => o.id);
     const ids = orders.length > 0 ? orders : ['00000000-0000-0000-0000-000000000000'];
     const erasedOrders = await tx.$executeRaw`UPDATE orders SET customer_email = ${ERASED_EMAIL}, updated_at = now()
       WHERE id = ANY(${ids}::uuid[]) AND customer_email <> ${ERASED_EMAIL}`;
@@ -39,18 +40,24 @@ export async function eraseCustomer(db: Db, customerId: string): Promise<Erasure
       WHERE order_id = ANY(${ids}::uuid[]) AND recipient <> ${ERASED_EMAIL}`;
     const outboxEvents = await tx.$executeRaw`UPDATE outbox_events SET payload = payload - 'customerEmail', schema_version = 2
       WHERE aggregate_id = ANY(${ids}::uuid[]) AND type = ANY(${CARRIED_EMAIL}::text[]) AND payload ? 'customerEmail'`;
-    const vaultRows = await tx.$executeRaw`DELETE FROM order_vault WHERE customer_id = ${customerId} OR order_id = ANY(${ids}::uuid[])`;
+    const vaultRows = await tx.$executeRaw`DELETE FROM order_vault WHERE (client_id = ${clientId} AND customer_id = ${customerId}) OR order_id = ANY(${ids}::uuid[])`;
     return { orders: erasedOrders, sentEmails, outboxEvents, vaultRows };
   });
 }
 
-async function erase([customerId, ...extra]: string[]): Promise<void> {
-  if (!customerId || extra.length > 0) throw new UsageError('customer erase: give exactly one customer id');
+async function erase(args: string[]): Promise<void> {
+  const at = args.indexOf('--client');
+  const clientId = at >= 0 ? args[at + 1] : undefined;
+  const rest = at >= 0 ? [...args.slice(0, at), ...args.slice(at + 2)] : args;
+  const [customerId, ...extra] = rest;
+  if (!clientId || clientId.startsWith('--') || !customerId || extra.length > 0) {
+    throw new UsageError('customer erase: give the shop and exactly one customer id: customer erase --client <clientId> <customerId> (customer ids are each shop\'s own)');
+  }
   const config = loadConfig();
   const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   try {
-    const counts = await eraseCustomer(db, customerId);
-    console.log(`erased the personal data of customer ${customerId}:`);
+    const counts = await eraseCustomer(db, clientId, customerId);
+    console.log(`erased the personal data of customer ${customerId} of client ${clientId}:`);
     console.log(`  orders (customer_email)          ${counts.orders}`);
     console.log(`  sent emails (recipient)          ${counts.sentEmails}`);
     console.log(`  outbox events (customerEmail)    ${counts.outboxEvents}`);
@@ -62,5 +69,5 @@ async function erase([customerId, ...extra]: string[]): Promise<void> {
 }
 
 export const customerCommands: OpsCommand[] = [
-  { name: 'customer erase', args: '<customerId>', summary: 'erase a customer\'s personal data (email address in orders, sent mail, outbox, card-token vault); prints counts', run: erase },
+  { name: 'customer erase', args: '--client <clientId> <customerId>', summary: 'erase a customer\'s personal data (email address in orders, sent mail, outbox, card-token vault); prints counts', run: erase },
 ];

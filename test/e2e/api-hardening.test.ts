@@ -67,13 +67,14 @@ describe('API hardening', () => {
 
   it('answers the client\'s valid X-Correlation-Id, or a new one, and logs one line per request with it', async () => {
     const mine = `checkout-${randomUUID()}`;
-    const res = await fetch(`${api.url}/orders/${randomUUID()}?customerEmail=jane@shop.example&token=tok_visa`, { headers: { 'x-correlation-id': mine, authorization: 'Bearer sk_secret_1' } });
+    const res = await fetch(`${api.url}/orders/${randomUUID()}?customerEmail=jane@shop.example&token=tok_visa`, { headers: { 'x-correlation-id': mine, ...auth() } });
     expect(res.status).toBe(404);
     expect(res.headers.get('x-correlation-id')).toBe(mine);
     const line = await waitForAccessLine(mine);
-    expect(line).toMatchObject({ name: 'api', level: 30, method: 'GET', path: expect.stringMatching(/^\/orders\/[0-9a-f-]{36}$/), status: 404, durationMs: expect.any(Number) });
+    expect(line).toMatchObject({ name: 'api', level: 30, method: 'GET', path: expect.stringMatching(/^\/orders\/[0-9a-f-]{36}$/), status: 404, durationMs: expect.any(Number), clientId: 'hardening-shop' });
     const text = JSON.stringify(accessLines());
-    expect(text).not.toMatch(/jane@shop\.example|tok_visa|sk_secret_1|customerEmail=/);
+    expect(text).not.toMatch(/jane@shop\.example|tok_visa|customerEmail=/);
+    expect(JSON.stringify(lines)).not.toContain(key); // the API key is in no log line
 
     const invalid = await fetch(`${api.url}/healthz`, { headers: { 'x-correlation-id': 'not valid; has spaces' } });
     const generated = invalid.headers.get('x-correlation-id');
@@ -115,17 +116,19 @@ describe('API hardening', () => {
     expect(JSON.stringify(lines.at(-1))).not.toMatch(/hidden@shop\.example|tok_hiddenToken/);
   });
 
-  it('/readyz reports each dependency as ok or unavailable with no error text, and logs why', async () => {
-    expect(await (await fetch(`${api.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+  it('/readyz needs a key, reports each dependency as ok, and with the database down answers 503 with no error text, logging why', async () => {
+    expect((await fetch(`${api.url}/readyz`)).status).toBe(401);
+    expect(await (await fetch(`${api.url}/readyz`, { headers: auth() })).json()).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
     const dbPort = await freePort();
     const broken = await startApi({ ...config, DATABASE_URL: `postgresql://orders:s3cret-pw@127.0.0.1:${dbPort}/orders` }, logger);
     try {
-      const res = await fetch(`${broken.url}/readyz`);
+      // Keys live in the database too: with it down the key cannot be checked, and the probe reads 503 all the same.
+      const res = await fetch(`${broken.url}/readyz`, { headers: auth() });
       expect(res.status).toBe(503);
       const text = await res.text();
-      expect(JSON.parse(text)).toEqual({ status: 'not-ready', checks: { database: 'unavailable', temporal: 'ok' } });
+      expect(JSON.parse(text)).toMatchObject({ type: expect.stringMatching(/\/authentication-unavailable$/), status: 503 });
       expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|s3cret|prisma|Error/i);
-      const why = lines.find((l) => l.msg === 'readiness check failed' && l.check === 'database');
+      const why = lines.find((l) => l.msg === 'could not check an API key');
       expect(why).toBeDefined();
       expect(JSON.stringify(why)).not.toMatch(/s3cret-pw/); // the log says why, but no password
     } finally {

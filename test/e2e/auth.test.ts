@@ -47,11 +47,11 @@ describe('API keys, tenancy and rate limits', () => {
     expect(await res.json()).toMatchObject({ status, type: expect.stringMatching(new RegExp(`/${slug}$`)) });
   }
 
-  it('answers 401 problem+json with WWW-Authenticate on every route but the health checks without a valid key', async () => {
+  it('answers 401 problem+json with WWW-Authenticate on every route but /healthz without a valid key', async () => {
     const id = randomUUID();
     const calls: [string, string][] = [
       ['GET', '/orders'], ['POST', '/orders'], ['GET', `/orders/${id}`], ['POST', `/orders/${id}/cancel`],
-      ['GET', '/analytics/summary'], ['GET', '/metrics'], ['GET', '/openapi.json'], ['GET', '/no-such-route'], ['DELETE', '/orders'],
+      ['GET', '/analytics/summary'], ['GET', '/metrics'], ['GET', '/openapi.json'], ['GET', '/no-such-route'], ['DELETE', '/orders'], ['GET', '/readyz'], ['POST', '/codec/decode'],
     ];
     const unknownKey = `ook_${'0'.repeat(16)}_${'A'.repeat(43)}`;
     const badHeaders: [Record<string, string>, RegExp][] = [
@@ -70,7 +70,7 @@ describe('API keys, tenancy and rate limits', () => {
       }
     }
     expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
-    expect((await get('/readyz')).status).toBe(200);
+    expect((await get('/readyz', { authorization: `Bearer ${sys.shopKey}` })).status).toBe(200); // any valid key
     // The payment provider's webhook has its own (signature) authentication, not an API key.
     const webhook = await post('/webhooks/payments', {});
     expect(webhook.headers.get('www-authenticate')).toBeNull();

@@ -183,12 +183,12 @@ describe('an order end to end', () => {
 
   it('serves health, readiness, metrics and an OpenAPI document that matches the validation', async () => {
     expect(await (await fetch(`${api.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${api.url}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+    expect(await (await fetch(`${api.url}/readyz`, { headers: auth(system.shopKey) })).json()).toMatchObject({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
     const metrics = await (await fetch(`${api.url}/metrics`, { headers: auth(system.operatorKey) })).text();
     expect(metrics).toMatch(/^orders_started_total \d+/m);
     const doc = (await (await fetch(`${api.url}/openapi.json`, { headers: auth() })).json()) as { openapi: string; paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { required: string[] } }> } } }> };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/orders']!.post!.requestBody.content['application/json']!.schema.required).toEqual(['customerId', 'customerEmail', 'currency', 'items', 'payment']);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/analytics/summary', '/healthz', '/metrics', '/openapi.json', '/orders', '/orders/{orderId}', '/orders/{orderId}/cancel', '/readyz', '/webhooks/payments']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/analytics/summary', '/codec/decode', '/codec/encode', '/codec/session', '/healthz', '/metrics', '/openapi.json', '/orders', '/orders/{orderId}', '/orders/{orderId}/cancel', '/readyz', '/webhooks/payments']);
   });
 });

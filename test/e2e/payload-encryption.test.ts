@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
+import { revokeApiKey } from '../../api/api-keys';
 import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { ENCRYPTED_ENCODING, type JsonPayload } from '../../common/temporal-codec';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
@@ -86,9 +87,20 @@ describe('payload encryption in Temporal', () => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
     expect(cookie).toMatch(/Path=\/codec/i);
+    expect(cookie).not.toContain(OPERATOR_KEY.split('_').at(-1)!); // the cookie names the key, it does not hold it
     const viaCookie = await decode(started.input.payloads, { cookie: cookie.split(';')[0]! });
     expect(viaCookie.status).toBe(200);
     expect(((await viaCookie.json()) as { payloads: JsonPayload[] }).payloads).toEqual([decoded]);
+    // A tampered session (a later expiry) is refused; so is the session of a key revoked since.
+    const [name, value] = cookie.split(';')[0]!.split('=') as [string, string];
+    const [keyId, expires, mac] = decodeURIComponent(value).split('.') as [string, string, string];
+    expect((await decode(started.input.payloads, { cookie: `${name}=${keyId}.${Number(expires) + 3_600_000}.${mac}` })).status).toBe(401);
+    const shortLived = await system.createApiKey('codec-revoked', 'operator');
+    const revokedSignIn = await fetch(`${codecUrl}/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key: shortLived }) });
+    const revokedCookie = revokedSignIn.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await decode(started.input.payloads, { cookie: revokedCookie })).status).toBe(200);
+    await revokeApiKey(system.peers.db, shortLived);
+    expect((await decode(started.input.payloads, { cookie: revokedCookie })).status).toBe(401);
     const wrongKey = await fetch(`${codecUrl}/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key: 'guess' }) });
     expect([wrongKey.status, wrongKey.headers.get('set-cookie')]).toEqual([401, null]);
 

@@ -31,10 +31,10 @@ const cli = (...args: string[]) => promisify(execFile)(process.execPath, [requir
   env: { ...process.env, DATABASE_URL: database.url },
 });
 
-async function placeOrder(customerId: string, email: string): Promise<string> {
+async function placeOrder(customerId: string, email: string, clientId = 'test-shop'): Promise<string> {
   const orderId = randomUUID();
   await insertSampleOrder(pool, orderId, email);
-  await pool.query('UPDATE orders SET customer_id = $2 WHERE id = $1', [orderId, customerId]);
+  await pool.query('UPDATE orders SET customer_id = $2, client_id = $3 WHERE id = $1', [orderId, customerId, clientId]);
   // An OrderConfirmed v1 written before v2 (it carried the address), and a sent email.
   await writeOutboxEvent(pool, orderId, 'OrderConfirmed', { schemaVersion: 1, payload: { ...samplePayload('OrderConfirmed', orderId), customerEmail: email } });
   await pool.query(`INSERT INTO sent_emails (event_id, order_id, message_id, recipient, subject, status) VALUES ($1, $2, $3, $4, 'Your order is confirmed', 'SENT')`,
@@ -49,24 +49,28 @@ const everything = async () => (await pool.query<{ t: string }>(`SELECT concat_w
 it('erases a customer\'s address from orders, sent emails and old outbox events, prints the counts, leaves others alone, and is idempotent', async () => {
   const janes = [await placeOrder('jane', 'jane@shop.example'), await placeOrder('jane', 'jane.doe@shop.example')];
   const bob = await placeOrder('bob', 'bob@shop.example');
+  // Another shop's customer with the same id: customer ids are each shop's own, so not this customer.
+  const otherShopsJane = await placeOrder('jane', 'jane@other-shop.example', 'other-shop');
   // Orders whose workflow has not recorded them yet: only the vault knows them.
-  await pool.query(`INSERT INTO order_vault (order_id, customer_id, customer_email, payment_token) VALUES ($1, 'jane', 'jane@shop.example', 'tok_visa'), ($2, 'bob', 'bob@shop.example', 'tok_visa')`, [randomUUID(), randomUUID()]);
+  await pool.query(`INSERT INTO order_vault (order_id, client_id, customer_id, customer_email, payment_token) VALUES ($1, 'test-shop', 'jane', 'jane@shop.example', 'tok_visa'), ($2, 'test-shop', 'bob', 'bob@shop.example', 'tok_visa'), ($3, 'other-shop', 'jane', 'jane@other-shop.example', 'tok_visa')`, [randomUUID(), randomUUID(), randomUUID()]);
   expect(await everything()).toContain('jane@shop.example');
 
-  const first = await cli('customer', 'erase', 'jane');
+  const first = await cli('customer', 'erase', '--client', 'test-shop', 'jane');
   expect(first.stdout).toMatch(/orders \(customer_email\) +2\n/);
   expect(first.stdout).toMatch(/sent emails \(recipient\) +2\n/);
   expect(first.stdout).toMatch(/outbox events \(customerEmail\) +2\n/);
   expect(first.stdout).toMatch(/order vault \(email, card token\) +1\n/);
-  expect(await pool.query('SELECT 1 FROM order_vault WHERE customer_id = $1', ['jane'])).toMatchObject({ rowCount: 0 });
+  expect(await pool.query('SELECT 1 FROM order_vault WHERE client_id = $1 AND customer_id = $2', ['test-shop', 'jane'])).toMatchObject({ rowCount: 0 });
+  expect(await pool.query('SELECT 1 FROM order_vault WHERE client_id = $1 AND customer_id = $2', ['other-shop', 'jane'])).toMatchObject({ rowCount: 1 });
   expect(await pool.query('SELECT 1 FROM order_vault WHERE customer_id = $1', ['bob'])).toMatchObject({ rowCount: 1 });
   expect(first.stdout).toContain('EVENTS_MAX_AGE');
 
   const after = await everything();
-  expect(after).not.toMatch(/jane/);
+  expect(after).not.toMatch(/jane@shop\.example|jane\.doe/);
   expect(after).toContain('bob@shop.example');
+  expect(after).toContain('jane@other-shop.example');
   const orders = await pool.query<{ id: string; customer_email: string }>('SELECT id::text, customer_email FROM orders ORDER BY customer_id');
-  expect(Object.fromEntries(orders.rows.map((r) => [r.id, r.customer_email]))).toEqual({ [janes[0]!]: ERASED_EMAIL, [janes[1]!]: ERASED_EMAIL, [bob]: 'bob@shop.example' });
+  expect(Object.fromEntries(orders.rows.map((r) => [r.id, r.customer_email]))).toEqual({ [janes[0]!]: ERASED_EMAIL, [janes[1]!]: ERASED_EMAIL, [bob]: 'bob@shop.example', [otherShopsJane]: 'jane@other-shop.example' });
 
   // The scrubbed outbox rows are valid v2 events (still publishable and readable); bob's is untouched v1.
   const rows = await pool.query<{ aggregate_id: string; row: object }>(`SELECT aggregate_id::text, json_build_object('id', id, 'type', type, 'schemaVersion', schema_version,
@@ -76,7 +80,7 @@ it('erases a customer\'s address from orders, sent emails and old outbox events,
     expect(parseEvent(JSON.stringify(row))).toMatchObject({ kind: 'known', event: { type: 'OrderConfirmed', schemaVersion: 2 } });
   }
 
-  const second = await cli('customer', 'erase', 'jane');
+  const second = await cli('customer', 'erase', '--client', 'test-shop', 'jane');
   expect(second.stdout).toMatch(/orders \(customer_email\) +0\n/);
   expect(second.stdout).toMatch(/sent emails \(recipient\) +0\n/);
   expect(second.stdout).toMatch(/outbox events \(customerEmail\) +0\n/);
@@ -84,6 +88,7 @@ it('erases a customer\'s address from orders, sent emails and old outbox events,
 });
 
 it('refuses a call without exactly one customer id, and says so', async () => {
-  await expect(cli('customer', 'erase')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('give exactly one customer id') });
-  await expect(cli('customer', 'erase', 'a', 'b')).rejects.toMatchObject({ code: 2 });
+  await expect(cli('customer', 'erase')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('exactly one customer id') });
+  await expect(cli('customer', 'erase', 'jane')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--client') });
+  await expect(cli('customer', 'erase', '--client', 'test-shop', 'a', 'b')).rejects.toMatchObject({ code: 2 });
 });

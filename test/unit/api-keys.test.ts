@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { generateApiKey, hashApiKey, keyIdOf, scopesOf } from '../../api/api-keys';
+import { ApiKeyError, createApiKey, generateApiKey, hashApiKey, keyIdOf, scopesOf } from '../../api/api-keys';
+import type { Db } from '../../common/db';
 import { authenticatedClient, requireScope, type AuthenticatedClient } from '../../api/auth';
 import { HttpProblem } from '../../common/http';
 
@@ -31,6 +32,14 @@ describe('API keys (pure logic)', () => {
   it('give an operator every scope a shop has, and a shop not the operator\'s', () => {
     expect(scopesOf('shop')).toEqual(['shop']);
     expect(scopesOf('operator')).toEqual(expect.arrayContaining(['shop', 'operator']));
+  });
+});
+
+describe('createApiKey refusals (before any database write)', () => {
+  const noDb = new Proxy({}, { get: () => { throw new Error('the database was used'); } }) as Db;
+  it('refuses the client ids that own orders from before API keys: no key may act as them', async () => {
+    for (const reserved of ['legacy', 'anonymous']) await expect(createApiKey(noDb, reserved)).rejects.toThrow(ApiKeyError);
+    await expect(createApiKey(noDb, 'not valid!')).rejects.toThrow(/not valid/);
   });
 });
 

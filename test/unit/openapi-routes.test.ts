@@ -16,7 +16,7 @@ const unreachable = new Proxy({}, { get: (_t, prop) => { throw new Error(`a depe
 const deps = {
   db: unreachable, temporal: unreachable, inventory: unreachable, taskQueue: 'unused', logger: pino({ level: 'silent' }),
   paymentConfirmationTimeoutMs: 1, paymentWebhookSecret: 'unused', idempotencyKeyTtlMs: 1, temporalCallTimeoutMs: 1,
-  codec: { codec: unreachable, namespace: 'default', uiOrigins: ['http://127.0.0.1:8233'] }, rateLimit: { posts: 1, windowMs: 60_000 },
+  codec: { codec: unreachable, namespace: 'default', uiOrigins: ['http://127.0.0.1:8233'], secureCookie: false }, rateLimit: { posts: 1, windowMs: 60_000 },
 } as unknown as ApiDeps;
 
 interface Layer { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] }; rawPath?: unknown; slash?: boolean }
@@ -60,7 +60,6 @@ describe('the API\'s OpenAPI document', () => {
     const doc = openApiDocument();
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths['/healthz'].get.security).toEqual([]);
-    expect(doc.paths['/readyz'].get.security).toEqual([]);
     expect(doc.paths['/webhooks/payments'].post.security).toEqual([{ paymentSignature: [] }]);
   });
 

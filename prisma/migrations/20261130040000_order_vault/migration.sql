@@ -2,6 +2,7 @@
 -- activities read them by order id, and the row goes when the order ends.
 CREATE TABLE "order_vault" (
     "order_id" UUID NOT NULL,
+    "client_id" TEXT NOT NULL,
     "customer_id" TEXT NOT NULL,
     "customer_email" TEXT,
     "payment_token" TEXT,
@@ -12,4 +13,4 @@ CREATE TABLE "order_vault" (
 
 CREATE INDEX "order_vault_created_at_idx" ON "order_vault"("created_at");
 
-CREATE INDEX "order_vault_customer_id_idx" ON "order_vault"("customer_id");
+CREATE INDEX "order_vault_client_id_customer_id_idx" ON "order_vault"("client_id", "customer_id");
