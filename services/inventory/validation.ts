@@ -23,7 +23,6 @@ export const reservationBodySchema = z.strictObject({
   lines: z
     .array(z.strictObject({ sku: skuSchema, quantity: z.number().int().min(1).max(MAX_INT32) }))
     .min(1)
-    .max(100)
-    .refine((lines) => new Set(lines.map((l) => l.sku)).size === lines.length, 'each sku may appear only once; add the quantities up'),
+    .max(100),
 });
 export type ReservationBody = z.infer<typeof reservationBodySchema>;

@@ -7,7 +7,7 @@ import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
 import { startEmailConsumer } from '../../workers/email-consumer';
 import { startOutboxRelay } from '../../workers/outbox-relay';
 import { startTemporalWorker } from '../../workers/temporal-worker';
-import { quietLogger, startPeers, testConfig, type Peers } from './system';
+import { quietLogger, startPeers, TEST_CALLERS, testConfig, type Peers } from './system';
 
 type ProcessName = 'worker' | 'relay' | 'email' | 'analytics' | 'api';
 
@@ -34,6 +34,7 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
   ]);
   const config = testConfig({
     DATABASE_URL: peers.database.url, INVENTORY_URL: peers.inventoryUrl, PAYMENT_URL: peers.paymentUrl, SMTP_URL: smtp.url,
+    INVENTORY_TOKEN: TEST_CALLERS.worker, PAYMENT_TOKEN: TEST_CALLERS.worker,
     API_PORT: String(apiPort), PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret', ...overrides,
   });
   const starters: Record<Exclude<ProcessName, 'api'>, () => Promise<RunningProcess>> = {
@@ -44,7 +45,7 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
   };
   const processes = new Map<ProcessName, RunningProcess>();
   for (const [name, start] of Object.entries(starters)) processes.set(name as ProcessName, await start());
-  const api = await startApi(config, quietLogger);
+  const api = await startApi({ ...config, INVENTORY_TOKEN: TEST_CALLERS.api }, quietLogger);
   processes.set('api', api);
   return {
     peers, smtp, config, apiUrl: api.url,
