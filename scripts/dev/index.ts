@@ -27,8 +27,8 @@ async function main() {
   Order orchestrator is up.
     API               ${api}   (POST /orders, GET /orders/{id}, /analytics/summary, /metrics, /openapi.json)
     Temporal Web UI   ${temporalUi}
-    Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products)
-    Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...)
+    Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products; -H 'authorization: Bearer ${env.INVENTORY_TOKEN}')
+    Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...; -H 'authorization: Bearer ${env.PAYMENT_TOKEN}')
     Postgres          ${env.DATABASE_URL}
     NATS              ${env.NATS_URL}
     SMTP              ${env.SMTP_URL}

@@ -44,14 +44,14 @@ export class FaultInjector {
   }
 }
 
-/** PUT/GET /test/faults, present in test mode only (services/shared/faults.ts). */
+/** The OpenAPI paths of GET/PUT /test/faults, listed in test mode only. */
 export function faultPaths(): OpenApiPaths {
   return {
     '/test/faults': {
       get: { summary: 'Current injected faults (test mode only)', responses: { 200: ok('Faults', faultsSchema), ...callerRefused } },
       put: {
         summary: 'Make mutating calls slow or fail with 503 (test mode only); fields left out are 0',
-        requestBody: requestJson(faultsSchema),
+        requestBody: { required: false, content: requestJson(faultsSchema).content },
         responses: { 200: ok('Faults now', faultsSchema), 400: problem('Invalid faults'), ...callerRefused },
       },
     },
