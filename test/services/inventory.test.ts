@@ -82,7 +82,8 @@ describe('products', () => {
 
   it('refuses invalid products with 400 and writes nothing', async () => {
     const s = sku('bad');
-    for (const body of [{ name: 'x', priceCents: -1, stock: 1 }, { name: 'x', priceCents: 1, stock: 1.5 }, { name: '', priceCents: 1, stock: 1 }, { name: 'x', priceCents: 1 }, { name: 'x', priceCents: 1, stock: 1, extra: true }]) {
+    for (const body of [{ name: 'x', priceCents: -1, stock: 1 }, { name: 'x', priceCents: 1, stock: 1.5 }, { name: '', priceCents: 1, stock: 1 }, { name: 'x', priceCents: 1 }, { name: 'x', priceCents: 1, stock: 1, extra: true },
+      { name: 'nul\u0000byte', priceCents: 1, stock: 1 }, { name: ' padded ', priceCents: 1, stock: 1 }, { name: 'x'.repeat(201), priceCents: 1, stock: 1 }]) {
       const res = await call(url, 'PUT', `/products/${s}`, { body });
       expect(res.status).toBe(400);
       expect(res.contentType).toContain('application/problem+json');
