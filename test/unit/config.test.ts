@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../common/config';
+import { ConfigError, DEV_PEER_TOKENS, loadConfig } from '../../common/config';
 
 describe('configuration from the environment (pure logic)', () => {
   it('has defaults that match npm run dev', () => {
@@ -27,6 +27,24 @@ describe('configuration from the environment (pure logic)', () => {
     expect(() => loadConfig({ PAYMENT_WEBHOOK_URL: 'not a url' })).toThrow(/PAYMENT_WEBHOOK_URL/);
     expect(loadConfig({}).PAYMENT_WEBHOOK_SECRET).toBe('dev-webhook-secret');
     expect(() => loadConfig({ PAYMENT_WEBHOOK_SECRET: 'short' })).toThrow(/PAYMENT_WEBHOOK_SECRET/);
+  });
+
+  it('reads the peers\' callers as caller:token pairs; dev defaults start with dev-; no test mode and loopback by default', () => {
+    const c = loadConfig({});
+    expect(Object.fromEntries(c.INVENTORY_CALLER_TOKENS)).toEqual(DEV_PEER_TOKENS.inventory);
+    expect(Object.fromEntries(c.PAYMENT_CALLER_TOKENS)).toEqual(DEV_PEER_TOKENS.payment);
+    expect([c.INVENTORY_TOKEN, c.PAYMENT_TOKEN]).toEqual([DEV_PEER_TOKENS.inventory.tools, DEV_PEER_TOKENS.payment.tools]);
+    for (const token of [...Object.values(DEV_PEER_TOKENS.inventory), ...Object.values(DEV_PEER_TOKENS.payment)]) expect(token).toMatch(/^dev-/);
+    expect(c.SERVICE_TEST_MODE).toBe(false);
+    expect(c.HTTP_HOST).toBe('127.0.0.1');
+
+    const set = loadConfig({ INVENTORY_CALLER_TOKENS: ' api:aaaaaaaaaaaaaaaa , worker:bbbbbbbbbbbbbbbbbbbb', SERVICE_TEST_MODE: 'true' });
+    expect([...set.INVENTORY_CALLER_TOKENS]).toEqual([['api', 'aaaaaaaaaaaaaaaa'], ['worker', 'bbbbbbbbbbbbbbbbbbbb']]);
+    expect(set.SERVICE_TEST_MODE).toBe(true);
+    for (const bad of ['', 'api', 'api:short', 'API:aaaaaaaaaaaaaaaa', 'api:aaaaaaaaaaaaaaaa,api:bbbbbbbbbbbbbbbb', 'api:aaaaaaaaaaaaaaaa,worker:aaaaaaaaaaaaaaaa', 'api:aaaaaaaaaaaaaaaa:x']) {
+      expect(() => loadConfig({ PAYMENT_CALLER_TOKENS: bad })).toThrow(/PAYMENT_CALLER_TOKENS/);
+    }
+    expect(() => loadConfig({ INVENTORY_TOKEN: 'short' })).toThrow(/INVENTORY_TOKEN/);
   });
 
   it('bounds every wait on the database and on Temporal: connect 5 s, statement 15 s, Temporal calls 10 s by default', () => {
