@@ -16,7 +16,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createOrderStateActivities(deps.db),
     ...createInventoryActivities(deps.inventory),
-    ...createPaymentActivities(deps.payment),
+    ...createPaymentActivities(deps.payment, deps.db),
   };
 }
 

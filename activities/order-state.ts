@@ -1,9 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../common/db';
 import type { EventType } from '../common/events';
-import { INVALID_TRANSITION_FAILURE } from '../common/failures';
-import { canTransition, eventFor, type OrderTransition } from '../common/order/status';
-import type { OrderWorkflowInput } from '../common/order/workflow-contract';
+import { INVALID_TRANSITION_FAILURE, ORDER_SECRET_MISSING_FAILURE } from '../common/failures';
+import { canTransition, eventFor, terminalStatuses, type OrderTransition } from '../common/order/status';
+import { LEGACY_CLIENT_ID, type OrderWorkflowInput } from '../common/order/workflow-contract';
+import { forgetOrderSecrets, OrderSecretMissingError, readCustomerEmail } from '../common/order-vault';
 import { outboxEventCreateInput } from '../common/outbox';
 import { Prisma } from '../generated/prisma/client.ts';
 
@@ -27,17 +28,25 @@ function outboxRow(e: { id: string; orderId: string; type: EventType; payload: u
 
 export function createOrderStateActivities(db: Db) {
   return {
-    /** Creates the order (PENDING) and its OrderPlaced event. Returns the event id. */
+    /**
+     * Creates the order (PENDING) and its OrderPlaced event. Returns the event id. The customer's
+     * email comes from the order vault (histories from before it carry it in the request).
+     */
     async recordOrderPlaced(req: { order: Omit<OrderWorkflowInput, 'paymentToken'>; eventId: string }): Promise<string> {
       const { order, eventId } = req;
       await db.$transaction(async (tx) => {
         const existing = await tx.outboxEvent.findUnique({ where: { id: eventId }, select: { id: true } });
         if (existing) return;
+        const customerEmail = order.customerEmail ?? await readCustomerEmail(tx, order.orderId).catch((err: unknown) => {
+          throw err instanceof OrderSecretMissingError
+            ? ApplicationFailure.create({ message: err.message, type: ORDER_SECRET_MISSING_FAILURE, nonRetryable: true }) : err;
+        });
         await tx.order.create({
           data: {
             id: order.orderId,
+            clientId: order.clientId ?? LEGACY_CLIENT_ID,
             customerId: order.customerId,
-            customerEmail: order.customerEmail,
+            customerEmail,
             currency: order.currency,
             status: 'PENDING',
             totalCents: order.totalCents,
@@ -81,6 +90,8 @@ export function createOrderStateActivities(db: Db) {
         });
         const event = eventFor(order, transition);
         await tx.outboxEvent.create({ data: outboxRow({ id: eventId, orderId, correlationId: order.correlationId, causationId, ...event }) });
+        // An ended order needs neither its card token nor a second copy of the email any more.
+        if (terminalStatuses.has(transition.to)) await forgetOrderSecrets(tx, orderId);
       });
       return eventId;
     },

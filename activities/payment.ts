@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { PaymentOrderClosedError, type PaymentClient } from '../common/clients/payment-client';
-import { BusinessFailure, PAYMENT_ORDER_CLOSED_FAILURE } from '../common/failures';
+import type { Db } from '../common/db';
+import { BusinessFailure, ORDER_SECRET_MISSING_FAILURE, PAYMENT_ORDER_CLOSED_FAILURE } from '../common/failures';
+import { OrderSecretMissingError, readPaymentToken } from '../common/order-vault';
 import { idempotencyKeys } from './idempotency-keys';
 import { businessOutcome, callPeer } from './peer-errors';
 
@@ -8,7 +10,8 @@ export interface AuthorizeRequest {
   orderId: string;
   amountCents: number;
   currency: string;
-  paymentToken: string;
+  /** Only in histories from before the order vault; today the token is read from the vault by order id. */
+  paymentToken?: string;
 }
 
 export type AuthorizeResult = { status: 'AUTHORIZED' | 'REQUIRES_CONFIRMATION'; paymentId: string };
@@ -18,11 +21,23 @@ function orderClosed(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: PAYMENT_ORDER_CLOSED_FAILURE, nonRetryable: true });
 }
 
-export function createPaymentActivities(payment: PaymentClient) {
+/** The card token to charge: from the vault, so that it never is in an activity's input. */
+async function paymentTokenOf(db: Db, req: AuthorizeRequest): Promise<string> {
+  if (req.paymentToken !== undefined) return req.paymentToken;
+  try {
+    return await readPaymentToken(db, req.orderId);
+  } catch (err) {
+    if (err instanceof OrderSecretMissingError) throw ApplicationFailure.create({ message: err.message, type: ORDER_SECRET_MISSING_FAILURE, nonRetryable: true });
+    throw err;
+  }
+}
+
+export function createPaymentActivities(payment: PaymentClient, db: Db) {
   return {
     async authorizePayment(req: AuthorizeRequest): Promise<AuthorizeResult> {
+      const token = await paymentTokenOf(db, req);
       const outcome = await callPeer(() => payment.authorize(
-        { orderId: req.orderId, amountCents: req.amountCents, currency: req.currency, token: req.paymentToken },
+        { orderId: req.orderId, amountCents: req.amountCents, currency: req.currency, token },
         idempotencyKeys.authorizePayment(req.orderId)));
       if (outcome.kind === 'declined') {
         throw businessOutcome(BusinessFailure.PaymentDeclined, `Payment declined (${outcome.declineCode})`, { declineCode: outcome.declineCode });

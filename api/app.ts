@@ -1,9 +1,12 @@
 import express from 'express';
 import { notFoundHandler, problemErrorHandler } from '../common/http';
+import { authenticate, requireScope } from './auth';
 import type { ApiDeps } from './deps';
 import { createApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
+import { postRateLimit } from './rate-limit';
 import { analyticsRouter } from './routes/analytics';
+import { codecRouter } from './routes/codec';
 import { healthRouter } from './routes/health';
 import { ordersRouter } from './routes/orders';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
@@ -14,15 +17,21 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.use(metrics.middleware);
   app.use(paymentWebhooksRouter(deps)); // before the JSON parser: signatures are over the raw bytes
-  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
+  // Before any authentication (CORS preflights carry none) and before the JSON parser (own size limit);
+  // its POSTs need an operator key (a bearer header, or the session cookie /codec/session sets).
+  app.use('/codec', codecRouter(deps, { authorize: [authenticate(deps), requireScope('operator')] }));
   app.use(healthRouter(deps));
+  // Everything below needs an API key (api/auth.ts); nothing is parsed for a caller without one.
+  app.use(authenticate(deps));
+  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
+  app.use(postRateLimit(deps.db, deps.rateLimit, deps.logger));
   app.use(ordersRouter(deps));
   app.use(analyticsRouter(deps));
   const openApi = openApiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', requireScope('operator'), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(notFoundHandler);

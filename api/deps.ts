@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { InventoryClient } from '../common/clients/inventory-client';
 import type { Db } from '../common/db';
 import type { Logger } from '../common/logger';
+import type { RateLimitSettings } from './rate-limit';
 
 /** What the API's routes are built from; api/server.ts fills it from the configuration. */
 export interface ApiDeps {
@@ -12,7 +14,13 @@ export interface ApiDeps {
   logger: Logger;
   paymentConfirmationTimeoutMs: number;
   paymentWebhookSecret: string;
+  /** While the webhook secret is rotated: the one being replaced, still accepted (PAYMENT_WEBHOOK_SECRET_PREVIOUS). */
+  paymentWebhookPreviousSecret?: string;
   idempotencyKeyTtlMs: number;
   /** Deadline of each call to Temporal (TEMPORAL_CALL_TIMEOUT). */
   temporalCallTimeoutMs: number;
+  /** POSTs per client and window (API_RATE_LIMIT_POSTS, API_RATE_LIMIT_WINDOW). */
+  rateLimit: RateLimitSettings;
+  /** The codec server (/codec): the client's payload codec, our namespace, the Web UI origins allowed by CORS. */
+  codec: { codec: PayloadCodec; namespace: string; uiOrigins: string[] };
 }

@@ -6,12 +6,13 @@ import {
   type IdempotencyStore, type KeptAnswer,
 } from '../common/idempotency-key';
 import type { Logger } from '../common/logger';
+import { authenticatedClient } from './auth';
 
 /**
  * `Idempotency-Key` for our mutating REST calls, by the rules of common/idempotency-key.ts:
  * the header is optional (without it a request is simply not de-duplicated); a replay carries
  * `Idempotent-Replayed: true`; a duplicate that arrives while the first is still being processed
- * is 409. Keys are scoped per client (`X-Client-Id`; "anonymous" without it) and kept for
+ * is 409. Keys are scoped per authenticated client (api/auth.ts) and kept for
  * IDEMPOTENCY_KEY_TTL (24 h by default).
  *
  * A key without an answer is held for IN_PROGRESS_LEASE_MS only: if the process that claimed it
@@ -19,7 +20,6 @@ import type { Logger } from '../common/logger';
  * Running a request twice under one key is safe for our routes: an order's id and a cancel's
  * update id are derived from the key (api/order-id.ts), so the second run finds the first one's work.
  */
-const CLIENT_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const REPLAYED_HEADERS = ['location', 'content-type', 'x-correlation-id'];
 
 /**
@@ -115,11 +115,8 @@ export function idempotency(db: Db, ttlMs: number, logger: Logger): RequestHandl
     if (!isValidIdempotencyKey(key)) {
       return next(problem(400, 'invalid-idempotency-key', 'Invalid Idempotency-Key', 'Use 1-255 visible ASCII characters, unique per intended operation (a UUID is a good choice).'));
     }
-    const clientHeader = req.get('x-client-id');
-    if (clientHeader !== undefined && !CLIENT_PATTERN.test(clientHeader)) {
-      return next(problem(400, 'invalid-client-id', 'Invalid X-Client-Id', 'Use 1-128 characters of letters, digits and ._:-'));
-    }
-    const clientId = clientHeader ?? 'anonymous';
+    // Scoped by the authenticated client: another client's identical key is another request.
+    const { clientId } = authenticatedClient(res);
     const request = {
       key,
       operation: `${req.method} ${req.route?.path ?? req.path}`,

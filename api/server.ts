@@ -4,20 +4,26 @@ import { InventoryClient } from '../common/clients/inventory-client';
 import type { Config } from '../common/config';
 import { createDb, dbTimeouts } from '../common/db';
 import { closeServer } from '../common/http';
+import { temporalDataConverter, temporalPayloadCodec } from '../common/temporal-connection';
 import type { Logger } from '../common/logger';
 import { createApiApp } from './app';
 import { purgeExpiredIdempotencyKeys } from './idempotency';
+import { PostgresRateLimitStore } from './rate-limit';
 
 export async function startApi(config: Config, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
   const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const codec = temporalPayloadCodec(config);
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config, codec) });
   const app = createApiApp({
     db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
+    codec: { codec, namespace: config.TEMPORAL_NAMESPACE, uiOrigins: config.TEMPORAL_UI_ORIGIN },
     paymentConfirmationTimeoutMs: config.PAYMENT_CONFIRMATION_TIMEOUT,
     paymentWebhookSecret: config.PAYMENT_WEBHOOK_SECRET,
+    paymentWebhookPreviousSecret: config.PAYMENT_WEBHOOK_SECRET_PREVIOUS,
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
     temporalCallTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
+    rateLimit: { postsPerWindow: config.API_RATE_LIMIT_POSTS, windowMs: config.API_RATE_LIMIT_WINDOW },
     inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
   });
   const server = app.listen(config.API_PORT, config.HTTP_HOST);
@@ -26,6 +32,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
   logger.info({ url }, 'API listening');
   const purge = setInterval(() => {
     purgeExpiredIdempotencyKeys(db).then((n) => n && logger.info({ removed: n }, 'expired idempotency keys removed'), (err: unknown) => logger.warn({ err }, 'could not purge idempotency keys'));
+    new PostgresRateLimitStore(db, config.API_RATE_LIMIT_WINDOW).purgeEnded().catch((err: unknown) => logger.warn({ err }, 'could not purge rate-limit windows'));
   }, 15 * 60_000);
   purge.unref();
   return {

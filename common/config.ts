@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_QUEUE_DEFAULT } from './order/workflow-contract';
+import { DEV_CODEC_KEYS, parseCodecKeys } from './temporal-codec';
 
 /**
  * Every setting of every process, read from the environment once at start-up and validated.
@@ -43,6 +44,10 @@ const callerTokens = z.string().transform((spec, ctx): ReadonlyMap<string, strin
   }
   return callers;
 });
+const DEV_TOKENS: readonly string[] = [...Object.values(DEV_PEER_TOKENS.inventory), ...Object.values(DEV_PEER_TOKENS.payment)];
+const isDevPeerToken = (token: string) => DEV_TOKENS.includes(token.trim());
+/** A caller list that gives any caller a dev token (refused with NODE_ENV=production). */
+const namesDevPeerToken = (spec: string) => spec.split(',').some((pair) => isDevPeerToken(pair.slice(pair.indexOf(':') + 1)));
 const pairs = (tokens: Record<string, string>) => Object.entries(tokens).map(([caller, token]) => `${caller}:${token}`).join(',');
 
 /** A duration such as `500ms`, `20s`, `15m`, `2h` or `7d`, in milliseconds. */
@@ -52,10 +57,61 @@ const duration = z.string().regex(DURATION, 'must be a duration such as 20s, 15m
   return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
 });
 
+// ------------------------------------------------------------------------------------------------
+// Secrets. Mark a variable as a secret in the schema below with
+//   devSecret('<dev default>')           a secret `npm run dev` and the tests may default, or
+//   optionalSecret()                     a secret without a default (unset: the feature is off),
+// optionally with its own base schema (default: a string of at least 8 characters) and a test
+// for values that only a dev setup has (e.g. the dev database password). With NODE_ENV=production
+// (the image sets it) loadConfig refuses every secret still equal to a dev default, naming each,
+// and never applies a dev default: a secret the environment does not set cannot be read, and the
+// first read throws a ConfigError naming it. Read your secrets while the process starts (pass them
+// into its dependencies), so a process fails its start for a secret it needs and not for one it
+// does not use (the worker needs no webhook secret).
+// ------------------------------------------------------------------------------------------------
+interface SecretSpec {
+  /** The default used outside production; never accepted in production. */
+  devValue?: string;
+  /** Recognises other values only a dev setup has (e.g. any URL with the dev database password). */
+  isDevValue?: (value: string) => boolean;
+}
+const secretSpecs = new Map<z.ZodType, SecretSpec>();
+const minSecret = () => z.string().min(8, 'must be at least 8 characters');
+
+function devSecret(devValue: string, base: z.ZodString = minSecret(), isDevValue?: SecretSpec['isDevValue']) {
+  const schema = base.default(devValue);
+  secretSpecs.set(schema, { devValue, isDevValue });
+  return schema;
+}
+
+/** Marks a schema with its own parsing (e.g. a list of keys) as a secret. */
+function secret<T extends z.ZodType>(schema: T, spec: SecretSpec): T {
+  secretSpecs.set(schema, spec);
+  return schema;
+}
+
+function optionalSecret(base: z.ZodString = minSecret(), isDevValue?: SecretSpec['isDevValue']) {
+  const schema = z.preprocess((v) => (v === '' ? undefined : v), base.optional());
+  secretSpecs.set(schema, { isDevValue });
+  return schema;
+}
+
+/** The password of Postgres in `npm run dev` and the tests. */
+const DEV_DATABASE_PASSWORD = 'postgres';
+const hasDevDatabasePassword = (value: string): boolean => {
+  try {
+    return decodeURIComponent(new URL(value).password) === DEV_DATABASE_PASSWORD;
+  } catch {
+    return false;
+  }
+};
+const databaseUrl = () => z.string().url();
+// ------------------------------------------------------------------------------------------------
+
 const configSchema = z.object({
-  DATABASE_URL: url.default('postgresql://postgres:postgres@127.0.0.1:54329/orders'),
-  INVENTORY_DATABASE_URL: url.optional(),
-  PAYMENT_DATABASE_URL: url.optional(),
+  DATABASE_URL: devSecret(`postgresql://postgres:${DEV_DATABASE_PASSWORD}@127.0.0.1:54329/orders`, databaseUrl(), hasDevDatabasePassword),
+  INVENTORY_DATABASE_URL: optionalSecret(databaseUrl(), hasDevDatabasePassword),
+  PAYMENT_DATABASE_URL: optionalSecret(databaseUrl(), hasDevDatabasePassword),
   /** How long a pool waits for a new database connection before the query fails (0s: no limit). */
   DATABASE_CONNECT_TIMEOUT: duration.default(5_000),
   /** Longest a statement may run before Postgres cancels it (statement_timeout; 0s: no limit). */
@@ -66,8 +122,32 @@ const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE_DEFAULT),
   /** Deadline of each call the API makes to Temporal (start, query, update, signal, health). */
   TEMPORAL_CALL_TIMEOUT: duration.default(10_000),
+  /**
+   * Keys of the Temporal payload codec (AES-256-GCM): `<keyId>:<base64 of 32 bytes>[,…]`. Keep
+   * retired keys listed while histories encrypted with them are kept; the default is a dev key.
+   */
+  TEMPORAL_CODEC_KEYS: secret(z.string().default(DEV_CODEC_KEYS).transform((value, ctx) => {
+    const { keys, problems } = parseCodecKeys(value);
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+    if (!problems.length && !keys.length) ctx.addIssue({ code: 'custom', message: 'must list at least one key' });
+    return keys;
+  }), { devValue: DEV_CODEC_KEYS, isDevValue: (value) => value.includes(DEV_CODEC_KEYS.slice(DEV_CODEC_KEYS.indexOf(':') + 1)) }),
+  /** Key id the codec encrypts with (one of TEMPORAL_CODEC_KEYS); unset: the first one listed. */
+  TEMPORAL_CODEC_KEY_ID: z.string().min(1).optional(),
+  /** Origins of the Temporal Web UI allowed to call the codec server (/codec), comma-separated. */
+  TEMPORAL_UI_ORIGIN: z.string().default('http://127.0.0.1:8233,http://localhost:8233').transform((value, ctx) => {
+    const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const origin of origins) {
+      if (!URL.canParse(origin) || new URL(origin).origin !== origin) ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin such as https://temporal.example.com (scheme, host and port only)` });
+    }
+    return origins;
+  }),
 
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** NATS user of this process; unset: the one for its role (common/nats-users.ts: relay, email, analytics, dlq, admin). */
+  NATS_USER: z.string().min(1).optional(),
+  /** Its password; unset: that user's dev default (`dev-nats-<user>`), refused when NODE_ENV=production. */
+  NATS_PASSWORD: z.string().min(1).optional(),
   EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ORDER_EVENTS'),
   EVENTS_SUBJECT_PREFIX: z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/).default('orders.events'),
 
@@ -84,27 +164,34 @@ const configSchema = z.object({
   INVENTORY_URL: url.default('http://127.0.0.1:3001'),
   PAYMENT_URL: url.default('http://127.0.0.1:3002'),
   /** Service side: who may call the inventory / payment service, as `caller:token,caller:token`. */
-  INVENTORY_CALLER_TOKENS: callerTokens.prefault(pairs(DEV_PEER_TOKENS.inventory)),
-  PAYMENT_CALLER_TOKENS: callerTokens.prefault(pairs(DEV_PEER_TOKENS.payment)),
+  INVENTORY_CALLER_TOKENS: secret(callerTokens.prefault(pairs(DEV_PEER_TOKENS.inventory)), { devValue: pairs(DEV_PEER_TOKENS.inventory), isDevValue: namesDevPeerToken }),
+  PAYMENT_CALLER_TOKENS: secret(callerTokens.prefault(pairs(DEV_PEER_TOKENS.payment)), { devValue: pairs(DEV_PEER_TOKENS.payment), isDevValue: namesDevPeerToken }),
   /** Caller side: the token this process presents to the inventory / payment service (one of the above). */
-  INVENTORY_TOKEN: peerToken.default(DEV_PEER_TOKENS.inventory.tools),
-  PAYMENT_TOKEN: peerToken.default(DEV_PEER_TOKENS.payment.tools),
+  INVENTORY_TOKEN: devSecret(DEV_PEER_TOKENS.inventory.tools, peerToken, isDevPeerToken),
+  PAYMENT_TOKEN: devSecret(DEV_PEER_TOKENS.payment.tools, peerToken, isDevPeerToken),
   /** Peers only: serve the /test/* routes (fault injection, 3-D Secure simulation). Never in production. */
   SERVICE_TEST_MODE: z.stringbool().default(false),
 
   /** How long an order waits for the customer to confirm a payment (3-D Secure). */
   PAYMENT_CONFIRMATION_TIMEOUT: duration.default(15 * 60_000),
   /** Shared secret the payment provider signs its webhooks with. */
-  PAYMENT_WEBHOOK_SECRET: z.string().min(8).default('dev-webhook-secret'),
+  PAYMENT_WEBHOOK_SECRET: devSecret('dev-webhook-secret'),
+  /** While rotating: the secret being replaced, still accepted by the API (README, "Rotating the webhook secret"). */
+  PAYMENT_WEBHOOK_SECRET_PREVIOUS: optionalSecret(),
   /** Where the payment service POSTs its webhooks (our API's /webhooks/payments); unset or empty: stored, not sent. */
   PAYMENT_WEBHOOK_URL: z.preprocess((v) => (v === '' ? undefined : v), url.optional()),
   /** How long a REST Idempotency-Key is remembered. */
   IDEMPOTENCY_KEY_TTL: duration.default(24 * 3_600_000),
+  /** POST requests (place, cancel) one API client may send per API_RATE_LIMIT_WINDOW, counted across all API processes. */
+  API_RATE_LIMIT_POSTS: z.coerce.number().int().min(1).default(600),
+  API_RATE_LIMIT_WINDOW: duration.refine((ms) => ms >= 1_000, 'must be at least 1s').default(60_000),
 
   /** How long JetStream remembers a Nats-Msg-Id to drop a re-published event (the relay's crash window). */
   EVENTS_DUPLICATE_WINDOW: duration.default(2 * 60_000),
   /** How long the stream keeps events (for replays, rebuilds and new consumers). */
   EVENTS_MAX_AGE: duration.default(30 * 86_400_000),
+  /** How long the dead-letter stream keeps an entry the operator neither replayed nor dropped. */
+  DLQ_MAX_AGE: duration.default(30 * 86_400_000),
   /** 1 on a single node (dev); 3 in production (see common/nats.ts on durability). */
   EVENTS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
 
@@ -114,6 +201,11 @@ const configSchema = z.object({
   /** Published outbox rows are deleted once older than this. */
   OUTBOX_RETENTION: duration.default(7 * 86_400_000),
   OUTBOX_CLEANUP_INTERVAL: duration.default(10 * 60_000),
+  /**
+   * Longest an order's email and card token stay in the order vault (common/order-vault.ts) when
+   * the order does not end before (its workflow never started, or still waits). Ended orders' go at once.
+   */
+  ORDER_VAULT_RETENTION: duration.default(7 * 86_400_000),
 
   /** Messages one consumer process handles at once (events of one order always one at a time). */
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
@@ -129,7 +221,7 @@ const configSchema = z.object({
   HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 });
 
-export type Config = z.infer<typeof configSchema> & { INVENTORY_DATABASE_URL: string; PAYMENT_DATABASE_URL: string };
+export type Config = z.infer<typeof configSchema> & { INVENTORY_DATABASE_URL: string; PAYMENT_DATABASE_URL: string; TEMPORAL_CODEC_KEY_ID: string };
 
 export class ConfigError extends Error {}
 
@@ -140,9 +232,54 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration from environment variables:\n${lines}\nFix these variables (see README, "Configuration") and start again.`);
   }
   const c = parsed.data;
-  return {
+  const codecKeyId = c.TEMPORAL_CODEC_KEY_ID ?? c.TEMPORAL_CODEC_KEYS[0]!.id;
+  if (!c.TEMPORAL_CODEC_KEYS.some((k) => k.id === codecKeyId)) {
+    throw new ConfigError(`Invalid configuration from environment variables:\n  TEMPORAL_CODEC_KEY_ID: "${codecKeyId}" is not a key id of TEMPORAL_CODEC_KEYS (${c.TEMPORAL_CODEC_KEYS.map((k) => k.id).join(', ')})\nFix these variables (see README, "Configuration") and start again.`);
+  }
+  const config: Config = {
     ...c,
+    TEMPORAL_CODEC_KEY_ID: codecKeyId,
     INVENTORY_DATABASE_URL: c.INVENTORY_DATABASE_URL ?? c.DATABASE_URL,
     PAYMENT_DATABASE_URL: c.PAYMENT_DATABASE_URL ?? c.DATABASE_URL,
   };
+  return env.NODE_ENV === 'production' ? withoutDevSecrets(config, env) : config;
+}
+
+/** The variables marked devSecret/optionalSecret in the schema, with what marks a dev value. */
+function secretVariables(): [string, SecretSpec][] {
+  return Object.entries(configSchema.shape).flatMap(([name, schema]) => {
+    const spec = secretSpecs.get(schema as z.ZodType);
+    return spec ? [[name, spec] as [string, SecretSpec]] : [];
+  });
+}
+
+/**
+ * Production: refuses every secret set to a dev value (naming each), and turns every secret the
+ * environment does not set into a property whose read throws (see "Secrets" above).
+ */
+function withoutDevSecrets(config: Config, env: NodeJS.ProcessEnv): Config {
+  const secrets = secretVariables();
+  const devValues = new Set(secrets.flatMap(([, spec]) => (spec.devValue ? [spec.devValue] : [])));
+  const refused = secrets.flatMap(([name, spec]) => {
+    const value = env[name];
+    if (value === undefined || value === '') return [];
+    if (devValues.has(value)) return [`  ${name}: is the development default`];
+    if (spec.isDevValue?.(value)) return [`  ${name}: uses a development credential (e.g. the database password "${DEV_DATABASE_PASSWORD}")`];
+    return [];
+  });
+  if (refused.length > 0) {
+    throw new ConfigError(`Refusing development secrets with NODE_ENV=production:\n${refused.join('\n')}\nSet each to a secret of its own (e.g. openssl rand -hex 24; README, "Secrets") and start again.`);
+  }
+  const unset = (name: string) => env[name] === undefined || env[name] === '';
+  const missing = (names: string[]) => () => {
+    throw new ConfigError(`${names.join(' or ')} is not set. With NODE_ENV=production no development default is used: set it (README, "Secrets") and start again.`);
+  };
+  for (const [name, spec] of secrets) {
+    if (spec.devValue !== undefined && unset(name)) Object.defineProperty(config, name, { get: missing([name]), enumerable: true });
+  }
+  // The peers' database URLs fall back to DATABASE_URL, so they are missing when both are unset.
+  for (const name of ['INVENTORY_DATABASE_URL', 'PAYMENT_DATABASE_URL']) {
+    if (unset(name) && unset('DATABASE_URL')) Object.defineProperty(config, name, { get: missing([name, 'DATABASE_URL']), enumerable: true });
+  }
+  return config;
 }

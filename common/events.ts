@@ -10,13 +10,19 @@ import { z } from 'zod';
  *   schema version of the same type: bump `currentVersion`, keep the old schema under `legacy`
  *   with an upcaster to the current shape. Upcasting happens only in `parseEvent` below, so
  *   consumers only ever see the current shape.
- * - Removing or changing the meaning of a field is a new event type, never a new version.
+ * - Removing or changing the meaning of a field is a new event type, never a new version. One
+ *   exception: a field no reader uses any more may be dropped in a new version, once every reader
+ *   that used it has been changed and deployed (readers first, then the writer); the upcaster drops
+ *   it from old events. That is how OrderConfirmed and OrderCancelled v2 lost customerEmail.
  * - Readers ignore fields they do not know (zod objects strip them) and treat an event type
  *   they do not know as "not mine", never as an error.
  *
- * Personal data: only `customerEmail` in OrderConfirmed and OrderCancelled, because the email
- * consumer must address the customer. Fields holding personal data are marked with
- * `personalData()` and flagged `x-personal-data` in the catalog. No event carries card tokens.
+ * Personal data: none in the current versions. The email consumer reads the customer's address
+ * from the order store (orders.customer_email), so it is kept in one place, where
+ * `ops customer erase` removes it; events in the stream and the dead letters stay free of it.
+ * OrderConfirmed and OrderCancelled v1 (still readable) carried `customerEmail`. Fields holding
+ * personal data are marked with `personalData()` and flagged `x-personal-data` in the catalog
+ * (keep such fields out of events). No event carries card tokens or other secrets.
  */
 
 /** Marks a field as personal data (flagged in the event catalog; keep such fields rare). */
@@ -49,6 +55,33 @@ const orderPlacedV1 = z.object({
   lines: z.array(orderLine),
 });
 
+const orderConfirmedV2 = z.object({
+  customerId: z.string(),
+  currency: currencyCode,
+  totalCents: cents,
+});
+const orderConfirmedV1 = orderConfirmedV2.extend({
+  customerEmail: personalData(z.string().email(), 'the email consumer sent the confirmation to it (v1 only)'),
+});
+
+const orderCancelledV2 = z.object({
+  customerId: z.string(),
+  currency: currencyCode,
+  totalCents: cents,
+  reasonCode: cancelReasonCode,
+  reason: z.string(),
+  refundedCents: z.number().int().positive().optional().describe('Set when money had been captured and was refunded'),
+});
+const orderCancelledV1 = orderCancelledV2.extend({
+  customerEmail: personalData(z.string().email(), 'the email consumer sent the cancellation to it (v1 only)'),
+});
+
+/** v1 -> v2 of OrderConfirmed and OrderCancelled: the address is read from the order store instead. */
+function withoutCustomerEmail<T extends { customerEmail: string }>({ customerEmail: _dropped, ...rest }: T): Omit<T, 'customerEmail'> {
+  return rest;
+}
+const CUSTOMER_EMAIL_REMOVED = 'v2 drops customerEmail: the email consumer reads the address from the order store (orders.customer_email), so events carry no personal data';
+
 /** Current payload schema of each event type (what writers write). */
 export const eventPayloads = {
   OrderPlaced: orderPlacedV1.extend({
@@ -72,21 +105,10 @@ export const eventPayloads = {
     amountCents: cents,
     currency: currencyCode,
   }),
-  OrderConfirmed: z.object({
-    customerId: z.string(),
-    customerEmail: personalData(z.string().email(), 'the email consumer sends the confirmation to it'),
-    currency: currencyCode,
-    totalCents: cents,
-  }),
-  OrderCancelled: z.object({
-    customerId: z.string(),
-    customerEmail: personalData(z.string().email(), 'the email consumer sends the cancellation to it'),
-    currency: currencyCode,
-    totalCents: cents,
-    reasonCode: cancelReasonCode,
-    reason: z.string(),
-    refundedCents: z.number().int().positive().optional().describe('Set when money had been captured and was refunded'),
-  }),
+  /** v2: without customerEmail (see "Personal data" above). */
+  OrderConfirmed: orderConfirmedV2,
+  /** v2: without customerEmail (see "Personal data" above). */
+  OrderCancelled: orderCancelledV2,
   OrderCompensationFailed: z.object({
     reasonCode: cancelReasonCode,
     reason: z.string(),
@@ -105,8 +127,8 @@ export const eventSchemaVersions: Record<EventType, number> = {
   PaymentConfirmationRequested: 1,
   PaymentAuthorized: 1,
   PaymentCaptured: 1,
-  OrderConfirmed: 1,
-  OrderCancelled: 1,
+  OrderConfirmed: 2,
+  OrderCancelled: 2,
   OrderCompensationFailed: 1,
 };
 
@@ -127,6 +149,12 @@ export const legacyEventVersions: { [T in EventType]?: Record<number, LegacyVers
       upcast: (v1: z.infer<typeof orderPlacedV1>) => ({ ...v1, itemCount: v1.lines.reduce((n, l) => n + l.quantity, 0) }),
       change: 'v2 adds itemCount (the sum of the lines\' quantities; derived from lines when reading v1)',
     },
+  },
+  OrderConfirmed: {
+    1: { schema: orderConfirmedV1, upcast: withoutCustomerEmail<z.infer<typeof orderConfirmedV1>>, change: CUSTOMER_EMAIL_REMOVED },
+  },
+  OrderCancelled: {
+    1: { schema: orderCancelledV1, upcast: withoutCustomerEmail<z.infer<typeof orderCancelledV1>>, change: CUSTOMER_EMAIL_REMOVED },
   },
 };
 

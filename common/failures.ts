@@ -38,3 +38,9 @@ export const businessFailureTypes: ReadonlySet<string> = new Set(Object.values(B
  * type, so that an operator sees it, instead of retrying silently for ever.
  */
 export const STATE_NOT_RECORDED_FAILURE = 'OrderStateNotRecorded';
+
+/**
+ * A secret a step needs (the customer's email, the card token) is not in the order vault any more
+ * (common/order-vault.ts): the order ended, or its data was swept or erased. Never retried.
+ */
+export const ORDER_SECRET_MISSING_FAILURE = 'OrderSecretMissing';

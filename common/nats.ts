@@ -2,11 +2,15 @@ import { AckPolicy, DeliverPolicy, DiscardPolicy, jetstreamManager, RetentionPol
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Config } from './config';
+import { inboxPrefix, natsCredentials, type NatsUser } from './nats-users';
 
 /**
  * NATS client: @nats-io/transport-node + @nats-io/jetstream, the maintained continuation of the
- * legacy `nats` package. Every process creates or updates the streams it uses on start, so the
- * stream configuration lives here and nowhere else.
+ * legacy `nats` package. The stream configuration lives here and nowhere else.
+ *
+ * Every process connects as its own NATS user with only the subjects it needs
+ * (common/nats-users.ts). The streams are created and updated by the admin user alone, in
+ * `setupStreams` (`npm run ops -- nats setup`); each consumer creates and updates its own durable.
  *
  * Subjects (prefix = EVENTS_SUBJECT_PREFIX, `orders.events` by default):
  * - `<prefix>.<EventType>`: every domain event, published by the outbox relay;
@@ -21,11 +25,18 @@ import type { Config } from './config';
  * an ack then means a quorum of nodes stored it, and the server default (fsync every 2 min) is
  * the usual, faster choice.
  */
-export async function connectNats(url: string, name: string, opts: { waitOnFirstConnect?: boolean } = {}): Promise<NatsConnection> {
-  return connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, waitOnFirstConnect: opts.waitOnFirstConnect ?? false });
+export type NatsConnectSettings = Pick<Config, 'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD'>;
+
+/** Connects as the user of `role` (or NATS_USER), with that user's own reply-subject prefix. */
+export async function connectNats(config: NatsConnectSettings, role: NatsUser, opts: { name?: string; waitOnFirstConnect?: boolean } = {}): Promise<NatsConnection> {
+  const { user, pass } = natsCredentials(config, role);
+  return connect({
+    servers: config.NATS_URL.split(','), name: opts.name ?? role, user, pass, inboxPrefix: inboxPrefix(user),
+    maxReconnectAttempts: -1, reconnectTimeWait: 1_000, waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+  });
 }
 
-type StreamSettings = Pick<Config, 'EVENTS_STREAM' | 'EVENTS_SUBJECT_PREFIX' | 'EVENTS_DUPLICATE_WINDOW' | 'EVENTS_MAX_AGE' | 'EVENTS_STREAM_REPLICAS'>;
+type StreamSettings = Pick<Config, 'EVENTS_STREAM' | 'EVENTS_SUBJECT_PREFIX' | 'EVENTS_DUPLICATE_WINDOW' | 'EVENTS_MAX_AGE' | 'EVENTS_STREAM_REPLICAS' | 'DLQ_MAX_AGE'>;
 
 export function dlqStreamName(config: Pick<Config, 'EVENTS_STREAM'>): string {
   return `${config.EVENTS_STREAM}_DLQ`;
@@ -74,7 +85,10 @@ export async function ensureEventsStream(jsm: JetStreamManager, config: StreamSe
   });
 }
 
-/** Creates or updates the dead-letter stream: kept until an operator replays or drops each entry. */
+/**
+ * Creates or updates the dead-letter stream: an entry stays until an operator replays or drops
+ * it, or for DLQ_MAX_AGE (30 days) at most.
+ */
 export async function ensureDeadLetterStream(jsm: JetStreamManager, config: StreamSettings): Promise<void> {
   await createOrUpdateStream(jsm, {
     name: dlqStreamName(config),
@@ -83,10 +97,36 @@ export async function ensureDeadLetterStream(jsm: JetStreamManager, config: Stre
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
-    max_age: 0,
+    max_age: nanos(config.DLQ_MAX_AGE),
     duplicate_window: nanos(config.EVENTS_DUPLICATE_WINDOW),
     num_replicas: config.EVENTS_STREAM_REPLICAS,
   });
+}
+
+/**
+ * Creates both streams, or updates them to the current settings (retention, duplicate window,
+ * replicas): run as the admin user by `npm run ops -- nats setup`, on every `npm run dev` and
+ * compose start, and by tests before they start a relay or consumer.
+ */
+export async function setupStreams(config: StreamSettings & NatsConnectSettings): Promise<void> {
+  const nc = await connectNats(config, 'admin', { name: 'nats-setup' });
+  try {
+    const jsm = await natsManager(nc);
+    await ensureEventsStream(jsm, config);
+    await ensureDeadLetterStream(jsm, config);
+  } finally {
+    await nc.drain().catch(() => nc.close());
+  }
+}
+
+/** Fails with what to do when a stream the admin should have created is missing. */
+export async function requireStream(jsm: JetStreamManager, stream: string): Promise<void> {
+  try {
+    await jsm.streams.info(stream);
+  } catch (err) {
+    if (!/stream not found/i.test((err as Error).message)) throw err;
+    throw new Error(`JetStream stream ${stream} does not exist: create it with \`npm run ops -- nats setup\` (admin NATS user)`);
+  }
 }
 
 /** Creates or updates a durable pull consumer with explicit acks. */

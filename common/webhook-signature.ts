@@ -19,9 +19,13 @@ export function signWebhook(secret: string, timestamp: number, rawBody: string |
 
 export type SignatureCheck = { valid: true; timestamp: number } | { valid: false; reason: string };
 
-/** Like verifyWebhookSignature, but says why a signature was refused (for logs and error details). */
+/**
+ * Like verifyWebhookSignature, but says why a signature was refused (for logs and error details).
+ * `secrets` may be several during a rotation (the current and the previous one): a signature made
+ * with any of them is accepted.
+ */
 export function checkWebhookSignature(
-  secret: string,
+  secrets: string | readonly string[],
   header: string | undefined,
   rawBody: string | Buffer,
   toleranceSeconds: number,
@@ -38,21 +42,22 @@ export function checkWebhookSignature(
   if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
     return { valid: false, reason: `the signature timestamp is ${nowSeconds - timestamp}s away from now, beyond the ${toleranceSeconds}s tolerance` };
   }
-  const expected = Buffer.from(webhookSignatureHex(secret, timestamp, rawBody), 'hex');
+  const expected = (typeof secrets === 'string' ? [secrets] : secrets).map((secret) => Buffer.from(webhookSignatureHex(secret, timestamp, rawBody), 'hex'));
   const matches = signatures.some((hex) => {
     if (!/^[0-9a-f]{64}$/i.test(hex)) return false;
-    return timingSafeEqual(Buffer.from(hex, 'hex'), expected);
+    const given = Buffer.from(hex, 'hex');
+    return expected.some((e) => timingSafeEqual(given, e));
   });
   return matches ? { valid: true, timestamp } : { valid: false, reason: 'no v1 signature matches the body (wrong secret, or the body was altered or re-serialized)' };
 }
 
 /** True only if the header carries a valid signature of exactly these bytes made within the tolerance. */
 export function verifyWebhookSignature(
-  secret: string,
+  secrets: string | readonly string[],
   header: string | undefined,
   rawBody: string | Buffer,
   toleranceSeconds: number,
   nowSeconds?: number,
 ): boolean {
-  return checkWebhookSignature(secret, header, rawBody, toleranceSeconds, nowSeconds).valid;
+  return checkWebhookSignature(secrets, header, rawBody, toleranceSeconds, nowSeconds).valid;
 }

@@ -3,10 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beginRun, ensureTools, freePort, killRunProcesses, spawnTracked, startNats, startPostgres, startTemporalDevServer, stopChild, type StartedService } from './infra';
 import { startAll } from './infra/start-all';
+import { devNatsAuthorization } from '../common/nats-server-config';
+import { TEST_NATS_SCOPE } from '../common/nats-users';
 
 /**
  * `npm test`: starts real Postgres, NATS (JetStream) and a Temporal dev server on free ports,
- * points the tests at them through TEST_* variables, runs Jest, stops everything.
+ * points the tests at them through TEST_* variables, runs Jest, stops everything. NATS has our
+ * users (common/nats-users.ts) with their dev passwords, for any test's `TEST_*` stream and
+ * `test.*` prefix; the tests set the streams up as the admin user and run each process as its own.
  * Already-running ones can be used instead by setting TEST_PG_URL, TEST_NATS_URL or
  * TEST_TEMPORAL_ADDRESS. Time-skipping workflow tests use Temporal's Java test server from
  * TEMPORAL_TEST_SERVER_BIN (fetched from Maven Central by tools/ensure-tools.sh); set
@@ -32,7 +36,7 @@ async function main(): Promise<number> {
   };
   const [pg, nats, temporal] = await startAll(started, [
     process.env.TEST_PG_URL ? null : async () => startPostgres({ dir: join(work, 'postgres'), port: await freePort(), persistent: false }),
-    process.env.TEST_NATS_URL ? null : async () => startNats({ bin: tools.NATS_SERVER_BIN!, dir: join(work, 'nats'), port: await freePort(), logFile: join(work, 'nats.log') }),
+    process.env.TEST_NATS_URL ? null : async () => startNats({ bin: tools.NATS_SERVER_BIN!, dir: join(work, 'nats'), port: await freePort(), logFile: join(work, 'nats.log'), authorization: devNatsAuthorization(TEST_NATS_SCOPE) }),
     process.env.TEST_TEMPORAL_ADDRESS ? null : async () => startTemporalDevServer({ bin: tools.TEMPORAL_CLI_BIN!, port: await freePort(), logFile: join(work, 'temporal.log') }),
   ]);
   env.TEST_PG_URL = process.env.TEST_PG_URL ?? (pg as Awaited<ReturnType<typeof startPostgres>>).adminUrl;

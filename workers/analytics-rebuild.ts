@@ -31,7 +31,8 @@ export interface RebuildResult extends RebuildProgress {
  * complete.
  */
 export async function rebuildAnalytics(config: Config, db: Db, onProgress: (p: RebuildProgress) => void = () => undefined): Promise<RebuildResult> {
-  const nc = await connectNats(config.NATS_URL, 'analytics-rebuild');
+  // As the admin user: reading the whole stream takes a consumer of its own, which no consumer user may create.
+  const nc = await connectNats(config, 'admin', { name: 'analytics-rebuild' });
   try {
     const jsm = await natsManager(nc);
     const js = jetstream(nc);

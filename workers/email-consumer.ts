@@ -4,6 +4,7 @@ import type { Config } from '../common/config';
 import { createDb, dbTimeouts, type Db } from '../common/db';
 import type { DomainEvent } from '../common/events';
 import type { Logger } from '../common/logger';
+import { isErasedEmail } from '../common/personal-data';
 import { emailFor, messageIdFor } from './email-templates';
 import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
@@ -36,6 +37,12 @@ export async function sendEmailForEvent(
   if (!email) return 'ignored';
   const seen = await db.processedEvent.findUnique({ where: { consumer_eventId: { consumer: EMAIL_CONSUMER, eventId: event.id } } });
   if (seen) return 'already-processed';
+  const to = await recipientOf(db, event.orderId);
+  if (!to) {
+    // Erased (or never stored here): nothing to send, now or on a redelivery, so no retry.
+    logger?.info({ eventId: event.id, orderId: event.orderId, type: event.type }, 'no email sent: the order\'s personal data was erased');
+    return 'ignored';
+  }
   const messageId = messageIdFor(event.id);
   const previous = await db.sentEmail.findUnique({ where: { eventId: event.id }, select: { status: true, attempts: true } });
   if (previous?.status === 'SENDING') {
@@ -43,11 +50,11 @@ export async function sendEmailForEvent(
   }
   await db.sentEmail.upsert({
     where: { eventId: event.id },
-    create: { eventId: event.id, orderId: event.orderId, messageId, recipient: email.to, subject: email.subject, status: 'SENDING', attempts: 1 },
+    create: { eventId: event.id, orderId: event.orderId, messageId, recipient: to, subject: email.subject, status: 'SENDING', attempts: 1 },
     update: { attempts: { increment: 1 }, status: 'SENDING' },
   });
   try {
-    await mailer.sendMail({ from, to: email.to, subject: email.subject, text: email.text, messageId, headers: { 'X-Order-Id': event.orderId, 'X-Event-Id': event.id } });
+    await mailer.sendMail({ from, to, subject: email.subject, text: email.text, messageId, headers: { 'X-Order-Id': event.orderId, 'X-Event-Id': event.id } });
   } catch (err) {
     // The SMTP server refused or was unreachable: not a crash after sending, so no warning on retry.
     await db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SEND_FAILED' } }).catch(() => undefined);
@@ -60,6 +67,15 @@ export async function sendEmailForEvent(
     db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SENT', sentAt } }),
   ]), { ...DEFAULT_MARK_SENT_RETRY, ...options.markRetry }, { eventId: event.id, messageId }, logger, options.signal);
   return 'applied';
+}
+
+/**
+ * The customer's address, from the order store: events carry none (common/events.ts, "Personal
+ * data"). Null when the order's personal data was erased (`ops customer erase`) or the order is gone.
+ */
+async function recipientOf(db: Db, orderId: string): Promise<string | null> {
+  const order = await db.order.findUnique({ where: { id: orderId }, select: { customerEmail: true } });
+  return order && !isErasedEmail(order.customerEmail) ? order.customerEmail : null;
 }
 
 /** How the mark after a successful send is retried while the database is away. */

@@ -1,7 +1,7 @@
 import type { DomainEvent } from '../common/events';
 
+/** What the email says; the address comes from the order store (see email-consumer.ts). */
 export interface EmailContent {
-  to: string;
   subject: string;
   text: string;
 }
@@ -17,7 +17,6 @@ export function emailFor(event: DomainEvent): EmailContent | null {
     case 'OrderConfirmed': {
       const p = event.payload as DomainEvent<'OrderConfirmed'>['payload'];
       return {
-        to: p.customerEmail,
         subject: `Your order ${ref} is confirmed`,
         text: `Thank you! Your order ${event.orderId} is confirmed.\nTotal charged: ${money(p.totalCents, p.currency)}.\n`,
       };
@@ -25,7 +24,6 @@ export function emailFor(event: DomainEvent): EmailContent | null {
     case 'OrderCancelled': {
       const p = event.payload as DomainEvent<'OrderCancelled'>['payload'];
       return {
-        to: p.customerEmail,
         subject: `Your order ${ref} was cancelled`,
         text: `Your order ${event.orderId} was cancelled.\nReason: ${p.reason}\n${p.refundedCents
           ? `We have refunded ${money(p.refundedCents, p.currency)} to your payment method.`

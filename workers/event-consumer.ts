@@ -5,7 +5,8 @@ import type { Config } from '../common/config';
 import { eventSubject, MalformedEventError, parseEvent, type DomainEvent } from '../common/events';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, oncePerScrape, startMetricsServer } from '../common/metrics-server';
-import { connectNats, dlqStreamName, ensureDeadLetterStream, ensureDurableConsumer, ensureEventsStream, natsManager, replaySubject } from '../common/nats';
+import { connectNats, dlqStreamName, ensureDurableConsumer, natsManager, replaySubject, requireStream } from '../common/nats';
+import { consumerUser } from '../common/nats-users';
 import type { RunningProcess } from '../common/run-process';
 import { sendToDeadLetters } from './dead-letters';
 
@@ -188,11 +189,12 @@ interface MaxDeliveriesAdvisory { stream: string; consumer: string; stream_seq: 
 /** Runs a durable pull consumer on the order events stream until stopped. */
 export async function startEventConsumer(config: Config, logger: Logger, spec: EventConsumerSpec, cleanup: () => Promise<void> = async () => undefined): Promise<RunningConsumer> {
   const settings = consumerSettings(config);
-  const nc: NatsConnection = await connectNats(config.NATS_URL, spec.name, { waitOnFirstConnect: true });
+  const nc: NatsConnection = await connectNats(config, consumerUser(spec.name), { waitOnFirstConnect: true });
   const jsm = await natsManager(nc);
   const js: JetStreamClient = jetstream(nc);
-  await ensureEventsStream(jsm, config);
-  await ensureDeadLetterStream(jsm, config);
+  // The streams are the admin user's (ops nats setup); the durable is this consumer's own.
+  await requireStream(jsm, config.EVENTS_STREAM);
+  await requireStream(jsm, dlqStreamName(config));
   await ensureDurableConsumer(jsm, config.EVENTS_STREAM, spec.name, {
     filterSubjects: [...[...spec.handles].map((type) => eventSubject(config.EVENTS_SUBJECT_PREFIX, type)), replaySubject(config, spec.name, '*')],
     maxDeliver: settings.maxDeliver,

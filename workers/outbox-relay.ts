@@ -1,4 +1,5 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { sweepOrderVault } from '../common/order-vault';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Client, Pool } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -6,7 +7,7 @@ import type { Config } from '../common/config';
 import { eventSubject } from '../common/events';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, oncePerScrape, startMetricsServer } from '../common/metrics-server';
-import { connectNats, ensureEventsStream, natsManager } from '../common/nats';
+import { connectNats, natsManager, requireStream } from '../common/nats';
 import { dbTimeouts, pgTimeoutOptions } from '../common/pg';
 import { orderIdOfRow, OUTBOX_ROW_SELECT, toEnvelope, type OutboxRow, type RowOfOrder } from '../common/outbox';
 import type { RunningProcess } from '../common/run-process';
@@ -31,7 +32,8 @@ import type { RunningProcess } from '../common/run-process';
  *   above, only wasteful.
  * - It wakes on NOTIFY from the outbox insert trigger, polls every RELAY_POLL_INTERVAL_MS as a
  *   safety net, and backs off (up to 10 s) while NATS or Postgres is unreachable.
- * - Published rows older than OUTBOX_RETENTION are deleted every OUTBOX_CLEANUP_INTERVAL.
+ * - Published rows older than OUTBOX_RETENTION are deleted every OUTBOX_CLEANUP_INTERVAL, and so are
+ *   order vault rows older than ORDER_VAULT_RETENTION (common/order-vault.ts).
  */
 const RELAY_LOCK_ID = 72707370;
 export const OUTBOX_CHANNEL = 'outbox_events';
@@ -143,7 +145,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: 3, ...pgTimeoutOptions(dbTimeouts(config)) });
   const metrics = relayMetrics(registry, pool);
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
-  const nc: NatsConnection = await connectNats(config.NATS_URL, opts.name ?? 'outbox-relay', { waitOnFirstConnect: true });
+  const nc: NatsConnection = await connectNats(config, 'relay', { name: opts.name ?? 'outbox-relay', waitOnFirstConnect: true });
   const js = jetstream(nc);
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(registry, config.METRICS_PORT, config.HTTP_HOST);
   if (metricsServer) logger.info({ url: metricsServer.url }, 'relay metrics');
@@ -213,7 +215,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
         if (!leader && !(await tryLead())) { await sleep(2_000); continue; }
         if (!natsConnected) throw new Error('NATS is unreachable (reconnecting)');
         if (!streamReady) {
-          await ensureEventsStream(jsm, config);
+          await requireStream(jsm, config.EVENTS_STREAM); // created by the admin user (ops nats setup), not by the relay
           streamReady = true;
         }
         const result = await relayBatch(pool, js, config.EVENTS_SUBJECT_PREFIX, config.RELAY_BATCH_SIZE, opts.hooks);
@@ -226,7 +228,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
         if (result.deferred === 0 && result.published < config.RELAY_BATCH_SIZE) await sleep(config.RELAY_POLL_INTERVAL_MS);
       } catch (err) {
         failures += 1;
-        streamReady = false; // the broker may have lost or never had the stream: ensure it again
+        streamReady = false; // the broker may have lost or never had the stream: check it again
         metrics.failures.inc();
         const backoff = Math.min(10_000, 100 * 2 ** Math.min(failures - 1, 7));
         logger.warn({ err: (err as Error).message, retryInMs: backoff, failures }, 'relay batch failed; backing off');
@@ -240,6 +242,10 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
     deletePublishedOutboxRows(pool, config.OUTBOX_RETENTION).then(
       (n) => { metrics.deleted.inc(n); if (n > 0) logger.info({ deleted: n }, 'published outbox rows past retention deleted'); },
       (err: unknown) => logger.warn({ err: (err as Error).message }, 'outbox cleanup failed; will try again'),
+    );
+    sweepOrderVault(pool, config.ORDER_VAULT_RETENTION).then(
+      (n) => { if (n > 0) logger.info({ deleted: n }, 'order vault rows past retention deleted (orders that never started or never ended)'); },
+      (err: unknown) => logger.warn({ err: (err as Error).message }, 'order vault sweep failed; will try again'),
     );
   }, config.OUTBOX_CLEANUP_INTERVAL);
   cleanup.unref();

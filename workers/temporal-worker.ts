@@ -6,6 +6,7 @@ import type { Config } from '../common/config';
 import { createDb, dbTimeouts } from '../common/db';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
+import { temporalDataConverter } from '../common/temporal-connection';
 import type { RunningProcess } from '../common/run-process';
 import { workflowCodeOptions } from './workflow-bundle';
 
@@ -20,6 +21,7 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...workflowCodeOptions(),
+    dataConverter: temporalDataConverter(config),
     activities: createActivities({
       db,
       inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),

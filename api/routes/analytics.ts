@@ -1,10 +1,11 @@
 import { Router } from 'express';
+import { requireScope } from '../auth';
 import type { ApiDeps } from '../deps';
 
 /** Serves the analytics read model that the analytics consumer maintains. */
 export function analyticsRouter({ db }: ApiDeps): Router {
   const router = Router();
-  router.get('/analytics/summary', async (_req, res) => {
+  router.get('/analytics/summary', requireScope('operator'), async (_req, res) => {
     const groups = await db.analyticsOrder.groupBy({
       by: ['status', 'currency'],
       _count: { _all: true },

@@ -9,14 +9,18 @@ import { TransientPeerError } from '../../common/clients/http-json';
 import type { Product } from '../../common/clients/inventory-client';
 import { problem, validationProblem } from '../../common/http';
 import { totalOf, type PricedLine } from '../../common/order/lines';
+import { storeOrderSecrets } from '../../common/order-vault';
 import { orderStatuses, terminalStatuses, type OrderStatus } from '../../common/order/status';
 import {
   cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions,
   CancelRefusedError, type CancelOrderResult, type OrderWorkflowInput,
 } from '../../common/order/workflow-contract';
+import { CLIENT_ID_PATTERN } from '../api-keys';
+import { authenticatedClient, isOperator } from '../auth';
 import type { ApiDeps } from '../deps';
 import { idempotency, keyedRequestOf, type KeyedRequestInfo } from '../idempotency';
 import { cancelUpdateIdFor, orderIdFor } from '../order-id';
+import { CLIENT_MEMO, orderNotFound, orderOwnerLookup } from '../order-owner';
 import { correlationIdHeader, createOrderBody, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
 
 function correlationIdOf(req: Request): string {
@@ -33,6 +37,8 @@ function parseOrderId(req: Request): string {
 const listQuery = z.strictObject({
   status: z.enum(orderStatuses).optional(),
   customerId: z.string().min(1).max(128).optional(),
+  /** Operators only (a shop sees its own orders): one client's orders. */
+  clientId: z.string().regex(CLIENT_ID_PATTERN).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });
@@ -140,6 +146,8 @@ export function ordersRouter({
     return { orderId, totalCents: first.totalCents, currency: first.currency, correlationId: first.correlationId };
   }
 
+  const ownerOf = orderOwnerLookup(temporal, logger, temporalCallTimeoutMs);
+
   /** The order's lines priced from inventory's catalog (never from the client), in the order's currency. */
   async function priced(order: CreateOrderBody): Promise<PricedLine[]> {
     let products: (Product | null)[];
@@ -169,6 +177,7 @@ export function ordersRouter({
     const body = createOrderBody.safeParse(req.body);
     if (!body.success) throw validationProblem(body.error);
     const order = body.data;
+    const { clientId } = authenticatedClient(res);
     // With a key, the order id comes from (client, key): every attempt of this request names the same order.
     const keyedReq = keyedRequestOf(res);
     const orderId = keyedReq ? orderIdFor(keyedReq.clientId, keyedReq.key) : randomUUID();
@@ -188,15 +197,18 @@ export function ordersRouter({
     }
 
     const correlationId = correlationIdOf(req);
+    // The email and the card token wait in the order vault; the workflow and its activities see ids only.
+    await storeOrderSecrets(db, { orderId, customerId: order.customerId, customerEmail: order.customerEmail, paymentToken: order.payment.token });
     const input: OrderWorkflowInput = {
-      orderId, customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency,
-      lines, totalCents, paymentToken: order.payment.token, correlationId,
-      paymentConfirmationTimeoutMs,
+      orderId, clientId, customerId: order.customerId, currency: order.currency, lines, totalCents, correlationId, paymentConfirmationTimeoutMs,
     };
     const accepted: AcceptedOrder = { orderId, totalCents, currency: order.currency, correlationId };
-    const memo = keyedReq && { [KEYED_START_MEMO]: { requestHash: keyedReq.requestHash, totalCents, currency: order.currency, correlationId } satisfies KeyedStartMemo };
+    const memo = {
+      [CLIENT_MEMO]: clientId,
+      ...(keyedReq && { [KEYED_START_MEMO]: { requestHash: keyedReq.requestHash, totalCents, currency: order.currency, correlationId } satisfies KeyedStartMemo }),
+    };
     try {
-      await withDeadline(() => temporal.workflow.start(ORDER_WORKFLOW_TYPE, { ...orderWorkflowStartOptions(input, taskQueue), ...(memo ? { memo } : {}) }));
+      await withDeadline(() => temporal.workflow.start(ORDER_WORKFLOW_TYPE, { ...orderWorkflowStartOptions(input, taskQueue), memo }));
     } catch (err) {
       // "Already started" for a keyed order: an earlier attempt started it a moment ago (or runs still).
       if (keyedReq && err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -214,8 +226,15 @@ export function ordersRouter({
     const q = listQuery.safeParse(req.query);
     if (!q.success) throw validationProblem(q.error, 'query');
     const after = q.data.cursor ? cursorCodec.decode(q.data.cursor) : undefined;
+    // A shop lists its own orders; an operator every client's, or one client's.
+    const self = authenticatedClient(res).clientId;
+    if (!isOperator(res) && q.data.clientId !== undefined && q.data.clientId !== self) {
+      throw problem(403, 'forbidden', 'Not allowed for this API key', 'A shop lists its own orders only; leave clientId out.');
+    }
+    const clientId = isOperator(res) ? q.data.clientId : self;
     const rows = await db.order.findMany({
       where: {
+        ...(clientId ? { clientId } : {}),
         ...(q.data.status ? { status: q.data.status } : {}),
         ...(q.data.customerId ? { customerId: q.data.customerId } : {}),
         ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
@@ -227,7 +246,7 @@ export function ordersRouter({
     const last = page[page.length - 1];
     res.json({
       items: page.map((o) => ({
-        orderId: o.id, status: o.status, customerId: o.customerId, currency: o.currency, totalCents: o.totalCents,
+        orderId: o.id, status: o.status, clientId: o.clientId, customerId: o.customerId, currency: o.currency, totalCents: o.totalCents,
         ...(o.cancelReasonCode ? { reasonCode: o.cancelReasonCode } : {}), createdAt: o.createdAt, updatedAt: o.updatedAt,
       })),
       nextCursor: rows.length > q.data.limit && last ? cursorCodec.encode(last.createdAt, last.id) : null,
@@ -237,15 +256,17 @@ export function ordersRouter({
   router.get('/orders/:orderId', async (req, res) => {
     const orderId = parseOrderId(req);
     const row = await db.order.findUnique({ where: { id: orderId }, include: { lines: { orderBy: { sku: 'asc' } } } });
+    if (!isOperator(res) && await ownerOf(orderId, row, res) !== authenticatedClient(res).clientId) throw orderNotFound(orderId);
     const terminal = row ? terminalStatuses.has(row.status) : false;
     // While the saga runs, its live state is the truth; afterwards the database is.
     const live = terminal ? undefined
       : await withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery)).catch(() => undefined);
-    if (!row && !live) throw problem(404, 'order-not-found', 'Order not found', `No order with id ${orderId}.`);
+    if (!row && !live) throw orderNotFound(orderId);
     res.json({
       orderId,
       status: live?.status ?? row!.status,
       ...(row ? {
+        clientId: row.clientId,
         customerId: row.customerId,
         currency: row.currency,
         totalCents: row.totalCents,
@@ -296,6 +317,13 @@ export function ordersRouter({
   router.post('/orders/:orderId/cancel', keyed, async (req, res) => {
     const orderId = parseOrderId(req);
     const keyedReq = keyedRequestOf(res);
+    // Only the client that placed an order cancels it (an operator cancels the workflow: OPERATOR_CANCELLED).
+    const owner = await ownerOf(orderId, await db.order.findUnique({ where: { id: orderId }, select: { clientId: true } }), res);
+    if (owner !== undefined && owner !== authenticatedClient(res).clientId) {
+      if (!isOperator(res)) throw orderNotFound(orderId);
+      throw problem(403, 'forbidden', 'Not your order to cancel',
+        'Only the client that placed an order cancels it through the API. An operator cancels the order\'s workflow (Web UI or temporal workflow cancel), which records OPERATOR_CANCELLED.');
+    }
     const refuse = (status: OrderStatus | string, why: string) =>
       problem(409, 'cancel-refused', 'Order can no longer be cancelled', why, { orderId, orderStatus: status });
     let unconfirmed = false;
@@ -331,7 +359,7 @@ export function ordersRouter({
     if (row && terminalStatuses.has(row.status)) {
       throw refuse(row.status, `Order is ${row.status}${row.cancelReasonCode ? ` (${row.cancelReasonCode})` : ''} and can no longer be cancelled.`);
     }
-    if (!row && !unconfirmed) throw problem(404, 'order-not-found', 'Order not found', `No order with id ${orderId}.`);
+    if (!row && !unconfirmed) throw orderNotFound(orderId);
     throw outcomeUnknown(res, 'cancel', orderId, keyedReq !== undefined);
   });
 

@@ -21,11 +21,13 @@ const webhookBody = z.object({
  * Authenticated by an HMAC signature over the raw body with a timestamp; replay-safe because
  * each event id is recorded and the workflow takes only the first answer.
  */
-export function paymentWebhooksRouter({ db, temporal, logger, paymentWebhookSecret, temporalCallTimeoutMs }: ApiDeps): Router {
+export function paymentWebhooksRouter({ db, temporal, logger, paymentWebhookSecret, paymentWebhookPreviousSecret, temporalCallTimeoutMs }: ApiDeps): Router {
   const router = Router();
+  // During a rotation both the new and the previous secret are accepted (README, "Rotating the webhook secret").
+  const secrets = paymentWebhookPreviousSecret ? [paymentWebhookSecret, paymentWebhookPreviousSecret] : [paymentWebhookSecret];
   router.post('/webhooks/payments', express.raw({ type: '*/*', limit: '64kb' }), async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const check = checkWebhookSignature(paymentWebhookSecret, req.get(PAYMENT_SIGNATURE_HEADER), raw, WEBHOOK_TOLERANCE_SECONDS);
+    const check = checkWebhookSignature(secrets, req.get(PAYMENT_SIGNATURE_HEADER), raw, WEBHOOK_TOLERANCE_SECONDS);
     if (!check.valid) throw problem(401, 'invalid-signature', 'Webhook signature rejected', `Refused: ${check.reason}.`);
     let json: unknown;
     try {

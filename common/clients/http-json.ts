@@ -72,6 +72,14 @@ export function problemType(body: unknown): string | undefined {
   return typeof type === 'string' ? type.slice(type.lastIndexOf('/') + 1) : undefined;
 }
 
+/**
+ * The message names the problem's type and title only, never the body: it ends up in Temporal
+ * failures and logs, and a peer's body may echo what it was sent (a card token, an email).
+ */
 export function unexpected(service: string, what: string, res: JsonResponse): PeerContractError {
-  return new PeerContractError(`${service} answered ${res.status} to ${what}, which our contract with it does not expect: ${JSON.stringify(res.body).slice(0, 500)}`, res.status, res.body);
+  const { type, title, errors } = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as { type?: unknown; title?: unknown; errors?: unknown };
+  const fields = Array.isArray(errors) ? errors.map((e) => (e as { path?: unknown } | null)?.path).filter((p): p is string => typeof p === 'string') : [];
+  const said = [type, title].filter((v): v is string => typeof v === 'string').map((v) => v.slice(0, 120)).join(': ')
+    + (fields.length > 0 ? `; fields: ${fields.slice(0, 10).join(', ')}` : '');
+  return new PeerContractError(`${service} answered ${res.status} to ${what}, which our contract with it does not expect${said ? ` (${said})` : ''}`, res.status, res.body);
 }

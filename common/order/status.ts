@@ -67,7 +67,6 @@ export const statusEvents = {
 /** What an event about a transition needs to know of the order (a plain object, e.g. its database row). */
 export interface OrderFacts {
   customerId: string;
-  customerEmail: string;
   currency: string;
   totalCents: number;
   lines: readonly { sku: string; quantity: number }[];
@@ -89,10 +88,10 @@ export function eventFor(order: OrderFacts, t: OrderTransition): { type: EventTy
     case 'PAYMENT_CAPTURED':
       return event(statusEvents[t.to], { paymentId: t.paymentId, amountCents: order.totalCents, currency: order.currency });
     case 'CONFIRMED':
-      return event(statusEvents[t.to], { customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency, totalCents: order.totalCents });
+      return event(statusEvents[t.to], { customerId: order.customerId, currency: order.currency, totalCents: order.totalCents });
     case 'CANCELLED':
       return event(statusEvents[t.to], {
-        customerId: order.customerId, customerEmail: order.customerEmail, currency: order.currency, totalCents: order.totalCents,
+        customerId: order.customerId, currency: order.currency, totalCents: order.totalCents,
         reasonCode: t.reasonCode, reason: t.reason, ...(t.refundedCents ? { refundedCents: t.refundedCents } : {}),
       });
     case 'COMPENSATION_FAILED':

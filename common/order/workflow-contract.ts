@@ -24,18 +24,29 @@ export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
 }
 
+/** The owner of orders placed before API keys existed (the migration's backfill, and inputs without clientId). */
+export const LEGACY_CLIENT_ID = 'legacy';
+
 export const DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT_MS = 15 * 60 * 1000;
 
-/** What the workflow is started with. Prices were fixed by the API from inventory's catalog. */
+/**
+ * What the workflow is started with. Prices were fixed by the API from inventory's catalog. No
+ * personal data and no card token: the API keeps those in the order vault (common/order-vault.ts)
+ * and the activities read them by order id, so no Temporal payload carries them.
+ */
 export interface OrderWorkflowInput {
   orderId: string;
+  /** The API client (shop) that placed the order; absent in orders started before API keys ({@link LEGACY_CLIENT_ID}). */
+  clientId?: string;
   customerId: string;
-  customerEmail: string;
   currency: string;
   lines: PricedLine[];
   totalCents: number;
-  paymentToken: string;
   correlationId: string;
+  /** Only in histories of orders placed before the order vault; never set by today's API. */
+  customerEmail?: string;
+  /** Only in histories of orders placed before the order vault; never set by today's API. */
+  paymentToken?: string;
   /** How long to wait for the customer to confirm a payment (3-D Secure). Default 15 minutes. */
   paymentConfirmationTimeoutMs?: number;
 }

@@ -52,7 +52,7 @@ export function orderLifecycle(): EventEnvelope[] {
   next('StockReserved', { lines: p.lines.map(({ sku, quantity }) => ({ sku, quantity })) });
   next('PaymentAuthorized', { paymentId, amountCents: p.totalCents, currency: p.currency });
   next('PaymentCaptured', { paymentId, amountCents: p.totalCents, currency: p.currency });
-  next('OrderConfirmed', { customerId: p.customerId, customerEmail: `${p.customerId}@shop.example`, currency: p.currency, totalCents: p.totalCents });
+  next('OrderConfirmed', { customerId: p.customerId, currency: p.currency, totalCents: p.totalCents });
   return events;
 }
 

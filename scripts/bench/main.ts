@@ -72,7 +72,8 @@ async function main(): Promise<void> {
     await migrate(databaseUrl);
     progress(`postgres ${databaseUrl}, nats ${nats.url}`);
 
-    const nc = await connectNats(nats.url, 'bench', { waitOnFirstConnect: true });
+    // The benchmark's private nats-server has no users (startNats without authorization).
+    const nc = await connectNats({ NATS_URL: nats.url, NATS_USER: undefined, NATS_PASSWORD: undefined }, 'admin', { name: 'bench', waitOnFirstConnect: true });
     const pool = new Pool({ connectionString: databaseUrl, max: 4 });
     pool.on('error', () => undefined);
     bench = {

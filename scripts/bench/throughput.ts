@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { EventEnvelope } from '../../common/events';
-import { ensureEventsStream } from '../../common/nats';
+import { ensureDeadLetterStream, ensureEventsStream } from '../../common/nats';
 import { ANALYTICS_CONSUMER, startAnalyticsConsumer } from '../../workers/analytics-consumer';
 import { insertOutboxRowsInOneTransaction, median } from './events';
 import { startRelayProcess } from './relay-process';
@@ -97,6 +97,7 @@ export async function relayCapacity(bench: Bench, label: string, events: readonl
 export async function consumerThroughput(bench: Bench, stream: string, prefix: string, expected: number): Promise<Throughput> {
   const { pool, opts } = bench;
   const config = bench.config(stream, prefix, { CONSUMER_CONCURRENCY: String(opts.concurrency) });
+  await ensureDeadLetterStream(bench.jsm, config); // consumers may not create streams (common/nats-users.ts)
   progress(`4. analytics consumer: ${expected} events, concurrency ${opts.concurrency}`);
   const start = performance.now();
   const consumer = await startTracked(bench, startAnalyticsConsumer(config, bench.logger));

@@ -1,7 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
-import { dlqStreamName } from '../../common/nats';
+import { connectNats, dlqStreamName } from '../../common/nats';
 import { terminalStatuses, type OrderStatus } from '../../common/order/status';
 import { DLQ_HEADERS } from '../../workers/dead-letters';
 import { messageIdFor } from '../../workers/email-templates';
@@ -130,7 +129,7 @@ async function checkO4(db: Client, ctx: CheckContext): Promise<CheckResult> {
   const outbox = await query<{ id: string; aggregate_id: string; sequence: string; published_at: Date | null }>(db, 'SELECT id, aggregate_id, sequence, published_at FROM outbox_events ORDER BY sequence');
   const unpublished = outbox.filter((r) => !r.published_at);
   for (const r of unpublished) violations.push(`outbox event ${r.id} not published`);
-  const nc = await connect({ servers: ctx.natsUrl });
+  const nc = await connectNats({ NATS_URL: ctx.natsUrl, NATS_USER: undefined, NATS_PASSWORD: undefined }, 'admin', { name: 'chaos-checks' });
   try {
     const jsm = await jetstreamManager(nc);
     const { state } = await jsm.streams.info(ctx.stream);
@@ -188,7 +187,7 @@ async function checkO5(db: Client, ctx: CheckContext): Promise<CheckResult> {
 
 async function checkO6(ctx: CheckContext): Promise<CheckResult> {
   const violations: string[] = [];
-  const nc = await connect({ servers: ctx.natsUrl });
+  const nc = await connectNats({ NATS_URL: ctx.natsUrl, NATS_USER: undefined, NATS_PASSWORD: undefined }, 'admin', { name: 'chaos-checks' });
   try {
     const jsm = await jetstreamManager(nc);
     const dlq = dlqStreamName({ EVENTS_STREAM: ctx.stream });

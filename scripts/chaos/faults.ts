@@ -1,6 +1,6 @@
-import { connect } from '@nats-io/transport-node';
 import { bearer } from '../../common/clients/http-json';
 import { loadConfig } from '../../common/config';
+import { connectNats } from '../../common/nats';
 import { eventSubject } from '../../common/events';
 import type { ProcessName } from '../../common/processes';
 import type { DevSystem } from '../dev/system';
@@ -66,7 +66,7 @@ export const POISON_SUBJECT_TYPE = 'OrderConfirmed';
 const poison = (count: number, counter: { injected: number }) => ({
   what: `${count} poison events on the stream`,
   run: async (system: DevSystem) => {
-    const nc = await connect({ servers: system.env.NATS_URL! });
+    const nc = await connectNats(loadConfig({ ...process.env, ...system.env }), 'admin', { name: 'chaos' });
     try {
       const { jetstream } = await import('@nats-io/jetstream');
       const js = jetstream(nc);

@@ -9,7 +9,7 @@ import { freeDevPortOffset } from '../dev/ports';
 import { startDevSystem, type DevSystem } from '../dev/system';
 import { runChecks, type CheckResult } from './checks';
 import { chaosSchedule, runSchedule, type FaultLog } from './faults';
-import { CHAOS_SKUS, runLoad, type PlacedOrder } from './load';
+import { CHAOS_SKUS, createChaosApiKeys, runLoad, type PlacedOrder } from './load';
 import { waitForQuiet } from './quiet';
 
 /**
@@ -77,6 +77,7 @@ async function main(): Promise<number> {
       const res = await fetch(`${inventory}/products/${sku}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'idempotency-key': `chaos-${sku}-${seed}` }, body: JSON.stringify(product) });
       if (!res.ok) throw new Error(`could not set up product ${sku}: HTTP ${res.status} ${await res.text()}`);
     }
+    const apiKeys = await createChaosApiKeys(system.env.DATABASE_URL!, clients);
 
     const poison = { injected: 0 };
     const faults: FaultLog[] = [];
@@ -93,7 +94,7 @@ async function main(): Promise<number> {
     try {
       load = await runLoad({
         apiUrl: `http://127.0.0.1:${system.ports.http.api}`, paymentUrl: `http://127.0.0.1:${system.ports.http.payment}`, paymentToken: system.env.PAYMENT_TOKEN!,
-        orders, clients, random: mulberry32(seed), onProgress: (n) => { placed = n; }, doing,
+        orders, clients, apiKeys, random: mulberry32(seed), onProgress: (n) => { placed = n; }, doing,
       });
       await faultsDone;
     } finally {

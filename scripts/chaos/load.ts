@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { bearer } from '../../common/clients/http-json';
+import { createApiKey } from '../../api/api-keys';
+import { createDb } from '../../common/db';
 
 /**
  * The chaos harness's shop: C clients placing N orders over REST, each with an Idempotency-Key,
  * retried on network errors and 5xx as a real checkout would, with a mix of outcomes and a
- * customer who answers 3-D Secure (or not) and sometimes cancels.
+ * customer who answers 3-D Secure (or not) and sometimes cancels. Each client is a shop of its own
+ * with its own API key (client `chaos-shop-<n>`).
  */
 export const CHAOS_SKUS = {
   /** Plenty of stock: these orders are decided by payment and cancels. */
@@ -35,6 +38,8 @@ export interface LoadOptions {
   paymentToken: string;
   orders: number;
   clients: number;
+  /** One API key per client (see createChaosApiKeys). */
+  apiKeys: string[];
   random(): number;
   onProgress(placed: number): void;
   /** What each client is doing right now, for the progress line. */
@@ -56,13 +61,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (an Idempotency-Key still in flight carries Retry-After; a refused cancel does not); gives up
  * after `giveUpMs`, as a checkout would.
  */
-async function postWithRetries(url: string, body: unknown, key: string, track: { attempts: number; lastError?: string }, giveUpMs = 180_000): Promise<Response | undefined> {
+async function postWithRetries(url: string, apiKey: string, body: unknown, key: string, track: { attempts: number; lastError?: string }, giveUpMs = 180_000): Promise<Response | undefined> {
   const deadline = Date.now() + giveUpMs;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     track.attempts += 1;
     try {
       const res = await fetch(url, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, 'idempotency-key': key },
         body: JSON.stringify(body), signal: AbortSignal.timeout(15_000),
       });
       if (res.status < 500 && !(res.status === 409 && res.headers.has('retry-after'))) return res;
@@ -84,7 +89,7 @@ function orderBody(scenario: Scenario, n: number, random: () => number) {
 }
 
 /** The customer's part after the order is accepted: answer 3-D Secure, or cancel at a random moment. */
-async function followUp(opts: LoadOptions, order: PlacedOrder, orderId: string): Promise<void> {
+async function followUp(opts: LoadOptions, apiKey: string, order: PlacedOrder, orderId: string): Promise<void> {
   if (order.scenario === '3ds-complete' || order.scenario === '3ds-fail') {
     // The payment exists only once the saga has asked for it; the customer answers when the bank asks.
     for (let i = 0; i < 240; i++) {
@@ -99,7 +104,7 @@ async function followUp(opts: LoadOptions, order: PlacedOrder, orderId: string):
   }
   if (order.scenario === 'cancel') {
     await sleep(opts.random() * 3_000);
-    const res = await postWithRetries(`${opts.apiUrl}/orders/${orderId}/cancel`, {}, `${order.key}-cancel`, order, 120_000);
+    const res = await postWithRetries(`${opts.apiUrl}/orders/${orderId}/cancel`, apiKey, {}, `${order.key}-cancel`, order, 120_000);
     if (!res) order.cancelGaveUp = true;
   }
 }
@@ -109,6 +114,7 @@ export async function runLoad(opts: LoadOptions): Promise<PlacedOrder[]> {
   const orders: PlacedOrder[] = [];
   let next = 0;
   const client = async (c: number) => {
+    const apiKey = opts.apiKeys[c]!;
     while (next < opts.orders) {
       const n = next++;
       const scenario = pick(opts.random);
@@ -116,16 +122,16 @@ export async function runLoad(opts: LoadOptions): Promise<PlacedOrder[]> {
       orders.push(order);
       opts.doing[c] = `placing #${n} (${scenario})`;
       const body = orderBody(scenario, n, opts.random);
-      const res = await postWithRetries(`${opts.apiUrl}/orders`, body, order.key, order);
+      const res = await postWithRetries(`${opts.apiUrl}/orders`, apiKey, body, order.key, order);
       if (res?.status === 202) {
         const { orderId } = (await res.json()) as { orderId: string };
         order.orderIds.add(orderId);
         order.accepted = true;
         // A client that lost the answer retries with the same key: it must get the same order.
-        const again = await postWithRetries(`${opts.apiUrl}/orders`, body, order.key, order);
+        const again = await postWithRetries(`${opts.apiUrl}/orders`, apiKey, body, order.key, order);
         if (again?.status === 202) order.orderIds.add(((await again.json()) as { orderId: string }).orderId);
         opts.doing[c] = `${scenario} follow-up of ${orderId}`;
-        await followUp(opts, order, orderId);
+        await followUp(opts, apiKey, order, orderId);
       } else if (res) {
         order.lastError = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
       }
@@ -135,4 +141,16 @@ export async function runLoad(opts: LoadOptions): Promise<PlacedOrder[]> {
   };
   await Promise.all(Array.from({ length: opts.clients }, (_, c) => client(c)));
   return orders;
+}
+
+/** A shop API key for each of the harness's clients, made in the system's database before the load starts. */
+export async function createChaosApiKeys(databaseUrl: string, clients: number): Promise<string[]> {
+  const db = createDb(databaseUrl);
+  try {
+    const keys: string[] = [];
+    for (let c = 0; c < clients; c++) keys.push((await createApiKey(db, `chaos-shop-${c}`)).key);
+    return keys;
+  } finally {
+    await db.$disconnect();
+  }
 }

@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import { loadConfig } from '../../common/config';
+import { connectNats } from '../../common/nats';
 import { terminalStatuses } from '../../common/order/status';
 import type { DevSystem } from '../dev/system';
 import type { PlacedOrder } from './load';
@@ -14,7 +14,7 @@ async function unsettled(system: DevSystem, orderIds: string[], stream: string):
   try {
     const open = Number((await db.query('SELECT count(*) AS n FROM orders WHERE id = ANY($1::uuid[]) AND NOT (status::text = ANY($2))', [orderIds, [...terminalStatuses]])).rows[0].n);
     const unpublished = Number((await db.query('SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL')).rows[0].n);
-    const nc = await connect({ servers: system.env.NATS_URL! });
+    const nc = await connectNats(loadConfig({ ...process.env, ...system.env }), 'admin', { name: 'chaos' });
     try {
       const jsm = await jetstreamManager(nc);
       let unconsumed = 0;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { PROCESSES } from '../../common/processes';
 import { SAMPLE_CATALOG } from '../../services/inventory/sample-catalog';
 import { beginRun, killRunProcesses, REPO_ROOT } from '../infra';
+import { DEV_OPERATOR_CLIENT, DEV_SHOP_CLIENT, devApiKeysFile } from './dev-api-keys';
 import { startDevSystem, type DevSystem } from './system';
 
 /**
@@ -14,29 +15,36 @@ let system: DevSystem | undefined;
 const startup = new AbortController();
 
 async function main() {
+  const dataDir = process.env.DEV_DATA_DIR ?? join(REPO_ROOT, '.data');
   system = await startDevSystem({
-    dataDir: process.env.DEV_DATA_DIR ?? join(REPO_ROOT, '.data'),
+    dataDir,
     portOffset: Number(process.env.DEV_PORT_OFFSET ?? 0),
     say,
     onMail: (mail, file) => say(`mail to ${mail.to.join(', ')}: "${mail.subject}" (saved as ${file})`),
     signal: startup.signal,
   });
-  const { ports, env, temporalUi } = system;
+  const { ports, env, temporalUi, apiKeys } = system;
   const api = `http://127.0.0.1:${ports.http.api}`;
   console.log(`
   Order orchestrator is up.
     API               ${api}   (POST /orders, GET /orders/{id}, /analytics/summary, /metrics, /openapi.json)
-    Temporal Web UI   ${temporalUi}
+    Temporal Web UI   ${temporalUi}   (payloads are encrypted; to see them decoded, sign in at ${api}/codec/session
+                      with the operator key, then in the UI's Codec Server settings enter ${api}/codec as this
+                      browser's endpoint and turn on "Include cross-origin credentials")
     Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products; -H 'authorization: Bearer ${env.INVENTORY_TOKEN}')
     Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...; -H 'authorization: Bearer ${env.PAYMENT_TOKEN}')
     Postgres          ${env.DATABASE_URL}
-    NATS              ${env.NATS_URL}
+    NATS              ${env.NATS_URL}   (one user per process, dev passwords dev-nats-<user>; see README "NATS users")
     SMTP              ${env.SMTP_URL}
     Metrics           ${PROCESSES.filter((p) => 'metricsPort' in p).map((p) => `${p.name} :${ports.health(p)}`).join(', ')}
-    Operator tools    npm run ops -- help      (dead letters: dlq list|show|replay|drop; analytics rebuild)
+    Operator tools    npm run ops -- help      (dead letters: dlq list|show|replay|drop; analytics rebuild; nats setup; apikey create|revoke|list; customer erase)
+
+  API keys (every call but /healthz and /readyz sends "Authorization: Bearer <key>"; kept in ${devApiKeysFile(dataDir)}):
+    shop (client ${DEV_SHOP_CLIENT})          ${apiKeys.shop}
+    operator (client ${DEV_OPERATOR_CLIENT})  ${apiKeys.operator}
 
   Catalog: ${SAMPLE_CATALOG.map((p) => p.sku).join(', ')}.  Try:
-    curl -si -X POST ${api}/orders -H 'content-type: application/json' \\
+    curl -si -X POST ${api}/orders -H 'content-type: application/json' -H 'authorization: Bearer ${apiKeys.shop}' \\
       -d '{"customerId":"c-1","customerEmail":"jane@shop.example","currency":"EUR","items":[{"sku":"MUG-001","quantity":2}],"payment":{"token":"tok_visa"}}'
   Ctrl-C stops everything.
 `);

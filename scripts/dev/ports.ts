@@ -26,7 +26,10 @@ export function devPorts(offset: number) {
       API_PORT: String(http.api), INVENTORY_PORT: String(http.inventory), PAYMENT_PORT: String(http.payment),
       INVENTORY_URL: `http://127.0.0.1:${http.inventory}`, PAYMENT_URL: `http://127.0.0.1:${http.payment}`,
       PAYMENT_WEBHOOK_URL: process.env.PAYMENT_WEBHOOK_URL ?? `http://127.0.0.1:${http.api}/webhooks/payments`,
+      TEMPORAL_UI_ORIGIN: process.env.TEMPORAL_UI_ORIGIN ?? `http://127.0.0.1:${at(BASE_PORTS.temporalUi)},http://localhost:${at(BASE_PORTS.temporalUi)}`,
     },
+    /** The API's codec server, for the dev Web UI (--ui-codec-endpoint). */
+    codecEndpoint: `http://127.0.0.1:${http.api}/codec`,
   };
 }
 

@@ -1,18 +1,31 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InventoryClient } from '../../common/clients/inventory-client';
 import { bearer } from '../../common/clients/http-json';
 import { PaymentClient } from '../../common/clients/payment-client';
 import { loadConfig } from '../../common/config';
+import { REPO_ROOT } from '../infra';
+import { devApiKeysFile, type DevApiKeys } from './dev-api-keys';
 
 /**
  * `npm run scenarios`: drives every saga path over REST against a running system (`npm run dev`)
  * with random duplicate POSTs (same Idempotency-Key), repeated cancels and webhook duplicates,
  * then checks each order's end and the inventory and payment services' own records.
  * Needs PAYMENT_CONFIRMATION_TIMEOUT short (e.g. `PAYMENT_CONFIRMATION_TIMEOUT=20s npm run dev`)
- * for the timeout scenario to finish quickly. The peers must run in test mode (`npm run dev` does);
- * INVENTORY_TOKEN / PAYMENT_TOKEN (default: the dev tools' tokens) authenticate the direct calls. Exits non-zero if any check fails.
+ * for the timeout scenario to finish quickly. Exits non-zero if any check fails. Calls the API with
+ * API_KEY, or else the dev shop key `npm run dev` printed and keeps in its data directory. The
+ * peers must run in test mode (`npm run dev` does); INVENTORY_TOKEN / PAYMENT_TOKEN (default: the
+ * dev tools' tokens) authenticate the direct calls to them.
  */
 const API = process.env.API_URL ?? 'http://127.0.0.1:3000';
+function apiKey(): string {
+  if (process.env.API_KEY) return process.env.API_KEY;
+  const file = devApiKeysFile(process.env.DEV_DATA_DIR ?? join(REPO_ROOT, '.data'));
+  if (!existsSync(file)) throw new Error(`no API key: set API_KEY, or start the system with npm run dev (it writes ${file})`);
+  return (JSON.parse(readFileSync(file, 'utf8')) as DevApiKeys).shop;
+}
+const auth = { authorization: `Bearer ${apiKey()}` };
 const config = loadConfig();
 const inventory = new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN);
 const payment = new PaymentClient(config.PAYMENT_URL, config.PAYMENT_TOKEN);
@@ -23,12 +36,12 @@ interface Scenario { name: string; token: string; quantity: number; during?: (or
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (r: Response) => r.json() as Promise<Record<string, unknown>>;
 const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${API}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  fetch(`${API}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth, ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
 
 async function until(orderId: string, pred: (o: Record<string, unknown>) => boolean, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const o = await json(await fetch(`${API}/orders/${orderId}`));
+    const o = await json(await fetch(`${API}/orders/${orderId}`, { headers: auth }));
     if (pred(o)) return o;
     await sleep(250);
   }

@@ -1,11 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEV_PEER_TOKENS } from '../../common/config';
+import { DEV_PEER_TOKENS, loadConfig } from '../../common/config';
+import { setupStreams } from '../../common/nats';
+import { devNatsAuthorization } from '../../common/nats-server-config';
+import { natsScope } from '../../common/nats-users';
 import { PROCESSES, type ProcessName } from '../../common/processes';
 import { migrate } from '../../prisma/migrate';
 import { ensureTools, REPO_ROOT, startNats, startPostgres, startSmtpSink, startTemporalDevServer, type StartedService } from '../infra';
 import type { PostgresServer } from '../infra/postgres';
 import type { ReceivedMail } from '../infra/smtp-sink';
+import { ensureDevApiKeys, type DevApiKeys } from './dev-api-keys';
 import { devPorts } from './ports';
 import { SupervisedProcess } from './supervisor';
 
@@ -43,6 +47,8 @@ export interface DevSystem {
   env: Record<string, string>;
   ports: ReturnType<typeof devPorts>;
   temporalUi: string;
+  /** A shop's and an operator's API key (scripts/dev/dev-api-keys.ts). */
+  apiKeys: DevApiKeys;
   infra: Partial<Record<'postgres' | 'nats' | 'temporal', RestartableService>>;
   /** Running instances of each process, by name. */
   instances(name: ProcessName): SupervisedProcess[];
@@ -121,7 +127,9 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     }
     if (process.env.NATS_URL) env.NATS_URL = process.env.NATS_URL;
     else {
-      const nats = restartable('nats', () => startNats({ bin: tools.NATS_SERVER_BIN!, dir: join(dataDir, 'nats'), port: ports.nats, logFile: join(dataDir, 'nats.log') }));
+      // Our users (common/nats-users.ts) with their dev passwords, for the configured stream and prefix.
+      const authorization = devNatsAuthorization(natsScope(loadConfig({ ...process.env, ...opts.processEnv })));
+      const nats = restartable('nats', () => startNats({ bin: tools.NATS_SERVER_BIN!, dir: join(dataDir, 'nats'), port: ports.nats, logFile: join(dataDir, 'nats.log'), authorization }));
       infra.nats = nats;
       await nats.start();
       env.NATS_URL = nats.url;
@@ -133,7 +141,10 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     else {
       let uiUrl = '';
       const temporal = restartable('temporal', async () => {
-        const started = await startTemporalDevServer({ bin: tools.TEMPORAL_CLI_BIN!, port: ports.temporal, uiPort: ports.temporalUi, dbFile: join(dataDir, 'temporal.db'), logFile: join(dataDir, 'temporal.log') });
+        const started = await startTemporalDevServer({
+          bin: tools.TEMPORAL_CLI_BIN!, port: ports.temporal, uiPort: ports.temporalUi, codecEndpoint: ports.codecEndpoint,
+          dbFile: join(dataDir, 'temporal.db'), logFile: join(dataDir, 'temporal.log'),
+        });
         uiUrl = started.uiUrl!;
         return started;
       });
@@ -163,10 +174,15 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
 
     const applied = await migrate(env.DATABASE_URL);
     say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    const apiKeys = await ensureDevApiKeys(env.DATABASE_URL, dataDir);
     checkpoint();
     Object.assign(env, ports.processEnv, { INVENTORY_SEED_SAMPLE_CATALOG: 'true', ...DEV_TOOLS_PEER_ENV }, opts.processEnv);
     env.SERVICE_TEST_MODE = process.env.SERVICE_TEST_MODE ?? env.SERVICE_TEST_MODE ?? 'true';
     if (env.SERVICE_TEST_MODE === 'true') say('inventory and payment run in test mode: /test/faults and /test/3ds/{orderId} are on (SERVICE_TEST_MODE=false turns them off)');
+    // The streams, as the admin user (the processes may not create them); updates their settings too.
+    await setupStreams(loadConfig({ ...process.env, ...env }));
+    say('NATS streams are set up');
+    checkpoint();
 
     const launch = (spec: (typeof PROCESSES)[number], instance: number) => {
       const metrics = 'metricsPort' in spec && instance === 0 ? { METRICS_PORT: String(ports.health(spec)) } : {};
@@ -188,7 +204,7 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     }
 
     return {
-      env, ports, temporalUi, infra,
+      env, ports, temporalUi, apiKeys, infra,
       instances: (name) => running.get(name) ?? [],
       addInstance: (name) => launch(PROCESSES.find((p) => p.name === name)!, running.get(name)?.length ?? 0),
       async removeInstance(name) {

@@ -16,10 +16,12 @@ export { ensureTools } from '../tools';
 /** Search attributes the order workflow keeps current, registered on the dev server. */
 export const SEARCH_ATTRIBUTES = orderSearchAttributes.map((key) => `${key.name}=Keyword`);
 
-export async function startTemporalDevServer(opts: { bin: string; port: number; uiPort?: number; dbFile?: string; logFile: string }): Promise<StartedService & { uiUrl?: string }> {
+/** `codecEndpoint`: the codec server the Web UI decodes payloads with (our API's /codec). */
+export async function startTemporalDevServer(opts: { bin: string; port: number; uiPort?: number; codecEndpoint?: string; dbFile?: string; logFile: string }): Promise<StartedService & { uiUrl?: string }> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
+  if (opts.uiPort && opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', sa);
   const proc = spawnLogged(opts.bin, args, opts.logFile);

@@ -84,15 +84,17 @@ export function spawnLogged(bin: string, args: string[], logFile: string, option
 /**
  * nats-server with JetStream. `sync_interval: always` makes JetStream fsync before it
  * acknowledges a publish: on one node the store is the only copy, and the relay forgets an
- * event once it is acknowledged (see common/nats.ts, "Durability").
+ * event once it is acknowledged (see common/nats.ts, "Durability"). `authorization` is the
+ * users block (common/nats-server-config.ts); without it anyone connected may do anything
+ * (the benchmark's private server only).
  */
-export async function startNats(opts: { bin: string; dir: string; port: number; logFile: string; syncAlways?: boolean }): Promise<StartedService> {
+export async function startNats(opts: { bin: string; dir: string; port: number; logFile: string; syncAlways?: boolean; authorization?: string }): Promise<StartedService> {
   mkdirSync(opts.dir, { recursive: true });
   const configFile = join(opts.dir, 'nats-server.conf');
   writeFileSync(configFile, [
     `listen: "127.0.0.1:${opts.port}"`,
     `jetstream { store_dir: ${JSON.stringify(opts.dir)}${opts.syncAlways === false ? '' : ', sync_interval: always'} }`,
-    '',
+    opts.authorization ?? '',
   ].join('\n'));
   const proc = spawnLogged(opts.bin, ['-c', configFile], opts.logFile);
   try {

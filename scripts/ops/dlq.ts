@@ -1,12 +1,13 @@
 import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { loadConfig, type Config } from '../../common/config';
-import { connectNats, dlqStreamName, ensureDeadLetterStream, natsManager } from '../../common/nats';
+import { connectNats, dlqStreamName, natsManager, requireStream } from '../../common/nats';
 import { dropDeadLetter, getDeadLetter, listDeadLetters, replayDeadLetter, type DeadLetter } from '../../workers/dead-letters';
 import { UsageError, type OpsCommand, type OptionValues } from './command';
 
 /**
  * `ops dlq ...`: the dead-letter stream (see workers/dead-letters.ts). Uses NATS_URL,
- * EVENTS_STREAM and EVENTS_SUBJECT_PREFIX like every other process.
+ * EVENTS_STREAM and EVENTS_SUBJECT_PREFIX like every other process, as the `dlq` NATS user
+ * (NATS_USER/NATS_PASSWORD; common/nats-users.ts).
  */
 
 function orderIdOf(letter: DeadLetter): string {
@@ -52,10 +53,10 @@ interface Dlq { config: Config; js: JetStreamClient; jsm: JetStreamManager }
 /** Runs `work` connected to NATS, with the dead-letter stream in place. */
 async function withDlq(work: (dlq: Dlq) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  const nc = await connectNats(config.NATS_URL, 'dlq-cli');
+  const nc = await connectNats(config, 'dlq', { name: 'dlq-cli' });
   try {
     const jsm = await natsManager(nc);
-    await ensureDeadLetterStream(jsm, config);
+    await requireStream(jsm, dlqStreamName(config));
     await work({ config, js: jetstream(nc), jsm });
   } finally {
     await nc.drain();

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { analyticsCommands } from './analytics';
+import { apiKeyCommands } from './apikey';
 import { UsageError, type OpsCommand } from './command';
+import { customerCommands } from './customer';
 import { dlqCommands } from './dlq';
+import { natsCommands } from './nats';
 
 /**
  * The operator's tools, one entry: `npm run ops -- <command>`, or in a production build
@@ -12,6 +15,9 @@ import { dlqCommands } from './dlq';
 const commands: OpsCommand[] = [
   ...dlqCommands,
   ...analyticsCommands,
+  ...natsCommands,
+  ...customerCommands,
+  ...apiKeyCommands,
   { name: 'help', args: '', summary: 'this list', run: async () => console.log(usage()) },
 ];
 
@@ -22,7 +28,8 @@ function usage(): string {
     'usage: npm run ops -- <command>     (production build: node dist/scripts/ops/index.js <command>)',
     ...rows.map(([left, summary]) => `  ${left!.padEnd(width)}  ${summary}`),
     'Settings come from the environment like every other process: NATS_URL, EVENTS_STREAM and',
-    'EVENTS_SUBJECT_PREFIX for dlq; also DATABASE_URL for analytics.',
+    'EVENTS_SUBJECT_PREFIX for dlq and nats; DATABASE_URL for analytics, customer and apikey. NATS user: dlq for',
+    'dlq, admin for nats setup and analytics rebuild (NATS_USER/NATS_PASSWORD; dev defaults if unset).',
   ].join('\n');
 }
 

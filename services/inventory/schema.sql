@@ -1,6 +1,6 @@
 -- Inventory owns these tables; they live in their own schema so the service can share a
 -- Postgres database with the order service without either touching the other's tables.
-CREATE SCHEMA IF NOT EXISTS inventory;
+-- The schema itself (inventory) is created by services/shared/ensure-schema.ts when missing.
 
 CREATE TABLE IF NOT EXISTS inventory.products (
   sku          text PRIMARY KEY,

@@ -1,7 +1,7 @@
 -- Payment owns these tables; they live in their own schema so the service can share a Postgres
 -- database with the order service without either touching the other's tables.
 -- Card tokens are never stored: only a label for the kind of test card and a sha256 fingerprint.
-CREATE SCHEMA IF NOT EXISTS payment;
+-- The schema itself (payment) is created by services/shared/ensure-schema.ts when missing.
 
 CREATE TABLE IF NOT EXISTS payment.payments (
   id                uuid PRIMARY KEY,

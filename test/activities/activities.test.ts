@@ -8,7 +8,8 @@ import { Pool } from 'pg';
 import { idempotencyKeys } from '../../activities/idempotency-keys';
 import { InventoryClient } from '../../common/clients/inventory-client';
 import { PaymentClient } from '../../common/clients/payment-client';
-import { BusinessFailure, INVALID_TRANSITION_FAILURE, STOCK_ALREADY_COMMITTED_FAILURE } from '../../common/failures';
+import { BusinessFailure, INVALID_TRANSITION_FAILURE, ORDER_SECRET_MISSING_FAILURE, STOCK_ALREADY_COMMITTED_FAILURE } from '../../common/failures';
+import { storeOrderSecrets, sweepOrderVault } from '../../common/order-vault';
 import { setPeerFaults, startPeers, TEST_CALLERS, waitFor, type Peers } from '../harness/system';
 
 /** Activities run one by one (outside a workflow) against real Postgres and real peer services. */
@@ -144,6 +145,44 @@ describe('order activities', () => {
       const err = await failureOf(env.run(acts.commitStock, { orderId }));
       expect(err).toBeInstanceOf(ApplicationFailure);
       expect(err).toMatchObject({ type: BusinessFailure.ReservationReleased, nonRetryable: true });
+    });
+  });
+
+  describe('order vault', () => {
+    it('records an order with the email from the vault, and forgets the secrets when the order ends', async () => {
+      const orderId = randomUUID();
+      await storeOrderSecrets(peers.db, { orderId, customerId: 'c-v', customerEmail: 'vault@shop.example', paymentToken: 'tok_visa' });
+      await env.run(acts.recordOrderPlaced, {
+        eventId: randomUUID(),
+        order: { orderId, customerId: 'c-v', currency: 'EUR', lines: [{ sku: 'A', quantity: 1, unitPriceCents: 700 }], totalCents: 700, correlationId: 'corr-v' },
+      });
+      expect((await peers.db.order.findUniqueOrThrow({ where: { id: orderId } })).customerEmail).toBe('vault@shop.example');
+      expect(await peers.db.orderVault.findUnique({ where: { orderId } })).not.toBeNull();
+      await env.run(acts.recordOrderTransition, { orderId, eventId: randomUUID(), causationId: 'c', transition: { to: 'CANCELLED' as const, reasonCode: 'CUSTOMER_CANCELLED' as const, reason: 'r' } });
+      expect(await peers.db.orderVault.findUnique({ where: { orderId } })).toBeNull();
+    });
+
+    it('authorizes with the token from the vault; without one it fails for good, naming what is missing', async () => {
+      const orderId = randomUUID();
+      await storeOrderSecrets(peers.db, { orderId, customerId: 'c-v', customerEmail: 'v@shop.example', paymentToken: 'tok_visa' });
+      await expect(env.run(acts.authorizePayment, { orderId, amountCents: 800, currency: 'EUR' })).resolves.toMatchObject({ status: 'AUTHORIZED' });
+      const missing = randomUUID();
+      const err = await failureOf(env.run(acts.authorizePayment, { orderId: missing, amountCents: 800, currency: 'EUR' }));
+      expect(err).toMatchObject({ type: ORDER_SECRET_MISSING_FAILURE, nonRetryable: true });
+      expect((err as Error).message).toContain(`payment token of order ${missing}`);
+    });
+
+    it('sweeps vault rows past their retention', async () => {
+      const orderId = randomUUID();
+      await storeOrderSecrets(peers.db, { orderId, customerId: 'c-v', customerEmail: 'old@shop.example', paymentToken: 'tok_visa' });
+      await peers.db.orderVault.update({ where: { orderId }, data: { createdAt: new Date(Date.now() - 3_600_000) } });
+      const pool = new Pool({ connectionString: peers.database.url });
+      try {
+        expect(await sweepOrderVault(pool, 60_000)).toBeGreaterThanOrEqual(1);
+        expect(await peers.db.orderVault.findUnique({ where: { orderId } })).toBeNull();
+      } finally {
+        await pool.end();
+      }
     });
   });
 

@@ -4,6 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../common/config';
+import { composeNatsServerConfig } from '../../common/nats-server-config';
+import { CONSUMER_USERS, NATS_USERS, natsPasswordVariable, natsScope } from '../../common/nats-users';
 import { compiledEntry, PROCESSES } from '../../common/processes';
 import { orderSearchAttributes } from '../../common/search-attributes';
 import { check, healthcheckUrl } from '../../scripts/healthcheck';
@@ -56,6 +59,8 @@ const service = (name: string): Service => {
   return s;
 };
 const APP_IMAGE = 'order-orchestrator:local';
+/** The superuser's (role job, Temporal) and one per service role (deploy/postgres/roles.sql). */
+const DATABASE_PASSWORDS = ['POSTGRES_PASSWORD', 'ORDERS_OWNER_DB_PASSWORD', 'ORDERS_APP_DB_PASSWORD', 'INVENTORY_DB_PASSWORD', 'PAYMENT_DB_PASSWORD'];
 const ADMIN_TOOLS = 'temporalio/admin-tools';
 
 describe('docker-compose.yml', () => {
@@ -116,7 +121,8 @@ describe('docker-compose.yml', () => {
 
   it('starts things in order through depends_on conditions', () => {
     const dependsOn = (name: string) => Object.fromEntries(Object.entries(service(name).depends_on ?? {}).map(([dep, { condition }]) => [dep, condition]));
-    expect(dependsOn('migrate')).toEqual({ postgres: 'service_healthy' });
+    expect(dependsOn('migrate')).toEqual({ postgres: 'service_healthy', 'postgres-roles': 'service_completed_successfully' });
+    expect(dependsOn('postgres-roles')).toEqual({ postgres: 'service_healthy' });
     expect(dependsOn('temporal-schema')).toEqual({ postgres: 'service_healthy' });
     expect(dependsOn('temporal')).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn('temporal-setup')).toEqual({ temporal: 'service_healthy' });
@@ -173,20 +179,24 @@ describe('docker-compose.yml', () => {
     }
     const required = (variable: string) => new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`);
     // Every mention of a secret variable is the ${VAR:?message} form.
-    for (const variable of ['POSTGRES_PASSWORD', 'PAYMENT_WEBHOOK_SECRET']) {
-      const mentions = composeText.match(new RegExp(`\\$\\{${variable}[^}]*\\}`, 'g')) ?? [];
+    for (const variable of [...DATABASE_PASSWORDS, 'PAYMENT_WEBHOOK_SECRET', 'TEMPORAL_CODEC_KEYS']) {
+      const mentions = composeText.match(new RegExp(`\\$\\{${variable}(?=[:}])[^}]*\\}`, 'g')) ?? [];
       expect(mentions.length).toBeGreaterThan(0);
       for (const m of mentions) expect(m).toMatch(required(variable));
     }
     for (const [name, s] of Object.entries(services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
-        if (/PASSWORD|PWD|SECRET/.test(key)) expect({ name, key, value }).toEqual({ name, key, value: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]+\}$/) });
-        if (key === 'DATABASE_URL') expect(value).toMatch(/^postgresql:\/\/postgres:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/orders$/);
+        // The one optional secret: empty except while the webhook secret is rotated.
+        if (key === 'PAYMENT_WEBHOOK_SECRET_PREVIOUS') expect({ name, value }).toEqual({ name: 'api', value: '${PAYMENT_WEBHOOK_SECRET_PREVIOUS}' });
+        else if (/PASSWORD|PWD|SECRET/.test(key)) expect({ name, key, value }).toEqual({ name, key, value: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]+\}$/) });
+        if (key === 'DATABASE_URL') expect(value).toMatch(/^postgresql:\/\/\w+:\$\{[A-Z_]+_DB_PASSWORD:\?[^}]+\}@postgres:5432\/orders$/);
       }
     }
     expect(service('postgres').environment!.POSTGRES_PASSWORD).toMatch(required('POSTGRES_PASSWORD'));
     for (const name of ['api', 'payment']) expect(service(name).environment!.PAYMENT_WEBHOOK_SECRET).toMatch(required('PAYMENT_WEBHOOK_SECRET'));
     for (const name of ['worker', 'relay', 'email', 'analytics', 'inventory']) expect(service(name).environment!.PAYMENT_WEBHOOK_SECRET).toBeUndefined();
+    for (const name of ['api', 'worker']) expect(service(name).environment!.TEMPORAL_CODEC_KEYS).toMatch(required('TEMPORAL_CODEC_KEYS'));
+    for (const name of ['relay', 'email', 'analytics', 'inventory', 'payment']) expect(service(name).environment!.TEMPORAL_CODEC_KEYS).toBeUndefined();
   });
 
   it('gives each caller of a peer its own token, required like every secret, and no peer test mode', () => {
@@ -206,10 +216,66 @@ describe('docker-compose.yml', () => {
     expect(composeText).not.toContain('SERVICE_TEST_MODE');
   });
 
-  it('.env.example names both secrets without giving them a value, and the header says how to start', () => {
+  it('runs NATS with our users: deploy/nats-server.conf is what common/nats-users.ts writes, each password from .env', () => {
+    // Regenerate with: npm run ops -- nats server-config > deploy/nats-server.conf
+    expect(read('deploy/nats-server.conf')).toBe(composeNatsServerConfig(natsScope(loadConfig({}))));
+    const required = (variable: string) => new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`);
+    const natsEnv = service('nats').environment!;
+    expect(Object.keys(natsEnv).sort()).toEqual(NATS_USERS.map(natsPasswordVariable).sort());
+    for (const user of NATS_USERS) expect(natsEnv[natsPasswordVariable(user)]).toMatch(required(natsPasswordVariable(user)));
+  });
+
+  it('connects each NATS client as its own user, and sets the streams up as admin before the relay and consumers start', () => {
+    const required = (variable: string) => new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`);
+    const natsUserOf: Record<string, string> = { relay: 'relay', ...Object.fromEntries(CONSUMER_USERS.map((u) => [u, u])), 'nats-setup': 'admin' };
+    for (const [name, s] of Object.entries(services)) {
+      const env = s.environment ?? {};
+      const user = natsUserOf[name];
+      if (user === undefined) {
+        // Processes without NATS get no NATS credentials at all.
+        expect({ name, NATS_USER: env.NATS_USER, NATS_PASSWORD: env.NATS_PASSWORD }).toEqual({ name, NATS_USER: undefined, NATS_PASSWORD: undefined });
+        continue;
+      }
+      expect({ name, NATS_USER: env.NATS_USER }).toEqual({ name, NATS_USER: user });
+      expect(env.NATS_PASSWORD).toMatch(required(natsPasswordVariable(user as (typeof NATS_USERS)[number])));
+    }
+    expect(service('nats-setup').command).toEqual(['node', 'dist/scripts/ops/index.js', 'nats', 'setup']);
+    expect(service('nats-setup').depends_on).toMatchObject({ nats: { condition: 'service_healthy' } });
+    for (const name of ['relay', ...CONSUMER_USERS]) expect(service(name).depends_on).toMatchObject({ 'nats-setup': { condition: 'service_completed_successfully' } });
+  });
+
+  it('gives each service its own Postgres role with only its own schema, created by a job before the migrations', () => {
+    const databaseUser = (name: string) => new URL(service(name).environment!.DATABASE_URL!.replace(/\$\{[^}]+\}/, 'x')).username;
+    expect(databaseUser('migrate')).toBe('orders_owner');
+    for (const name of ['api', 'worker', 'relay', 'email', 'analytics']) expect({ name, user: databaseUser(name) }).toEqual({ name, user: 'orders_app' });
+    expect(databaseUser('inventory')).toBe('inventory');
+    expect(databaseUser('payment')).toBe('payment');
+    // No process of ours connects as the superuser, nor with another service's password.
+    for (const [name, s] of Object.entries(services)) {
+      if (s.image !== APP_IMAGE) continue;
+      expect({ name, env: JSON.stringify(s.environment) }).not.toEqual({ name, env: expect.stringMatching(/POSTGRES_PASSWORD|postgresql:\/\/postgres:/) });
+      // A process without a database (nats-setup) gets no database password at all.
+      const own = s.environment?.DATABASE_URL ? `${databaseUser(name).toUpperCase()}_DB_PASSWORD` : undefined;
+      for (const other of DATABASE_PASSWORDS.filter((p) => p !== own)) {
+        expect({ name, other, mentions: JSON.stringify(s.environment).includes(other) }).toEqual({ name, other, mentions: false });
+      }
+    }
+    // The job runs deploy/postgres/roles.sql (tested against a real Postgres in postgres-roles.test.ts) with every role's password.
+    const roles = service('postgres-roles');
+    expect(roles.image).toBe(service('postgres').image);
+    expect(roles.volumes).toEqual(['./deploy/postgres:/deploy/postgres:ro']);
+    const command = roles.command!.join(' ');
+    expect(command).toContain('-f /deploy/postgres/roles.sql');
+    for (const variable of ['orders_owner', 'orders_app', 'inventory', 'payment']) expect(command).toContain(`-v ${variable}_password="$$${variable.toUpperCase()}_DB_PASSWORD"`); // $$: compose's escape for $
+    const sql = read('deploy/postgres/roles.sql');
+    for (const variable of ['orders_owner', 'orders_app', 'inventory', 'payment']) expect(sql).toContain(`:'${variable}_password'`);
+  });
+
+  it('.env.example names every secret without giving it a value, and the header says how to start', () => {
     const example = read('.env.example');
-    expect(example).toMatch(/^POSTGRES_PASSWORD=$/m);
-    expect(example).toMatch(/^PAYMENT_WEBHOOK_SECRET=$/m);
+    for (const variable of [...DATABASE_PASSWORDS, 'PAYMENT_WEBHOOK_SECRET', 'PAYMENT_WEBHOOK_SECRET_PREVIOUS']) expect(example).toMatch(new RegExp(`^${variable}=$`, 'm'));
+    for (const user of NATS_USERS) expect(example).toMatch(new RegExp(`^${natsPasswordVariable(user)}=$`, 'm'));
+    expect(example).toMatch(/^TEMPORAL_CODEC_KEYS=$/m);
     const header = composeText.slice(0, composeText.indexOf('\nname:'));
     expect(header).toContain('cp .env.example .env');
     expect(header).toContain('docker compose up --build');
@@ -220,6 +286,9 @@ describe('docker-compose.yml', () => {
     const env = service('worker').environment!;
     expect(env).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', NATS_URL: 'nats://nats:4222', SMTP_URL: 'smtp://mailpit:1025', INVENTORY_URL: 'http://inventory:3001', PAYMENT_URL: 'http://payment:3002' });
     expect(service('payment').environment!.PAYMENT_WEBHOOK_URL).toBe('http://api:3000/webhooks/payments');
+    // The Web UI decodes through the API's codec server, which allows the UI's origin.
+    expect(service('temporal-ui').environment).toMatchObject({ TEMPORAL_CODEC_ENDPOINT: 'http://localhost:3000/codec', TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true' });
+    expect(service('api').environment!.TEMPORAL_UI_ORIGIN).toBe('http://localhost:8233,http://127.0.0.1:8233');
   });
 });
 

@@ -40,13 +40,13 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
 
   function post(baseUrl: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000) {
     return fetch(`${baseUrl}${path}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs),
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${sys.shopKey}`, ...headers }, signal: AbortSignal.timeout(timeoutMs),
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   }
 
   async function order(orderId: string, baseUrl = sys.apiUrl) {
-    const res = await fetch(`${baseUrl}/orders/${orderId}`, { signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${baseUrl}/orders/${orderId}`, { headers: { authorization: `Bearer ${sys.shopKey}` }, signal: AbortSignal.timeout(30_000) });
     return (await res.json()) as Record<string, unknown> & { status: string; terminal?: boolean; saga?: Record<string, unknown> };
   }
 
@@ -177,7 +177,7 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
     // What an API process that died between claiming the key and saving the answer leaves behind.
     await sys.peers.db.$executeRaw`
       INSERT INTO api_idempotency_keys (client_id, key, operation, request_hash, created_at, expires_at)
-      VALUES ('anonymous', ${key}, 'POST /orders', ${requestFingerprint('POST /orders', body, '\n')},
+      VALUES ('test-shop', ${key}, 'POST /orders', ${requestFingerprint('POST /orders', body, '\n')},
               now() - interval '10 minutes', now() + interval '24 hours' - interval '10 minutes')`;
     const res = await post(sys.apiUrl, '/orders', body, { 'idempotency-key': key });
     expect(res.status).toBe(202);
@@ -224,6 +224,8 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
       ...sys.config, API_PORT: 0,
       DATABASE_URL: `postgresql://orders:s3cret-pw@127.0.0.1:${dbPort}/orders`, INVENTORY_URL: `http://127.0.0.1:${inventoryPort}`,
     } as Config, quietLogger);
+    // The catalog alone down (API keys are checked in the database, so that one is up here).
+    const noInventory = await startApi({ ...sys.config, API_PORT: 0, INVENTORY_URL: `http://127.0.0.1:${inventoryPort}` } as Config, quietLogger);
     const leaks = /ECONNREFUSED|127\.0\.0\.1|s3cret|prisma|at \w+ \(|fetch failed|timed out after/i;
     try {
       const ready = await fetch(`${broken.url}/readyz`);
@@ -233,17 +235,19 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
       expect(JSON.parse(readyText)).toMatchObject({ status: 'not-ready', checks: { database: 'unavailable', temporal: 'ok' } });
 
       const body = { ...customer, customerId: 'down-1', items: [{ sku: 'ANY-SKU', quantity: 1 }], payment: { token: 'tok_visa' } };
-      const noCatalog = await post(broken.url, '/orders', body);
+      const noCatalog = await post(noInventory.url, '/orders', body);
       expect(noCatalog.status).toBe(503);
       expect(noCatalog.headers.get('content-type')).toMatch(/application\/problem\+json/);
       const noCatalogText = await noCatalog.text();
       expect(noCatalogText).not.toMatch(leaks);
       expect(JSON.parse(noCatalogText)).toMatchObject({ type: expect.stringMatching(/\/catalog-unavailable$/) });
 
+      const auth = { authorization: `Bearer ${sys.shopKey}` };
       for (const res of [
+        await post(broken.url, '/orders', body),
         await post(broken.url, '/orders', body, { 'idempotency-key': randomUUID() }),
-        await fetch(`${broken.url}/orders/${randomUUID()}`),
-        await fetch(`${broken.url}/orders`),
+        await fetch(`${broken.url}/orders/${randomUUID()}`, { headers: auth }),
+        await fetch(`${broken.url}/orders`, { headers: auth }),
       ]) {
         expect(res.status).toBeGreaterThanOrEqual(500);
         expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
@@ -251,6 +255,7 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
       }
     } finally {
       await broken.stop();
+      await noInventory.stop();
     }
   });
 });

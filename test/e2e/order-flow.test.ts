@@ -15,11 +15,14 @@ describe('an order end to end', () => {
   let smtp: FullSystem['smtp'];
   let config: Config;
   let api: { url: string };
+  /** The Authorization header of the harness's shop, or of another key. */
+  let auth: (key?: string) => { authorization: string };
 
   beforeAll(async () => {
     system = await startFullSystem();
     ({ peers, smtp, config } = system);
     api = { url: system.apiUrl };
+    auth = (key = system.shopKey) => ({ authorization: `Bearer ${key}` });
   });
 
   afterAll(() => system?.stop());
@@ -29,12 +32,12 @@ describe('an order end to end', () => {
   }
 
   async function placeOrder(body: unknown, headers: Record<string, string> = {}) {
-    return fetch(`${api.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return fetch(`${api.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(), ...headers }, body: JSON.stringify(body) });
   }
 
   async function orderUntilTerminal(orderId: string) {
     return waitFor(`order ${orderId} to finish`, async () => {
-      const res = await fetch(`${api.url}/orders/${orderId}`);
+      const res = await fetch(`${api.url}/orders/${orderId}`, { headers: auth() });
       const body = (await res.json()) as { status: string; terminal?: boolean };
       return body.terminal ? body : undefined;
     });
@@ -65,13 +68,15 @@ describe('an order end to end', () => {
     const events = await peers.db.outboxEvent.findMany({ where: { aggregateId: created.orderId } });
     expect(events.every((e) => e.correlationId === 'checkout-123' && e.publishedAt)).toBe(true);
 
+    // The address is in the order store only: no event carries it (the email consumer reads it from there).
+    expect(JSON.stringify(events.map((e) => e.payload))).not.toContain('jane@shop.example');
     const confirmedEvent = events.find((e) => e.type === 'OrderConfirmed')!;
     const mail = await waitFor('the confirmation email', async () => smtp.received.find((m) => m.messageId === messageIdFor(confirmedEvent.id)));
     expect(mail.to).toEqual(['jane@shop.example']);
     expect(mail.subject).toMatch(/confirmed/);
 
     const summary = await waitFor('analytics to count the order', async () => {
-      const s = (await (await fetch(`${api.url}/analytics/summary`)).json()) as { byStatus: { status: string; orders: number; amountCents: number }[] };
+      const s = (await (await fetch(`${api.url}/analytics/summary`, { headers: auth(system.operatorKey) })).json()) as { byStatus: { status: string; orders: number; amountCents: number }[] };
       return s.byStatus.find((g) => g.status === 'CONFIRMED') ? s : undefined;
     });
     expect(summary.byStatus).toContainEqual({ status: 'CONFIRMED', currency: 'EUR', orders: 1, amountCents: 2500 });
@@ -110,10 +115,10 @@ describe('an order end to end', () => {
       expect(problem.status).toBe(status);
       expect(problem.type).toMatch(/^https:\/\//);
     }
-    const malformed = await fetch(`${api.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customerId":' });
+    const malformed = await fetch(`${api.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth() }, body: '{"customerId":' });
     expect(malformed.status).toBe(400);
-    expect((await fetch(`${api.url}/orders/not-a-uuid`)).status).toBe(400);
-    expect((await fetch(`${api.url}/orders/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    expect((await fetch(`${api.url}/orders/not-a-uuid`, { headers: auth() })).status).toBe(400);
+    expect((await fetch(`${api.url}/orders/00000000-0000-4000-8000-000000000000`, { headers: auth() })).status).toBe(404);
     expect(await peers.db.order.count()).toBe(before);
   });
 
@@ -176,9 +181,9 @@ describe('an order end to end', () => {
   it('serves health, readiness, metrics and an OpenAPI document that matches the validation', async () => {
     expect(await (await fetch(`${api.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${api.url}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
-    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    const metrics = await (await fetch(`${api.url}/metrics`, { headers: auth(system.operatorKey) })).text();
     expect(metrics).toMatch(/^orders_started_total \d+/m);
-    const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { required: string[] } }> } } }> };
+    const doc = (await (await fetch(`${api.url}/openapi.json`, { headers: auth() })).json()) as { openapi: string; paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { required: string[] } }> } } }> };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/orders']!.post!.requestBody.content['application/json']!.schema.required).toEqual(['customerId', 'customerEmail', 'currency', 'items', 'payment']);
   });

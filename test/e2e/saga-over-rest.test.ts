@@ -12,7 +12,7 @@ describe('the saga over REST', () => {
   const customer = { customerId: 'cust-rest', customerEmail: 'rest@shop.example', currency: 'EUR' };
 
   beforeAll(async () => {
-    sys = await startFullSystem({ PAYMENT_CONFIRMATION_TIMEOUT: '3s' });
+    sys = await startFullSystem({ PAYMENT_CONFIRMATION_TIMEOUT: '3s', PAYMENT_WEBHOOK_SECRET_PREVIOUS: 'test-webhook-previous-secret' });
   });
   afterAll(() => sys?.stop());
 
@@ -22,9 +22,12 @@ describe('the saga over REST', () => {
     return sku;
   }
 
+  /** The harness's shop key, as every request of this file but those of "another-shop" sends it. */
+  const auth = (key = sys.shopKey) => ({ authorization: `Bearer ${key}` });
+
   function post(path: string, body?: unknown, headers: Record<string, string> = {}) {
     return fetch(`${sys.apiUrl}${path}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      method: 'POST', headers: { 'content-type': 'application/json', ...auth(), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   }
 
@@ -34,12 +37,12 @@ describe('the saga over REST', () => {
     return ((await res.json()) as { orderId: string }).orderId;
   }
 
-  async function order(orderId: string) {
-    return (await (await fetch(`${sys.apiUrl}/orders/${orderId}`)).json()) as Record<string, unknown> & { status: string; saga?: { currentStep: string | null } };
+  async function order(orderId: string, key?: string) {
+    return (await (await fetch(`${sys.apiUrl}/orders/${orderId}`, { headers: auth(key) })).json()) as Record<string, unknown> & { status: string; saga?: { currentStep: string | null } };
   }
 
-  const finished = (orderId: string, timeoutMs = 30_000) =>
-    waitFor(`order ${orderId} to finish`, async () => { const o = await order(orderId); return o.terminal ? o : undefined; }, timeoutMs);
+  const finished = (orderId: string, timeoutMs = 30_000, key?: string) =>
+    waitFor(`order ${orderId} to finish`, async () => { const o = await order(orderId, key); return o.terminal ? o : undefined; }, timeoutMs);
 
   it('3-D Secure: the customer completes the challenge, the webhook confirms the order', async () => {
     const sku = await product(5);
@@ -82,6 +85,24 @@ describe('the saga over REST', () => {
     expect(stale.status).toBe(401);
     expect(await sys.peers.db.paymentWebhookEvent.count({ where: { orderId } })).toBe(0);
     expect(await finished(orderId)).toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT' });
+  });
+
+  it('during a secret rotation: a webhook signed with the previous secret is applied, one signed with neither is refused', async () => {
+    const sku = await product(5);
+    const orderId = await place(sku, 1, 'tok_threeDSecure');
+    await waitFor('the order to wait for confirmation', async () => (await order(orderId)).status === 'AWAITING_PAYMENT_CONFIRMATION');
+    const send = (secret: string) => {
+      const body = JSON.stringify({ id: randomUUID(), type: 'payment.failed', orderId, paymentId: 'x' });
+      return fetch(`${sys.apiUrl}/webhooks/payments`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'payment-signature': signWebhook(secret, Math.floor(Date.now() / 1000), body) }, body,
+      });
+    };
+    expect((await send('neither-current-nor-previous')).status).toBe(401);
+    expect(await sys.peers.db.paymentWebhookEvent.count({ where: { orderId } })).toBe(0);
+    const previous = await send('test-webhook-previous-secret');
+    expect(previous.status).toBe(200);
+    expect(await previous.json()).toMatchObject({ received: true, applied: true });
+    expect(await finished(orderId)).toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_DECLINED' });
   });
 
   it('customer cancel while waiting: 202 accepted with the Location to follow, then CANCELLED, voided and released; a second cancel gives 202 CANCELLED', async () => {
@@ -134,12 +155,13 @@ describe('the saga over REST', () => {
 
     const other = await post('/orders', { ...body, items: [{ sku, quantity: 2 }] }, { 'idempotency-key': key });
     expect(other.status).toBe(422);
-    const otherClient = await post('/orders', body, { 'idempotency-key': key, 'x-client-id': 'another-shop' });
-    expect(otherClient.status).toBe(202); // keys are scoped per client
+    const anotherShop = await sys.createApiKey('another-shop');
+    const otherClient = await post('/orders', body, { 'idempotency-key': key, ...auth(anotherShop) });
+    expect(otherClient.status).toBe(202); // keys are scoped per authenticated client
     const otherOrderId = ((await otherClient.json()) as { orderId: string }).orderId;
     expect(otherOrderId).not.toBe(orderId);
 
-    await Promise.all([finished(orderId), finished(otherOrderId)]);
+    await Promise.all([finished(orderId), finished(otherOrderId, 30_000, anotherShop)]);
     expect(await sys.peers.db.order.count()).toBe(before + 2);
     expect(await sys.peers.inventory.getProduct(sku)).toMatchObject({ stock: 48, reserved: 0 });
   });
@@ -156,16 +178,16 @@ describe('the saga over REST', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: Response = await fetch(`${sys.apiUrl}/orders?customerId=${customerId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: Response = await fetch(`${sys.apiUrl}/orders?customerId=${customerId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`, { headers: auth() });
       const page = (await res.json()) as { items: { orderId: string }[]; nextCursor: string | null };
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((o) => o.orderId));
       cursor = page.nextCursor;
     } while (cursor);
     expect(seen.sort()).toEqual([...ids].sort());
-    const cancelled = (await (await fetch(`${sys.apiUrl}/orders?customerId=${customerId}&status=CANCELLED`)).json()) as { items: { orderId: string; reasonCode: string }[] };
+    const cancelled = (await (await fetch(`${sys.apiUrl}/orders?customerId=${customerId}&status=CANCELLED`, { headers: auth() })).json()) as { items: { orderId: string; reasonCode: string }[] };
     expect(cancelled.items).toEqual([expect.objectContaining({ orderId: ids[0], reasonCode: 'PAYMENT_DECLINED' })]);
-    expect((await fetch(`${sys.apiUrl}/orders?status=NOPE`)).status).toBe(400);
-    expect((await fetch(`${sys.apiUrl}/orders?cursor=garbage`)).status).toBe(400);
+    expect((await fetch(`${sys.apiUrl}/orders?status=NOPE`, { headers: auth() })).status).toBe(400);
+    expect((await fetch(`${sys.apiUrl}/orders?cursor=garbage`, { headers: auth() })).status).toBe(400);
   });
 });

@@ -1,5 +1,7 @@
+import { createApiKey, type Scope } from '../../api/api-keys';
 import { startApi } from '../../api/server';
 import type { Config } from '../../common/config';
+import { setupStreams } from '../../common/nats';
 import type { RunningProcess } from '../../common/run-process';
 import { freePort } from '../../scripts/infra/ports';
 import { startSmtpSink } from '../../scripts/infra/smtp-sink';
@@ -16,6 +18,11 @@ export interface FullSystem {
   smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   config: Config;
   apiUrl: string;
+  /** Keys made at start: a shop's (client `test-shop`) and an operator's (client `test-operator`). */
+  shopKey: string;
+  operatorKey: string;
+  /** A new API key for `clientId` (a shop unless `scope` says operator). */
+  createApiKey(clientId: string, scope?: Scope): Promise<string>;
   /** Stops one of our processes (as a crash or deploy would) and starts a new one in its place. */
   restart(name: Exclude<ProcessName, 'api'>, downMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -37,6 +44,7 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
     INVENTORY_TOKEN: TEST_CALLERS.worker, PAYMENT_TOKEN: TEST_CALLERS.worker,
     API_PORT: String(apiPort), PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret', ...overrides,
   });
+  await setupStreams(config); // as the admin user: the relay and consumers may not create streams
   const starters: Record<Exclude<ProcessName, 'api'>, () => Promise<RunningProcess>> = {
     worker: () => startTemporalWorker(config, quietLogger),
     relay: () => startOutboxRelay(config, quietLogger),
@@ -47,8 +55,12 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
   for (const [name, start] of Object.entries(starters)) processes.set(name as ProcessName, await start());
   const api = await startApi({ ...config, INVENTORY_TOKEN: TEST_CALLERS.api }, quietLogger);
   processes.set('api', api);
+  const newKey = async (clientId: string, scope: Scope = 'shop') => (await createApiKey(peers.db, clientId, scope)).key;
   return {
     peers, smtp, config, apiUrl: api.url,
+    shopKey: await newKey('test-shop'),
+    operatorKey: await newKey('test-operator', 'operator'),
+    createApiKey: newKey,
     async restart(name, downMs = 0) {
       await processes.get(name)?.stop();
       processes.delete(name);

@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Config } from '../../common/config';
+import { connectNats, type NatsConnectSettings } from '../../common/nats';
+import { devNatsAuthorization } from '../../common/nats-server-config';
+import { TEST_NATS_SCOPE, type NatsScope } from '../../common/nats-users';
 import { eventSchemaVersions, type EventPayload, type EventType } from '../../common/events';
 import { withTransaction } from '../../common/pg';
 import { freePort, startNats, type StartedService } from '../../scripts/infra/spawn';
@@ -20,14 +22,17 @@ export interface OwnNats {
   destroy(): Promise<void>;
 }
 
-/** A nats-server of this test's own (same binary `npm test` uses), so it can be stopped and restarted. */
-export async function startOwnNats(): Promise<OwnNats> {
+/**
+ * A nats-server of this test's own (same binary `npm test` uses), so it can be stopped and
+ * restarted; with our users, their dev passwords and permissions for `scope` (any test's, unless given).
+ */
+export async function startOwnNats(scope: NatsScope = TEST_NATS_SCOPE): Promise<OwnNats> {
   const bin = process.env.TEST_NATS_SERVER_BIN;
   if (!bin) throw new Error('TEST_NATS_SERVER_BIN is not set: run the tests with `npm test`.');
   const dir = mkdtempSync(join(tmpdir(), 'own-nats-'));
   const port = await freePort();
   let server: StartedService | undefined;
-  const start = async () => { server = await startNats({ bin, dir: join(dir, 'store'), port, logFile: join(dir, 'nats.log') }); };
+  const start = async () => { server = await startNats({ bin, dir: join(dir, 'store'), port, logFile: join(dir, 'nats.log'), authorization: devNatsAuthorization(scope) }); };
   await start();
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -40,8 +45,8 @@ export async function startOwnNats(): Promise<OwnNats> {
 export interface StreamMessage { seq: number; subject: string; event: { id: string; type: string; orderId: string; schemaVersion: number; payload: unknown } }
 
 /** Every message in the config's events stream, in stream order. */
-export async function readStream(config: Pick<Config, 'NATS_URL' | 'EVENTS_STREAM'>): Promise<StreamMessage[]> {
-  const nc = await connect({ servers: config.NATS_URL });
+export async function readStream(config: NatsConnectSettings & Pick<Config, 'EVENTS_STREAM'>): Promise<StreamMessage[]> {
+  const nc = await connectNats(config, 'admin', { name: 'test-read-stream', waitOnFirstConnect: false });
   try {
     const jsm = await jetstreamManager(nc);
     const { state } = await jsm.streams.info(config.EVENTS_STREAM);
@@ -56,8 +61,8 @@ export async function readStream(config: Pick<Config, 'NATS_URL' | 'EVENTS_STREA
   }
 }
 
-export async function streamMessageCount(config: Pick<Config, 'NATS_URL' | 'EVENTS_STREAM'>): Promise<number> {
-  const nc = await connect({ servers: config.NATS_URL });
+export async function streamMessageCount(config: NatsConnectSettings & Pick<Config, 'EVENTS_STREAM'>): Promise<number> {
+  const nc = await connectNats(config, 'admin', { name: 'test-stream-count' });
   try {
     return (await (await jetstreamManager(nc)).streams.info(config.EVENTS_STREAM)).state.messages;
   } catch {
@@ -76,17 +81,35 @@ export function samplePayload<T extends EventType>(type: T, orderId: string): Ev
     PaymentConfirmationRequested: { paymentId: `pay-${orderId}`, deadline: new Date().toISOString() },
     PaymentAuthorized: { paymentId: `pay-${orderId}`, amountCents: 2500, currency: 'EUR' },
     PaymentCaptured: { paymentId: `pay-${orderId}`, amountCents: 2500, currency: 'EUR' },
-    OrderConfirmed: { ...common, customerEmail: `${orderId.slice(0, 8)}@shop.example` },
-    OrderCancelled: { ...common, customerEmail: `${orderId.slice(0, 8)}@shop.example`, reasonCode: 'PAYMENT_DECLINED', reason: 'declined' },
+    OrderConfirmed: common,
+    OrderCancelled: { ...common, reasonCode: 'PAYMENT_DECLINED', reason: 'declined' },
     OrderCompensationFailed: { reasonCode: 'PROCESSING_FAILED', reason: 'x', pendingUndos: [] },
   };
   return payloads[type];
 }
 
-/** Writes one outbox row in its own transaction, optionally holding the transaction open before COMMIT. */
+/** The address samplePayload's orders have in the order store (the email consumer reads it from there). */
+export const sampleCustomerEmail = (orderId: string) => `${orderId.slice(0, 8)}@shop.example`;
+
+/**
+ * The order's row, as the writer keeps it next to its events (the email consumer reads the
+ * customer's address from it); nothing if the order is there already.
+ */
+export async function insertSampleOrder(db: Pool | PoolClient, orderId: string, customerEmail = sampleCustomerEmail(orderId)): Promise<void> {
+  await db.query(
+    `INSERT INTO orders (id, client_id, customer_id, customer_email, currency, status, total_cents, correlation_id, updated_at)
+     VALUES ($1, 'test-shop', $2, $3, 'EUR', 'PENDING', 2500, $4, now()) ON CONFLICT (id) DO NOTHING`,
+    [orderId, `c-${orderId.slice(0, 4)}`, customerEmail, `corr-${orderId}`]);
+}
+
+/**
+ * Writes one outbox row (and the order's row, if missing) in its own transaction, optionally
+ * holding the transaction open before COMMIT.
+ */
 export async function writeOutboxEvent(pool: Pool, orderId: string, type: EventType, opts: { holdBeforeCommitMs?: number; payload?: unknown; schemaVersion?: number } = {}): Promise<string> {
   const id = randomUUID();
   await withTransaction(pool, async (tx) => {
+    await insertSampleOrder(tx, orderId);
     await tx.query(
       `INSERT INTO outbox_events (id, aggregate_id, type, schema_version, occurred_at, correlation_id, causation_id, payload)
        VALUES ($1, $2, $3, $4, now(), $5, NULL, $6)`,

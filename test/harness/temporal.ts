@@ -1,6 +1,15 @@
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DataConverter } from '@temporalio/common';
+import { loadConfig } from '../../common/config';
 import { orderSearchAttributes } from '../../common/search-attributes';
+import { temporalDataConverter, temporalPayloadCodec } from '../../common/temporal-connection';
+
+/** The codec's settings tests use: the configuration's (dev key unless TEMPORAL_CODEC_KEYS is set). */
+const codecConfig = () => loadConfig(process.env);
+/** The data converter of our clients and workers, for test clients, workers and the replayer. */
+export const testDataConverter = (): DataConverter => temporalDataConverter(codecConfig());
+export const testPayloadCodec = () => temporalPayloadCodec(codecConfig());
 
 /**
  * Time-skipping test environment on Temporal's Java test server. By default the binary that
@@ -10,8 +19,8 @@ import { orderSearchAttributes } from '../../common/search-attributes';
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const bin = process.env.TEMPORAL_TEST_SERVER_BIN;
   const create = () => !bin || bin === 'download'
-    ? TestWorkflowEnvironment.createTimeSkipping()
-    : TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: bin } } });
+    ? TestWorkflowEnvironment.createTimeSkipping({ client: { dataConverter: testDataConverter() } })
+    : TestWorkflowEnvironment.createTimeSkipping({ client: { dataConverter: testDataConverter() }, server: { executable: { type: 'existing-path', path: bin } } });
   // The SDK gives the (Java) test server a fixed 5 s to answer; on a busy 2-core machine its start
   // can take longer. That start is killed and reported; try again a few times before giving up.
   let env: TestWorkflowEnvironment | undefined;

@@ -3,14 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import nodemailer from 'nodemailer';
 import { Client, Pool } from 'pg';
 import pino from 'pino';
 import type { Config } from '../../common/config';
 import { createDb, type Db } from '../../common/db';
-import { eventSubject, parseEvent, type EventType } from '../../common/events';
-import { ensureDeadLetterStream, ensureEventsStream } from '../../common/nats';
+import { eventSchemaVersions, eventSubject, parseEvent, type EventType } from '../../common/events';
+import { connectNats, setupStreams } from '../../common/nats';
+import { ERASED_EMAIL } from '../../common/personal-data';
 import { migrate } from '../../prisma/migrate';
 import { startSmtpSink } from '../../scripts/infra/smtp-sink';
 import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
@@ -21,7 +21,7 @@ import { messageIdFor } from '../../workers/email-templates';
 import { startOutboxRelay } from '../../workers/outbox-relay';
 import type { RunningProcess } from '../../common/run-process';
 import { adminDatabaseUrl, createTestDatabase, type TestDatabase } from '../harness/database';
-import { readStream, samplePayload, sleep, unpublishedCount, writeOutboxEvent } from '../harness/pipeline';
+import { insertSampleOrder, readStream, samplePayload, sleep, unpublishedCount, writeOutboxEvent } from '../harness/pipeline';
 import { quietLogger, testConfig, waitFor } from '../harness/system';
 
 /**
@@ -46,6 +46,7 @@ beforeEach(async () => {
     DATABASE_URL: database.url, SMTP_URL: smtp.url,
     CONSUMER_MAX_DELIVER: '3', CONSUMER_RETRY_BASE_DELAY: '50ms', CONSUMER_RETRY_MAX_DELAY: '200ms',
   });
+  await setupStreams(config);
 });
 
 afterEach(async () => {
@@ -63,11 +64,10 @@ async function start(p: Promise<RunningProcess>): Promise<RunningProcess> {
 }
 
 async function withJetStream<T>(fn: (js: ReturnType<typeof jetstream>, jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: config.NATS_URL });
+  // The test plays the relay and the operator: as the admin user, which may publish events and read everything.
+  const nc = await connectNats(config, 'admin', { name: 'consumers-test' });
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureEventsStream(jsm, config);
-    await ensureDeadLetterStream(jsm, config);
     return await fn(jetstream(nc), jsm);
   } finally {
     await nc.drain();
@@ -76,6 +76,12 @@ async function withJetStream<T>(fn: (js: ReturnType<typeof jetstream>, jsm: Awai
 
 function envelope(type: string, orderId: string, payload: unknown, schemaVersion = 1, extra: Record<string, unknown> = {}) {
   return { id: randomUUID(), type, schemaVersion, occurredAt: new Date().toISOString(), orderId, correlationId: 'corr-test', causationId: null, payload, ...extra };
+}
+
+/** A customer-facing event at its current version, with the order's row (where its address is) written. */
+async function customerFacing(type: 'OrderConfirmed' | 'OrderCancelled', orderId: string) {
+  await insertSampleOrder(pool, orderId);
+  return { ...envelope(type, orderId, samplePayload(type, orderId), eventSchemaVersions[type]), type };
 }
 
 async function publish(...events: { type: string; id: string }[]): Promise<void> {
@@ -211,9 +217,37 @@ it('applies each event once when every event is delivered twice: one email per o
   expect(await inboxCount('analytics')).toBe(totalEvents);
 });
 
+it('addresses each email from the order store: a v1 event\'s own address is not used, an erased order is skipped once with a log line, never retried', async () => {
+  const log = recordingLogger();
+  const consumer = await startEmailConsumer(config, log.logger);
+  running.push(consumer);
+  const [stored, erased, gone] = [randomUUID(), randomUUID(), randomUUID()];
+  await insertSampleOrder(pool, stored, 'stored@shop.example');
+  await insertSampleOrder(pool, erased, ERASED_EMAIL);
+  // v1, written before v2 dropped the address from the event: still consumed, its address ignored.
+  const v1 = envelope('OrderConfirmed', stored, { ...samplePayload('OrderConfirmed', stored), customerEmail: 'in-the-event@shop.example' }, 1);
+  await publish(v1, envelope('OrderCancelled', erased, samplePayload('OrderCancelled', erased), 2), envelope('OrderConfirmed', gone, samplePayload('OrderConfirmed', gone), 2));
+
+  await waitFor('all three handled', async () => (await consumer.registry.metrics()).includes('outcome="ignored",process="email"} 2') && smtp.received.length === 1, 15_000, 100);
+  await waitFor('nothing left with the broker', () => withJetStream(async (_js, jsm) => {
+    const info = await jsm.consumers.info(config.EVENTS_STREAM, 'email');
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  }), 10_000);
+  await sleep(500); // time for a redelivery, were there one
+
+  expect(smtp.received.map((m) => m.to)).toEqual([['stored@shop.example']]);
+  expect(await db.sentEmail.findMany({ select: { orderId: true, recipient: true } })).toEqual([{ orderId: stored, recipient: 'stored@shop.example' }]);
+  const metrics = await consumer.registry.metrics();
+  expect(metrics).toContain('consumer_messages_total{consumer="email",outcome="applied",process="email"} 1');
+  expect(metrics).toContain('consumer_messages_total{consumer="email",outcome="ignored",process="email"} 2');
+  expect(metrics).not.toContain('outcome="retried"');
+  expect(metrics).not.toContain('outcome="dead-lettered"');
+  expect(log.messages(30).filter((m) => m === 'no email sent: the order\'s personal data was erased')).toHaveLength(2);
+});
+
 it('makes a resend after a crash between SMTP and the record detectable: same Message-ID, attempts counted', async () => {
   const orderId = randomUUID();
-  const event = { ...envelope('OrderConfirmed', orderId, samplePayload('OrderConfirmed', orderId)), type: 'OrderConfirmed' as const };
+  const event = await customerFacing('OrderConfirmed', orderId);
   const parsed = parseEvent(JSON.stringify(event));
   if (parsed.kind !== 'known') throw new Error('test event did not parse');
   const mailer = nodemailer.createTransport(smtp.url);
@@ -267,7 +301,7 @@ it('sends an email once when the database goes away between the SMTP send and ma
     const consumer = await startEmailConsumer(cfg, log.logger);
     running.push(consumer);
     const orderId = randomUUID();
-    const event = envelope('OrderConfirmed', orderId, samplePayload('OrderConfirmed', orderId));
+    const event = await customerFacing('OrderConfirmed', orderId);
     await publish(event);
 
     await waitFor('the email marked SENT', async () => (await db.sentEmail.findUnique({ where: { eventId: event.id } }))?.status === 'SENT', 30_000, 100);
@@ -296,7 +330,7 @@ it('sends an email once when the database goes away between the SMTP send and ma
 
 it('gives up marking after its bound, and only then does the redelivery resend, with the same Message-ID', async () => {
   const orderId = randomUUID();
-  const parsed = parseEvent(JSON.stringify(envelope('OrderCancelled', orderId, samplePayload('OrderCancelled', orderId))));
+  const parsed = parseEvent(JSON.stringify(await customerFacing('OrderCancelled', orderId)));
   if (parsed.kind !== 'known') throw new Error('test event did not parse');
   const event = parsed.event;
   let outage: Awaited<ReturnType<typeof databaseOutage>> | undefined;

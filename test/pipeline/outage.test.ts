@@ -28,7 +28,7 @@ afterAll(async () => {
 
 async function placeOrder(i: number): Promise<string> {
   const res = await fetch(`${system.apiUrl}/orders`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${system.shopKey}` },
     body: JSON.stringify({
       customerId: `outage-${i}`, customerEmail: `c${i}@shop.example`, currency: 'EUR',
       items: [{ sku: 'OUT-MUG', quantity: 1 + (i % 3) }], payment: { token: i % 4 === 3 ? 'tok_chargeDeclined' : 'tok_visa' },
@@ -39,7 +39,7 @@ async function placeOrder(i: number): Promise<string> {
 }
 
 async function finalStatus(orderId: string): Promise<string | undefined> {
-  const body = (await (await fetch(`${system.apiUrl}/orders/${orderId}`)).json()) as { status: string; terminal?: boolean };
+  const body = (await (await fetch(`${system.apiUrl}/orders/${orderId}`, { headers: { authorization: `Bearer ${system.shopKey}` } })).json()) as { status: string; terminal?: boolean };
   return body.terminal ? body.status : undefined;
 }
 

@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import type { Config } from '../../common/config';
 import type { EventType } from '../../common/events';
 import { migrate } from '../../prisma/migrate';
+import { setupStreams } from '../../common/nats';
 import { deletePublishedOutboxRows, startOutboxRelay, type OutboxRelay } from '../../workers/outbox-relay';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { readStream, sleep, startOwnNats, streamMessageCount, unpublishedCount, writeOutboxEvent, type OwnNats } from '../harness/pipeline';
@@ -29,7 +30,9 @@ afterEach(async () => {
   await database.drop();
 });
 
+/** Starts a relay once the admin user has set up the streams (the relay may not create them). */
 async function relay(config: Config, opts: Parameters<typeof startOutboxRelay>[2] = {}): Promise<OutboxRelay> {
+  await setupStreams(config);
   const started = await startOutboxRelay(config, quietLogger, opts);
   relays.push(started);
   return started;

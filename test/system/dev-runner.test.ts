@@ -47,8 +47,18 @@ it('brings the system up from a private directory, confirms an order, restarts a
   await run.waitForOutput(/Order orchestrator is up/, 240_000);
 
   const api = `http://127.0.0.1:${3000 + offset}`;
+  // The dev keys are printed, and kept in the data directory for the next start.
+  const shopKey = /shop \(client dev-shop\)\s+(ook_\S+)/.exec(run.output())?.[1];
+  const operatorKey = /operator \(client dev-operator\)\s+(ook_\S+)/.exec(run.output())?.[1];
+  expect(shopKey).toBeDefined();
+  expect(operatorKey).toBeDefined();
+  expect(JSON.parse(readFileSync(join(dataDir, 'dev-api-keys.json'), 'utf8'))).toEqual({ shop: shopKey, operator: operatorKey });
+  const auth = { authorization: `Bearer ${shopKey}` };
+  expect((await fetch(`${api}/orders`)).status).toBe(401);
+  expect((await fetch(`${api}/analytics/summary`, { headers: auth })).status).toBe(403);
+  expect((await fetch(`${api}/analytics/summary`, { headers: { authorization: `Bearer ${operatorKey}` } })).status).toBe(200);
   const placed = await fetch(`${api}/orders`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ customerId: 'c-dev', customerEmail: 'dev@shop.example', currency: 'EUR', items: [{ sku: 'MUG-001', quantity: 1 }], payment: { token: 'tok_visa' } }),
   });
   expect(placed.status).toBe(202);
@@ -56,7 +66,7 @@ it('brings the system up from a private directory, confirms an order, restarts a
   let status = '';
   for (let i = 0; i < 120 && status !== 'CONFIRMED'; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    status = ((await (await fetch(`${api}/orders/${orderId}`)).json()) as { status: string }).status;
+    status = ((await (await fetch(`${api}/orders/${orderId}`, { headers: auth })).json()) as { status: string }).status;
   }
   expect(status).toBe('CONFIRMED');
 
@@ -67,6 +77,12 @@ it('brings the system up from a private directory, confirms an order, restarts a
   const tools = { authorization: `Bearer ${DEV_PEER_TOKENS.inventory.tools}` };
   expect((await fetch(`${inventory}/products/MUG-001`, { headers: tools })).status).toBe(200);
   expect((await fetch(`${inventory}/test/faults`, { headers: tools })).status).toBe(200);
+  // The Web UI decodes payloads through the API's codec server, which lets the UI's origin call it.
+  const ui = `http://127.0.0.1:${8233 + offset}`;
+  const uiSettings = (await (await fetch(`${ui}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+  expect(uiSettings.Codec.Endpoint).toBe(`${api}/codec`);
+  const preflight = await fetch(`${api}/codec/decode`, { method: 'OPTIONS', headers: { origin: ui, 'access-control-request-method': 'POST' } });
+  expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([204, ui]);
 
   const crashed = workerPid(run); // the worker process itself, as an OOM kill or a kill -9 would
   expect(crashed).toBeDefined();

@@ -36,11 +36,14 @@ describe('event catalog (docs/asyncapi.json)', () => {
     ]);
   });
 
-  it('flags customerEmail as personal data in OrderConfirmed and OrderCancelled only', () => {
-    const withPersonalData = eventTypes.filter((type) => messages[type]!['x-personal-data-fields'].length > 0);
-    expect(withPersonalData.sort()).toEqual(['OrderCancelled', 'OrderConfirmed']);
-    expect(messages.OrderConfirmed!['x-personal-data-fields']).toEqual(['payload.customerEmail']);
-    expect(messages.OrderCancelled!['x-personal-data-fields']).toEqual(['payload.customerEmail']);
+  it('flags no personal data in any current event; the older OrderConfirmed and OrderCancelled v1 carried customerEmail', () => {
+    for (const type of eventTypes) expect([type, messages[type]!['x-personal-data-fields']]).toEqual([type, []]);
+    for (const type of ['OrderConfirmed', 'OrderCancelled']) {
+      const [v1] = messages[type]!['x-previous-versions'];
+      expect(v1).toMatchObject({ version: 1, change: expect.stringContaining('drops customerEmail') });
+      expect(JSON.stringify(v1!.payload)).toContain('"customerEmail"');
+      expect(messages[type]!.payload.required).toEqual(expect.arrayContaining(['payload']));
+    }
   });
 
   it.each(eventTypes)('requires every envelope field in %s', (type) => {

@@ -70,6 +70,38 @@ describe('event schema versions (pure logic)', () => {
     });
   });
 
+  describe('OrderConfirmed and OrderCancelled v1 -> v2: the customer\'s address leaves the events', () => {
+    const confirmedV2 = { customerId: 'c1', currency: 'EUR', totalCents: 1300 };
+    const cancelledV2 = { ...confirmedV2, reasonCode: 'PAYMENT_DECLINED', reason: 'declined', refundedCents: 1300 };
+
+    it.each([
+      ['OrderConfirmed', confirmedV2],
+      ['OrderCancelled', cancelledV2],
+    ] as const)('reads a v1 %s and drops its customerEmail', (type, v2) => {
+      const event = parseKnown(envelope(type, 1, { ...v2, customerEmail: 'jane@shop.example' }));
+      expect(event.schemaVersion).toBe(2);
+      expect(event.payload).toEqual(v2);
+      expect(JSON.stringify(event)).not.toContain('jane@shop.example');
+    });
+
+    it.each([
+      ['OrderConfirmed', confirmedV2],
+      ['OrderCancelled', cancelledV2],
+    ] as const)('reads a v2 %s without any address, and drops one sent anyway', (type, v2) => {
+      expect(parseKnown(envelope(type, 2, v2)).payload).toEqual(v2);
+      expect(parseKnown(envelope(type, 2, { ...v2, customerEmail: 'jane@shop.example' })).payload).toEqual(v2);
+    });
+
+    it('still holds v1 to its own schema: a v1 without customerEmail is malformed', () => {
+      expect(() => parseEvent(envelope('OrderConfirmed', 1, confirmedV2))).toThrow(/OrderConfirmed v1 payload invalid: customerEmail/);
+    });
+
+    it('writes v2 from the status model: no customerEmail in either event', () => {
+      expect(eventSchemaVersions.OrderConfirmed).toBe(2);
+      expect(eventSchemaVersions.OrderCancelled).toBe(2);
+    });
+  });
+
   describe('newer and unknown things', () => {
     it('reads a version newer than ours with the current schema, dropping the field it does not know', () => {
       const event = parseKnown(envelope('OrderPlaced', 3, { ...orderPlacedV2, giftWrap: true }));

@@ -8,10 +8,11 @@ import {
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { orderWorkflow } from '../../workflows';
-import { maybeRecordHistory } from '../harness/histories';
+import { decodedHistoryOf, maybeRecordHistory, payloadTextOf } from '../harness/histories';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
+import { storeOrderSecrets } from '../../common/order-vault';
 import { peerHeaders, setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
-import { createTimeSkippingEnv } from '../harness/temporal';
+import { createTimeSkippingEnv, testDataConverter } from '../harness/temporal';
 
 /**
  * The order saga on Temporal's time-skipping test server, with the real activities talking to
@@ -30,6 +31,7 @@ describe('order workflow (time-skipping)', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath: WORKFLOWS_PATH,
+      dataConverter: testDataConverter(),
       activities: createActivities({ db: peers.db, inventory: peers.inventory, payment: peers.payment }),
     });
     running = worker.run();
@@ -48,10 +50,13 @@ describe('order workflow (time-skipping)', () => {
     return sku;
   }
 
-  function input(sku: string, quantity: number, token: string, unitPriceCents = 1500): OrderWorkflowInput {
+  /** An order as the API places it: email and card token in the order vault, ids and amounts in the input. */
+  async function input(sku: string, quantity: number, token: string, unitPriceCents = 1500): Promise<OrderWorkflowInput> {
+    const orderId = randomUUID();
+    await storeOrderSecrets(peers.db, { orderId, customerId: 'cust-1', customerEmail: 'buyer@shop.example', paymentToken: token });
     return {
-      orderId: randomUUID(), customerId: 'cust-1', customerEmail: 'buyer@shop.example', currency: 'EUR',
-      lines: [{ sku, quantity, unitPriceCents }], totalCents: quantity * unitPriceCents, paymentToken: token, correlationId: randomUUID(),
+      orderId, customerId: 'cust-1', currency: 'EUR',
+      lines: [{ sku, quantity, unitPriceCents }], totalCents: quantity * unitPriceCents, correlationId: randomUUID(),
     };
   }
 
@@ -68,7 +73,7 @@ describe('order workflow (time-skipping)', () => {
 
   it('confirms an order: stock committed, payment captured, one event per state change', async () => {
     const sku = await product(10);
-    const order = input(sku, 3, 'tok_visa');
+    const order = await input(sku, 3, 'tok_visa');
     await expect(run(order)).resolves.toEqual({ orderId: order.orderId, status: 'CONFIRMED' });
 
     expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 7, reserved: 0, available: 7 });
@@ -77,12 +82,38 @@ describe('order workflow (time-skipping)', () => {
     const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
     expect(row.status).toBe('CONFIRMED');
     expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
+    expect(row.customerEmail).toBe('buyer@shop.example');
+    // The secrets went from the vault to where they are needed, never through Temporal, and left with the order.
+    expect(await peers.db.orderVault.findUnique({ where: { orderId: order.orderId } })).toBeNull();
+    // Decrypted, as an operator with the codec key sees it: the ids are there, the secrets are not.
+    const history = payloadTextOf(await decodedHistoryOf(env.client.workflow.getHandle(orderWorkflowId(order.orderId))));
+    expect(history).toContain(order.orderId);
+    expect(history).not.toContain('buyer@shop.example');
+    expect(history).not.toContain('tok_visa');
     await record('happy-path', order.orderId);
+    await record('happy-path-order-vault', order.orderId);
+  });
+
+  it('still completes an order started the old way, with the email and token in its input', async () => {
+    const sku = await product(3);
+    const order = { orderId: randomUUID(), customerId: 'cust-old', customerEmail: 'old@shop.example', currency: 'EUR',
+      lines: [{ sku, quantity: 1, unitPriceCents: 1500 }], totalCents: 1500, paymentToken: 'tok_visa', correlationId: randomUUID() };
+    await expect(run(order)).resolves.toEqual({ orderId: order.orderId, status: 'CONFIRMED' });
+    expect(await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } })).toMatchObject({ customerEmail: 'old@shop.example', status: 'CONFIRMED' });
+  });
+
+  it('cancels an order whose card token is no longer in the vault, releasing its stock', async () => {
+    const sku = await product(4);
+    const order = await input(sku, 2, 'tok_visa');
+    await peers.db.orderVault.update({ where: { orderId: order.orderId }, data: { paymentToken: null } });
+    await expect(run(order)).resolves.toMatchObject({ orderId: order.orderId, status: 'CANCELLED', reasonCode: 'PROCESSING_FAILED' });
+    expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
+    expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ authorizedCents: 0 });
   });
 
   it('cancels an order that is out of stock, reserving and charging nothing', async () => {
     const sku = await product(2);
-    const order = input(sku, 5, 'tok_visa');
+    const order = await input(sku, 5, 'tok_visa');
     const outcome = await run(order);
     expect(outcome).toMatchObject({ status: 'CANCELLED', reasonCode: 'OUT_OF_STOCK' });
 
@@ -97,7 +128,7 @@ describe('order workflow (time-skipping)', () => {
 
   it('cancels an order whose card is declined and releases its stock', async () => {
     const sku = await product(4);
-    const order = input(sku, 2, 'tok_chargeDeclined');
+    const order = await input(sku, 2, 'tok_chargeDeclined');
     const outcome = await run(order);
     expect(outcome).toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_DECLINED' });
 
@@ -111,7 +142,7 @@ describe('order workflow (time-skipping)', () => {
 
   it('never starts a second saga for the same order id', async () => {
     const sku = await product(10);
-    const order = input(sku, 1, 'tok_visa');
+    const order = await input(sku, 1, 'tok_visa');
     await run(order);
     await expect(env.client.workflow.start(orderWorkflow, orderWorkflowStartOptions(order, taskQueue)))
       .rejects.toThrow(/already/i);
@@ -132,7 +163,7 @@ describe('order workflow (time-skipping)', () => {
   describe('payment confirmation (3-D Secure)', () => {
     it('waits for the confirmation signal, then confirms the order', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_threeDSecure');
+      const order = await input(sku, 1, 'tok_threeDSecure');
       const handle = await start(order);
       const waiting = await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
       expect(waiting.paymentConfirmationDeadline).toBeDefined();
@@ -149,7 +180,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('cancels after the default 15 minute deadline and undoes everything', async () => {
       const sku = await product(5);
-      const order = input(sku, 2, 'tok_threeDSecure');
+      const order = await input(sku, 2, 'tok_threeDSecure');
       const outcome = await run(order); // the time-skipping server jumps over the 15 minutes
       expect(outcome).toMatchObject({ status: 'CANCELLED', reasonCode: 'PAYMENT_CONFIRMATION_TIMEOUT' });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
@@ -164,7 +195,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('honours a configured deadline and a failed confirmation', async () => {
       const sku = await product(5);
-      const order = { ...input(sku, 1, 'tok_threeDSecure'), paymentConfirmationTimeoutMs: 20_000 };
+      const order = { ...(await input(sku, 1, 'tok_threeDSecure')), paymentConfirmationTimeoutMs: 20_000 };
       const handle = await start(order);
       await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
       await handle.signal(paymentConfirmationSignal, { outcome: 'failed', eventId: 'evt-3' });
@@ -178,7 +209,7 @@ describe('order workflow (time-skipping)', () => {
   describe('customer cancellation', () => {
     it('before capture: voids the authorization and releases the stock', async () => {
       const sku = await product(5);
-      const order = input(sku, 2, 'tok_threeDSecure');
+      const order = await input(sku, 2, 'tok_threeDSecure');
       const handle = await start(order);
       await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
       const result = await handle.executeUpdate(cancelOrderUpdate);
@@ -193,7 +224,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('during capture: waits for the capture, then refunds it', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_visa');
+      const order = await input(sku, 1, 'tok_visa');
       await setPeerFaults(peers.paymentUrl, { latencyMs: 1500 });
       const handle = await start(order);
       try {
@@ -213,7 +244,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('is refused once the order is being confirmed, and after it is', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_visa');
+      const order = await input(sku, 1, 'tok_visa');
       await setPeerFaults(peers.inventoryUrl, { latencyMs: 1500 });
       const handle = await start(order);
       try {
@@ -233,7 +264,7 @@ describe('order workflow (time-skipping)', () => {
   describe('faults', () => {
     it('retries a peer that is down for a while and still confirms, without reserving twice', async () => {
       const sku = await product(5);
-      const order = input(sku, 2, 'tok_visa');
+      const order = await input(sku, 2, 'tok_visa');
       await setPeerFaults(peers.inventoryUrl, { failNextRequests: 8 });
       await expect(run(order)).resolves.toMatchObject({ status: 'CONFIRMED' });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 3, reserved: 0 });
@@ -245,7 +276,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('ends COMPENSATION_FAILED, with what is left to do, when an undo cannot finish in 24 hours', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_threeDSecure');
+      const order = await input(sku, 1, 'tok_threeDSecure');
       const handle = await start(order);
       await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
       await setPeerFaults(peers.paymentUrl, { failNextRequests: 1_000_000 });
@@ -277,7 +308,7 @@ describe('order workflow (time-skipping)', () => {
   describe('operator cancellation (workflow cancel from the Web UI or CLI)', () => {
     it('during the 3-D Secure wait: undoes everything and ends CANCELLED with OPERATOR_CANCELLED', async () => {
       const sku = await product(5);
-      const order = input(sku, 2, 'tok_threeDSecure');
+      const order = await input(sku, 2, 'tok_threeDSecure');
       const handle = await start(order);
       await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
       await handle.cancel();
@@ -294,7 +325,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('during a forward step (capture): lets the step finish, then refunds and releases', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_visa');
+      const order = await input(sku, 1, 'tok_visa');
       await setPeerFaults(peers.paymentUrl, { latencyMs: 1500 });
       const handle = await start(order);
       try {
@@ -317,7 +348,7 @@ describe('order workflow (time-skipping)', () => {
   describe('point of no return: the stock commit', () => {
     it('ignores an operator\'s cancel once the commit has started: the order ends CONFIRMED', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_visa');
+      const order = await input(sku, 1, 'tok_visa');
       await setPeerFaults(peers.inventoryUrl, { latencyMs: 1500 });
       const handle = await start(order);
       try {
@@ -335,7 +366,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('is retried past a forward step\'s 20 attempts and never compensated: the order ends CONFIRMED', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_visa');
+      const order = await input(sku, 1, 'tok_visa');
       await setPeerFaults(peers.paymentUrl, { latencyMs: 1000 });
       const handle = await start(order);
       try {
@@ -359,7 +390,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('that cannot finish in 24 hours ends COMPENSATION_FAILED with commit-stock to do, and undoes nothing', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_visa');
+      const order = await input(sku, 1, 'tok_visa');
       await setPeerFaults(peers.paymentUrl, { latencyMs: 1000 });
       const handle = await start(order);
       try {
@@ -406,7 +437,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('when CONFIRMED cannot be recorded for an hour: the workflow fails visibly and nothing is undone', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_visa');
+      const order = await input(sku, 1, 'tok_visa');
       const allow = await refuseOrderWrites(order.orderId, 'CONFIRMED');
       const handle = await start(order);
       try {
@@ -422,7 +453,7 @@ describe('order workflow (time-skipping)', () => {
 
     it('when no state change can be recorded: undoes the finished steps, then fails visibly', async () => {
       const sku = await product(5);
-      const order = input(sku, 1, 'tok_visa');
+      const order = await input(sku, 1, 'tok_visa');
       const allow = await refuseOrderWrites(order.orderId);
       const handle = await start(order);
       try {
@@ -440,7 +471,7 @@ describe('order workflow (time-skipping)', () => {
   describe('what customers are told', () => {
     it('a step that failed for good gives a stable, safe reason; the failure\'s detail stays with operators', async () => {
       // Inventory refuses the request with a validation problem: an answer our contract with it does not expect.
-      const order = input('not a valid sku!', 1, 'tok_visa');
+      const order = await input('not a valid sku!', 1, 'tok_visa');
       const safeReason = 'We could not process your order';
       await expect(run(order)).resolves.toEqual({ orderId: order.orderId, status: 'CANCELLED', reasonCode: 'PROCESSING_FAILED', reason: safeReason });
       const row = await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } });
