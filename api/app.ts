@@ -1,6 +1,8 @@
 import express from 'express';
 import { notFoundHandler, problemErrorHandler } from '../common/http';
 import { authenticate, requireScope } from './auth';
+import { methodNotAllowedHandler } from '../common/method-not-allowed';
+import { accessLog } from './access-log';
 import type { ApiDeps } from './deps';
 import { createApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
@@ -10,31 +12,43 @@ import { codecRouter } from './routes/codec';
 import { healthRouter } from './routes/health';
 import { ordersRouter } from './routes/orders';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
+import { securityHeaders } from './security-headers';
 
 export function createApiApp(deps: ApiDeps): express.Express {
   const app = express();
   const metrics = createApiMetrics();
+  const openApi = openApiDocument();
   app.disable('x-powered-by');
+  app.use(accessLog(deps.logger)); // first: every answer has its correlation id and its log line
+  app.use(securityHeaders());
   app.use(metrics.middleware);
   app.use(paymentWebhooksRouter(deps)); // before the JSON parser: signatures are over the raw bytes
   // Before any authentication (CORS preflights carry none) and before the JSON parser (own size limit);
   // its POSTs need an operator key (a bearer header, or the session cookie /codec/session sets).
   app.use('/codec', codecRouter(deps, { authorize: [authenticate(deps), requireScope('operator')] }));
   app.use(healthRouter(deps));
+  // Paths open without a key (the health checks) answer an undeclared method with 405 here; the others only to a caller with a key.
+  app.use(methodNotAllowedHandler(openPaths(openApi.paths)));
   // Everything below needs an API key (api/auth.ts); nothing is parsed for a caller without one.
   app.use(authenticate(deps));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(postRateLimit(deps.db, deps.rateLimit, deps.logger));
   app.use(ordersRouter(deps));
   app.use(analyticsRouter(deps));
-  const openApi = openApiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
   app.get('/metrics', requireScope('operator'), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.use(methodNotAllowedHandler(openApi.paths));
   app.use(notFoundHandler);
   app.use(problemErrorHandler(deps.logger));
   return app;
+}
+
+/** The paths of the document whose every operation is open (`security: []`): the health checks. */
+function openPaths(paths: Record<string, object>): Record<string, object> {
+  return Object.fromEntries(Object.entries(paths).filter(([, operations]) =>
+    Object.values(operations).every((op) => Array.isArray((op as { security?: unknown[] }).security) && (op as { security: unknown[] }).security.length === 0)));
 }

@@ -1,125 +1,247 @@
 import { z } from 'zod';
 import { orderStatuses } from '../common/order/status';
-import { cancelReasonCodes } from '../common/events';
-import { createOrderBody } from './schemas';
+import { analyticsSummary, cancelAccepted, liveness, orderAccepted, orderList, orderView, readiness, webhookReceived } from './openapi-bodies';
+import { problemResponse, problemSchemas, type ProblemKind } from './openapi-problems';
+import { payloadsBody } from './routes/codec';
+import { webhookBody } from './routes/payment-webhooks';
+import { CLIENT_ID_PATTERN } from './api-keys';
+import { createOrderBody, CUSTOMER_ID_PATTERN, MAX_LIST_LIMIT, orderIdParam } from './schemas';
 
 /**
- * The API's OpenAPI 3.1 document, served at GET /openapi.json. Request bodies come from the same
- * zod schemas the routes validate with, so the document cannot drift from the validation.
+ * The API's OpenAPI 3.1 document, served at GET /openapi.json: every route of api/app.ts (a test
+ * holds the two equal), every parameter and rule the code checks, every answer with its exact
+ * problem fields. Request bodies come from the zod schemas the routes validate with.
+ *
+ * Status codes: 400 = the request breaks this document's schemas; 422 = it meets them but breaks
+ * a rule they cannot state (an unknown or repeated SKU, the catalog's currency, the total, a
+ * cursor we did not hand out, an Idempotency-Key reused for another request).
  */
-const problemSchema = z.object({
-  type: z.string().url(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
-
-const orderAccepted = z.object({
-  orderId: z.string().uuid(),
-  status: z.literal('PENDING'),
-  totalCents: z.number().int(),
-  currency: z.string(),
-});
-
-const cancelAccepted = z.object({
-  orderId: z.string().uuid(),
-  cancelRequested: z.literal(true),
-  status: z.enum(orderStatuses).optional(),
-  reasonCode: z.enum(cancelReasonCodes).optional(),
-  refunded: z.boolean().optional(),
-});
-
-const orderView = z.object({
-  orderId: z.string().uuid(),
-  status: z.enum(orderStatuses),
-  clientId: z.string(),
-  customerId: z.string(),
-  currency: z.string(),
-  totalCents: z.number().int(),
-  items: z.array(z.object({ sku: z.string(), quantity: z.number().int(), unitPriceCents: z.number().int() })),
-  reasonCode: z.enum(cancelReasonCodes).optional(),
-  reason: z.string().optional(),
-  terminal: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-
-const summary = z.object({
-  totalOrders: z.number().int(),
-  byStatus: z.array(z.object({ status: z.string(), currency: z.string(), orders: z.number().int(), amountCents: z.number().int() })),
-  revenue: z.array(z.object({ currency: z.string(), revenueCents: z.number().int() })),
-});
-
-const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
-/** Every route with an API key (api/auth.ts) can answer these; POSTs are also rate limited. */
-const unauthenticated = { 401: problem('No API key, or an unknown or revoked one (WWW-Authenticate: Bearer)') };
-const forbidden = { 403: problem('The API key lacks the scope this needs') };
-const rateLimited = {
-  429: { ...problem('Too many POSTs from this client in the window; see Retry-After'), headers: { 'Retry-After': { schema: { type: 'integer' } }, RateLimit: { schema: { type: 'string' } }, 'RateLimit-Policy': { schema: { type: 'string' } } } },
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
 };
+const json = (schema: z.ZodType) => ({ 'application/json': { schema: jsonSchema(schema) } });
+
+const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });
+const CORRELATION = { 'X-Correlation-Id': { $ref: '#/components/headers/XCorrelationId' } };
+const withCorrelation = (response: Record<string, unknown>) => ({ ...response, headers: { ...CORRELATION, ...(response.headers as object | undefined) } });
+const ok = (description: string, content: Record<string, unknown>, headers: Record<string, unknown> = {}) => withCorrelation({ description, headers, content });
+const problems = (description: string, kinds: ProblemKind[] = [], headers: Record<string, unknown> = {}) =>
+  withCorrelation(problemResponse(description, kinds, headers as Record<string, Record<string, unknown>>));
+
+const RETRY_AFTER = { 'Retry-After': header('Seconds to wait before retrying', { type: 'string', pattern: '^[0-9]+$' }) };
+const RATE_LIMIT_HEADERS = {
+  RateLimit: header('IETF draft-8 RateLimit: what is left of this client\'s POST quota'),
+  'RateLimit-Policy': header('IETF draft-8 RateLimit-Policy: the quota and its window'),
+};
+
+/** What every operation that needs an API key may also answer. */
+const authResponses = {
+  401: problems('No API key, or an unknown, malformed or revoked one', ['Unauthenticated', 'InvalidApiKey'], { 'WWW-Authenticate': header('Bearer challenge (RFC 6750)') }),
+  403: problems('The API key lacks the scope this operation needs', ['Forbidden']),
+};
+/** What every operation may answer when express refuses the request as sent or something fails unexpectedly. */
+const commonResponses = {
+  415: problems('A content type, charset or encoding the API does not read', ['BadRequest']),
+  500: problems('Unexpected failure; no internal detail is given', ['Internal']),
+};
+const postResponses = {
+  413: problems('The body is larger than the API accepts (100 kB; 64 kB for the webhook)', ['PayloadTooLarge']),
+  429: problems('This client has sent too many POST requests; retry after Retry-After seconds', ['RateLimited'], { ...RETRY_AFTER, ...RATE_LIMIT_HEADERS }),
+};
+
+const idempotencyKey = {
+  name: 'Idempotency-Key', in: 'header', required: false,
+  description: 'Makes retries safe (IETF draft-ietf-httpapi-idempotency-key-header): the same key and request answer the first answer again (with Idempotent-Replayed: true); the same key with another request is 422; while the first is in flight, 409. Kept per client for 24 h.',
+  schema: { type: 'string', pattern: '^[!-~]{1,255}$' },
+};
+const correlationIdHeader = {
+  name: 'X-Correlation-Id', in: 'header', required: false,
+  description: 'Your id for this request (1-128 of letters, digits and ._:-), carried into every event of the order it places and logged with it; any other value is replaced by a new UUID. Answered in the X-Correlation-Id response header.',
+  schema: { type: 'string' },
+};
+const orderIdPath = { name: 'orderId', in: 'path', required: true, schema: jsonSchema(orderIdParam) };
+const replayedHeader = { 'Idempotent-Replayed': header('"true" when this is the kept answer of an earlier request with the same Idempotency-Key', { type: 'string', enum: ['true'] }) };
+const locationHeader = { Location: header('The order: poll it with GET', { type: 'string', pattern: '^/orders/[0-9a-f-]{36}$' }) };
+
+const open = { security: [] as unknown[] };
 
 export function openApiDocument() {
   return {
     openapi: '3.1.0',
-    info: { title: 'Order orchestrator API', version: '0.1.0', description: 'Start and read orders driven by a Temporal saga. Errors are RFC 9457 problem details.' },
-    components: {
-      schemas: { Problem: z.toJSONSchema(problemSchema) },
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `npm run ops -- apikey create`; scope shop (own orders) or operator (all orders, analytics, metrics)' } },
+    info: {
+      title: 'Order orchestrator API', version: '0.1.0',
+      description: 'Start and read orders driven by a Temporal saga. Errors are RFC 9457 problem details: 400 when a request breaks this document\'s schemas, 422 when it meets them but breaks a rule they cannot state.',
     },
-    security: [{ apiKey: [] }],
+    security: [{ bearerAuth: [] }],
+    components: {
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: `npm run ops -- apikey create --client <id>`' },
+        paymentSignature: { type: 'apiKey', in: 'header', name: 'Payment-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" with PAYMENT_WEBHOOK_SECRET>; at most 5 minutes old' },
+      },
+      headers: { XCorrelationId: { description: 'The request\'s correlation id (yours if valid, else a new one); also in the access log line of this request', schema: { type: 'string' }, required: true } },
+      schemas: problemSchemas(),
+    },
     paths: {
       '/orders': {
         post: {
           summary: 'Place an order',
-          description: 'Prices and their currency come from the inventory catalog; the order must be in the currency of its products. '
-            + 'With an Idempotency-Key the order id is derived from (authenticated client, key), so a retry of a request whose answer was lost finds the same order. '
+          description: 'Prices and their currency come from the inventory catalog; the order must be in the currency of its products; each SKU at most once. '
+            + 'With an Idempotency-Key the order id is derived from (client, key), so a retry of a request whose answer was lost finds the same order. '
             + 'The order is processed asynchronously; poll the Location.',
-          parameters: [
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' }, description: 'Makes retries safe: the same key and body answer the same order' },
-            { name: 'X-Correlation-Id', in: 'header', required: false, schema: { type: 'string' }, description: 'Carried into every event of this order' },
-          ],
-          requestBody: { required: true, content: json(createOrderBody) },
+          parameters: [idempotencyKey, correlationIdHeader],
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(createOrderBody, 'input') } } },
           responses: {
-            202: { description: 'Accepted; the saga runs in the background', headers: { Location: { schema: { type: 'string' } } }, content: json(orderAccepted) },
-            400: problem('Invalid request (including a payment token the payment provider would refuse)'),
-            ...unauthenticated,
-            409: problem('A request with this Idempotency-Key is still in progress; retry'),
-            ...rateLimited,
-            422: problem('Unknown SKU, products priced in another currency, a total above 2147483647 minor units or of 0, or an Idempotency-Key reused with another body'),
-            503: problem('catalog-unavailable: nothing was done; order-outcome-unknown: the start was not confirmed in time and may have happened (orderId given): retry with the same Idempotency-Key'),
+            202: ok('Accepted; the saga runs in the background', json(orderAccepted), { ...locationHeader, ...replayedHeader }),
+            400: problems('The request breaks the schema (each field in "errors"), is not JSON, or has a malformed Idempotency-Key',
+              ['ValidationError', 'MalformedJson', 'InvalidIdempotencyKey', 'BadRequest']),
+            ...authResponses,
+            409: problems('A request with this Idempotency-Key is still in progress; retry', ['IdempotencyKeyInUse'], RETRY_AFTER),
+            422: problems('A SKU not in the catalog or listed twice, products priced in another currency, a total above 2147483647 minor units or of 0, or an Idempotency-Key reused with another request',
+              ['UnknownSku', 'DuplicateSku', 'CurrencyMismatch', 'OrderTotalTooLarge', 'OrderTotalZero', 'IdempotencyKeyReused']),
+            ...postResponses,
+            ...commonResponses,
+            503: problems('catalog-unavailable: nothing was done, retry later; order-outcome-unknown: the start was not confirmed in time and may have happened (orderId given): retry with the same Idempotency-Key',
+              ['CatalogUnavailable', 'OrderOutcomeUnknown'], RETRY_AFTER),
+          },
+        },
+        get: {
+          summary: 'List orders, newest first',
+          parameters: [
+            { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: [...orderStatuses] } },
+            { name: 'customerId', in: 'query', required: false, schema: { type: 'string', pattern: CUSTOMER_ID_PATTERN.source } },
+            { name: 'clientId', in: 'query', required: false, description: 'Operators: one client\'s orders (a shop sees its own; another client\'s id is 403)', schema: { type: 'string', pattern: CLIENT_ID_PATTERN.source } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: 20 } },
+            { name: 'cursor', in: 'query', required: false, description: 'nextCursor of the previous page, unchanged', schema: { type: 'string', minLength: 1, maxLength: 200 } },
+          ],
+          responses: {
+            200: ok('One page of orders', json(orderList)),
+            400: problems('A query parameter breaks the schema, or one not listed here was sent', ['ValidationError', 'BadRequest']),
+            ...authResponses,
+            422: problems('A cursor that is not a nextCursor this API handed out', ['InvalidCursor']),
+            ...commonResponses,
           },
         },
       },
       '/orders/{orderId}': {
         get: {
           summary: 'Read an order',
-          parameters: [{ name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
-          responses: { 200: { description: 'The order', content: json(orderView) }, 400: problem('Not an order id'), ...unauthenticated, 404: problem('No such order, or another client\'s') },
+          parameters: [orderIdPath],
+          responses: {
+            200: ok('The order', json(orderView)),
+            400: problems('Not an order id', ['ValidationError', 'BadRequest']),
+            ...authResponses,
+            404: problems('No such order', ['OrderNotFound']),
+            ...commonResponses,
+            503: problems('Whose order this is could not be learnt just now; retry', ['OrderLookupUnavailable'], RETRY_AFTER),
+          },
         },
       },
       '/orders/{orderId}/cancel': {
         post: {
           summary: 'Cancel an order',
-          description: 'Answers once the order has accepted the cancel; undoing its steps (release stock, void or refund) runs on. Poll the Location until the status is CANCELLED.',
-          parameters: [{ name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          description: 'Answers once the order has accepted the cancel; undoing its steps (release stock, void or refund) runs on. Poll the Location until the status is CANCELLED. No request body.',
+          parameters: [orderIdPath, idempotencyKey, correlationIdHeader],
           responses: {
-            202: { description: 'Cancel accepted (or the order was already cancelled by the customer)', headers: { Location: { schema: { type: 'string' } } }, content: json(cancelAccepted) },
-            ...unauthenticated,
-            403: problem('An operator\'s key on another client\'s order: operators cancel the workflow instead'),
-            404: problem('No such order, or another client\'s'),
-            ...rateLimited,
-            409: problem('The order is being confirmed or has ended and can no longer be cancelled'),
-            503: problem('cancel-outcome-unknown: the workflow engine did not confirm the cancel in time; retry with the same Idempotency-Key'),
+            202: ok('Cancel accepted (or the order was already cancelled by the customer)', json(cancelAccepted), { ...locationHeader, ...replayedHeader }),
+            400: problems('Not an order id, a body that is not JSON, or a malformed Idempotency-Key', ['ValidationError', 'MalformedJson', 'InvalidIdempotencyKey', 'BadRequest']),
+            ...authResponses,
+            404: problems('No such order', ['OrderNotFound']),
+            409: problems('The order is being confirmed or has ended and can no longer be cancelled, or a request with this Idempotency-Key is still in progress',
+              ['CancelRefused', 'IdempotencyKeyInUse'], RETRY_AFTER),
+            422: problems('An Idempotency-Key reused with another request', ['IdempotencyKeyReused']),
+            ...postResponses,
+            ...commonResponses,
+            503: problems('cancel-outcome-unknown: the workflow engine did not confirm the cancel in time; retry with the same Idempotency-Key',
+              ['CancelOutcomeUnknown', 'OrderLookupUnavailable'], RETRY_AFTER),
           },
         },
       },
-      '/analytics/summary': { get: { summary: 'Orders and amounts by status (operators)', responses: { 200: { description: 'Summary', content: json(summary) }, ...unauthenticated, ...forbidden } } },
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'The process is up' } } } },
-      '/readyz': { get: { summary: 'Readiness (database and Temporal)', security: [], responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics (operators)', responses: { 200: { description: 'Metrics in Prometheus text format' }, ...unauthenticated, ...forbidden } } },
+      '/webhooks/payments': {
+        post: {
+          summary: 'Payment provider webhook: the 3-D Secure outcome of an order\'s payment',
+          description: 'Signed, not keyed: Payment-Signature over the raw body. Each event id is recorded; the order takes the first answer.',
+          security: [{ paymentSignature: [] }],
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(webhookBody, 'input') } } },
+          responses: {
+            200: ok('Received (also a duplicate, or for an order no longer waiting: applied false)', json(webhookReceived)),
+            400: problems('A signed body that is not JSON or breaks the schema', ['MalformedJson', 'ValidationError', 'BadRequest']),
+            401: problems('Missing, malformed, wrong or stale Payment-Signature', ['InvalidSignature']),
+            413: postResponses[413],
+            ...commonResponses,
+            503: problems('The workflow engine did not answer; deliver the webhook again', ['WorkflowUnavailable']),
+          },
+        },
+      },
+      '/analytics/summary': {
+        get: {
+          summary: 'Orders and amounts by status',
+          responses: { 200: ok('Summary', json(analyticsSummary)), ...authResponses, ...commonResponses },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          responses: { 200: ok('Metrics in the Prometheus text format', { 'text/plain': { schema: { type: 'string' } } }), ...authResponses, ...commonResponses },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          responses: { 200: ok('The OpenAPI 3.1 document', { 'application/json': { schema: { type: 'object' } } }), ...authResponses, ...commonResponses },
+        },
+      },
+      ...codecPaths(),
+      '/healthz': {
+        get: { summary: 'Liveness', ...open, responses: { 200: ok('The process is up', json(liveness)), ...commonResponses } },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: the database and Temporal answer',
+          description: 'Each check says "ok" or "unavailable"; why is in the log, never in the answer.',
+          ...open,
+          responses: { 200: ok('Ready', json(readiness)), 503: ok('Not ready', json(readiness)), ...commonResponses },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The codec server (api/routes/codec.ts): Temporal's codec server protocol for the Web UI and the
+ * CLI, operators only (a bearer operator key, or the cookie POST /codec/session sets).
+ */
+function codecPaths() {
+  const namespace = { name: 'X-Namespace', in: 'header', required: false, description: 'Temporal namespace; only ours is served', schema: { type: 'string' } };
+  const convert = (summary: string) => ({
+    post: {
+      summary,
+      parameters: [namespace],
+      requestBody: { required: true, content: json(payloadsBody) },
+      responses: {
+        200: ok('The payloads, converted, in the same order', json(payloadsBody)),
+        400: problems('Not the protocol\'s body, or another namespace', ['ValidationError', 'MalformedJson', 'BadRequest', 'CodecNamespaceUnknown']),
+        413: problems('The body is larger than 4 MB', ['PayloadTooLarge']),
+        422: problems('A payload of a key that is not configured, or altered', ['PayloadNotDecodable']),
+        ...authResponses, ...commonResponses,
+      },
+    },
+  });
+  return {
+    '/codec/decode': convert('Decode payloads (decrypt) for the Web UI or CLI'),
+    '/codec/encode': convert('Encode payloads (encrypt)'),
+    '/codec/session': {
+      get: {
+        summary: 'A form to sign a browser in for decoded payloads',
+        ...open,
+        responses: { 200: ok('The sign-in form', { 'text/html': { schema: { type: 'string' } } }), ...commonResponses },
+      },
+      post: {
+        summary: 'Sign a browser in with an operator key: sets an HttpOnly session cookie for /codec (8 hours)',
+        ...open,
+        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } } } },
+        responses: { 200: ok('Signed in', { 'text/html': { schema: { type: 'string' } } }, { 'Set-Cookie': header('codec_session, HttpOnly, SameSite=Strict, Path=/codec') }), ...authResponses, ...commonResponses },
+      },
     },
   };
 }

@@ -18,9 +18,16 @@ export const MAX_QUANTITY = 1000;
  */
 export const MAX_ORDER_TOTAL_CENTS = 2_147_483_647;
 
-/** Request bodies the API accepts. Unknown fields are rejected so typos do not pass silently. */
+/** What a customer id is; the list's customerId filter takes the same (another could match no order). */
+export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/**
+ * Request bodies the API accepts. Unknown fields are rejected so typos do not pass silently. Each
+ * sku may appear once per order: JSON Schema cannot say that of one field of the items, so it is
+ * checked after this schema (duplicateSkus, answered 422 duplicate-sku) and stated in the document.
+ */
 export const createOrderBody = z.strictObject({
-  customerId: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1-128 characters of letters, digits and ._:@-'),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1-128 characters of letters, digits and ._:@-'),
   customerEmail: z.string().email().max(254),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
   items: z
@@ -29,11 +36,19 @@ export const createOrderBody = z.strictObject({
       quantity: z.number().int().min(1).max(MAX_QUANTITY),
     }))
     .min(1, 'an order needs at least one item')
-    .max(100)
-    .refine((items) => new Set(items.map((i) => i.sku)).size === items.length, 'each sku may appear only once; add up the quantities'),
+    .max(100),
   payment: z.strictObject({ token: z.string().regex(PAYMENT_TOKEN_PATTERN, 'must be a card token from the payment provider, like "tok_visa"') }),
 });
 export type CreateOrderBody = z.infer<typeof createOrderBody>;
+
+/** The SKUs listed more than once in an order's items. */
+export function duplicateSkus(items: readonly { sku: string }[]): string[] {
+  const seen = new Set<string>();
+  return [...new Set(items.filter((i) => seen.size === seen.add(i.sku).size).map((i) => i.sku))];
+}
+
+/** Most orders on one page of GET /orders. */
+export const MAX_LIST_LIMIT = 100;
 
 export const orderIdParam = z.string().uuid('must be an order id (UUID)');
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * environment are checked and used instead.
  */
 
-export type Tool = 'temporal' | 'nats' | 'test-server';
+export type Tool = 'temporal' | 'nats' | 'test-server' | 'schemathesis';
 
 const script = join(__dirname, '..', 'tools', 'ensure-tools.sh');
 

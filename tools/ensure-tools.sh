@@ -3,6 +3,7 @@
 #   temporal              Temporal CLI (dev server + Web UI), built from source with `go install`
 #   nats-server           NATS server with JetStream, built from source with `go install`
 #   temporal-test-server  Temporal's Java time-skipping test server, fetched from Maven Central
+#   schemathesis          API fuzzer, installed from PyPI with pip into a virtualenv (`npm run fuzz`)
 # Versions are pinned in tools/versions.env (the only place). Everything is cached under
 # $ORDERS_TOOLS_DIR (default ~/.cache/order-orchestrator), so only the first run is slow.
 #
@@ -18,14 +19,15 @@
 # Progress and errors go to stderr. stdout carries nothing but, with --print-env, one
 # `export NAME='path'` line per tool, which scripts/tools.ts parses.
 #
-# Usage: tools/ensure-tools.sh [temporal] [nats] [test-server] [--print-env]
+# Usage: tools/ensure-tools.sh [temporal] [nats] [test-server] [schemathesis] [--print-env]
+# (no tool named: the first three; schemathesis only when asked for)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 . "$here/versions.env"
 : "${TEMPORAL_CLI_VERSION:?missing in tools/versions.env}" "${NATS_SERVER_VERSION:?missing in tools/versions.env}" \
-  "${TEMPORAL_TEST_SERVER_VERSION:?missing in tools/versions.env}"
+  "${TEMPORAL_TEST_SERVER_VERSION:?missing in tools/versions.env}" "${SCHEMATHESIS_VERSION:?missing in tools/versions.env}"
 
 tools_dir="${ORDERS_TOOLS_DIR:-$HOME/.cache/order-orchestrator}"
 bin_dir="$tools_dir/bin"
@@ -37,8 +39,8 @@ print_env=0
 for arg in "$@"; do
   case "$arg" in
     --print-env) print_env=1 ;;
-    temporal|nats|test-server) want+=("$arg") ;;
-    *) echo "ensure-tools: unknown argument '$arg' (expected temporal, nats, test-server, --print-env)" >&2; exit 2 ;;
+    temporal|nats|test-server|schemathesis) want+=("$arg") ;;
+    *) echo "ensure-tools: unknown argument '$arg' (expected temporal, nats, test-server, schemathesis, --print-env)" >&2; exit 2 ;;
   esac
 done
 [ ${#want[@]} -eq 0 ] && want=(temporal nats test-server)
@@ -283,11 +285,65 @@ WRAP
   add_export "$var" "$wrapper"
 }
 
+# Schemathesis in its own virtualenv, installed with pip into a build directory, checked to run, then
+# moved into the cache. A moved virtualenv's scripts name the old path in their #! line, so the
+# cached entry point is a wrapper that runs the venv's python (which finds its venv by its own
+# location) on schemathesis's CLI.
+ensure_schemathesis() {
+  local label="Schemathesis $SCHEMATHESIS_VERSION" var=SCHEMATHESIS_BIN
+  local override="${SCHEMATHESIS_BIN:-}"
+  if [ -n "$override" ]; then
+    resolve_override "$var" "$override"
+    check_runs "$resolved" --version || die "$var='$override' does not run: \`$resolved --version\` exited with $check_status" "$resolved --version" \
+      "point $var at a working schemathesis, or unset it to let this script install $label" "$(tail_of "$check_output")"
+    log "schemathesis: using $var=$resolved (${check_output%%$'\n'*})"
+    add_export "$var" "$resolved"
+    return
+  fi
+  local dir="$tools_dir/schemathesis-$SCHEMATHESIS_VERSION" wrapper
+  wrapper="$dir/schemathesis"
+  if [ -e "$dir" ]; then
+    if [ -x "$wrapper" ] && check_runs "$wrapper" --version; then
+      add_export "$var" "$wrapper"
+      return
+    fi
+    log "cached $label at $dir does not run; installing it again"
+    [ -z "$check_output" ] || tail_of "$check_output" 5 >&2
+    rm -rf "$dir"
+  fi
+  local python="${PYTHON:-python3}"
+  command -v "$python" >/dev/null 2>&1 || die "Python 3 is needed for $label, and there is no \`$python\` on PATH" "" "install Python 3.9+ with its venv module (Debian: python3-venv), or set SCHEMATHESIS_BIN to an existing schemathesis"
+  new_build_dir
+  local stage="$build_dir/schemathesis-$SCHEMATHESIS_VERSION" status=0
+  log "installing $label from PyPI into a virtualenv (first time only; about a minute)"
+  "$python" -m venv "$stage/venv" >&2 </dev/null || die "\`$python -m venv\` failed" "$python -m venv <dir>" "install Python's venv module (Debian: apt-get install python3-venv), or set SCHEMATHESIS_BIN"
+  "$stage/venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2 </dev/null || status=$?
+  [ "$status" -eq 0 ] || die "pip could not install schemathesis==$SCHEMATHESIS_VERSION (exit $status; its output is above)" \
+    "pip install schemathesis==$SCHEMATHESIS_VERSION" "check that PyPI is reachable (pip's index-url and proxy settings) and that this Python is 3.9+; or set SCHEMATHESIS_BIN"
+  cat >"$stage/schemathesis" <<'WRAP'
+#!/usr/bin/env bash
+# Schemathesis from PyPI in the virtualenv next to this file (tools/ensure-tools.sh).
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+exec "$here/venv/bin/python" -c 'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "schemathesis"; sys.exit(schemathesis())' "$@"
+WRAP
+  chmod +x "$stage/schemathesis"
+  check_runs "$stage/schemathesis" --version || die "installed $label, but it does not run (exit $check_status)" "schemathesis --version" \
+    "check the Python installation, or set SCHEMATHESIS_BIN to an existing schemathesis" "$(tail_of "$check_output")"
+  if [ -e "$dir" ]; then
+    log "another run cached $label meanwhile; using that one"
+  else
+    mv "$stage" "$dir"
+    log "schemathesis ready: $wrapper"
+  fi
+  add_export "$var" "$wrapper"
+}
+
 for tool in "${want[@]}"; do
   case "$tool" in
     temporal) ensure_temporal ;;
     nats) ensure_nats ;;
     test-server) ensure_test_server ;;
+    schemathesis) ensure_schemathesis ;;
   esac
 done
 if [ "$print_env" -eq 1 ]; then printf '%s\n' "${exports[@]}"; fi

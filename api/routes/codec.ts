@@ -25,7 +25,7 @@ export const CODEC_SESSION_COOKIE = 'codec_session';
 const SESSION_MAX_AGE_MS = 8 * 3_600_000;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64'); // standard or URL-safe
-const payloadsBody = z.object({
+export const payloadsBody = z.object({
   payloads: z.array(z.object({ metadata: z.record(z.string(), base64).nullish(), data: base64.nullish() })).max(10_000),
 });
 

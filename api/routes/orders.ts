@@ -21,12 +21,8 @@ import type { ApiDeps } from '../deps';
 import { idempotency, keyedRequestOf, type KeyedRequestInfo } from '../idempotency';
 import { cancelUpdateIdFor, orderIdFor } from '../order-id';
 import { CLIENT_MEMO, orderNotFound, orderOwnerLookup } from '../order-owner';
-import { correlationIdHeader, createOrderBody, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
-
-function correlationIdOf(req: Request): string {
-  const given = correlationIdHeader.safeParse(req.get('x-correlation-id'));
-  return given.success ? given.data : randomUUID();
-}
+import { correlationIdOf } from '../access-log';
+import { createOrderBody, CUSTOMER_ID_PATTERN, duplicateSkus, MAX_LIST_LIMIT, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
 
 function parseOrderId(req: Request): string {
   const id = orderIdParam.safeParse(req.params.orderId);
@@ -36,11 +32,13 @@ function parseOrderId(req: Request): string {
 
 const listQuery = z.strictObject({
   status: z.enum(orderStatuses).optional(),
-  customerId: z.string().min(1).max(128).optional(),
+  // Checked like a customer id: any other text (a NUL byte, say) could match no order, and Postgres refuses some.
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN, 'must be 1-128 characters of letters, digits and ._:@-').optional(),
+  limit: z.string().regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_LIST_LIMIT}`)
+    .transform(Number).pipe(z.number().int().min(1).max(MAX_LIST_LIMIT)).default(20),
+  cursor: z.string().min(1).max(200).optional(),
   /** Operators only (a shop sees its own orders): one client's orders. */
   clientId: z.string().regex(CLIENT_ID_PATTERN).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
 });
 
 /** Opaque cursor for keyset pagination over (createdAt desc, id desc). */
@@ -53,7 +51,8 @@ const cursorCodec = {
       if (Number.isNaN(date.getTime()) || !orderIdParam.safeParse(id).success) throw new Error('bad cursor');
       return { createdAt: date, id };
     } catch {
-      throw problem(400, 'invalid-cursor', 'Invalid cursor', 'Pass back the nextCursor value of a previous page unchanged.');
+      // Well-formed for the schema, but not one of ours: 422, as for the other rules the schema cannot state.
+      throw problem(422, 'invalid-cursor', 'Invalid cursor', 'Pass back the nextCursor value of a previous page unchanged.');
     }
   },
 };
@@ -177,6 +176,11 @@ export function ordersRouter({
     const body = createOrderBody.safeParse(req.body);
     if (!body.success) throw validationProblem(body.error);
     const order = body.data;
+    const repeated = duplicateSkus(order.items);
+    if (repeated.length > 0) {
+      throw problem(422, 'duplicate-sku', 'SKU listed more than once',
+        `Each SKU may appear once per order; add up the quantities of ${repeated.join(', ')} into one line.`, { skus: repeated });
+    }
     const { clientId } = authenticatedClient(res);
     // With a key, the order id comes from (client, key): every attempt of this request names the same order.
     const keyedReq = keyedRequestOf(res);
@@ -196,7 +200,7 @@ export function ordersRouter({
         'The order comes to 0, and a payment is at least 1 minor unit: it cannot be placed on its own.', { totalCents });
     }
 
-    const correlationId = correlationIdOf(req);
+    const correlationId = correlationIdOf(res);
     // The email and the card token wait in the order vault; the workflow and its activities see ids only.
     await storeOrderSecrets(db, { orderId, customerId: order.customerId, customerEmail: order.customerEmail, paymentToken: order.payment.token });
     const input: OrderWorkflowInput = {

@@ -8,8 +8,10 @@ import type { ApiDeps } from '../deps';
 /** Signed requests older or newer than this are refused, so a captured request cannot be replayed later. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
-const webhookBody = z.object({
-  id: z.string().min(1).max(128),
+/** The webhook's body (other fields are ignored). */
+export const webhookBody = z.object({
+  // Visible ASCII: the id is stored, and Postgres refuses some characters (a NUL byte) outright.
+  id: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 visible ASCII characters'),
   type: z.enum(['payment.confirmed', 'payment.failed']),
   orderId: z.string().uuid(),
   paymentId: z.string().min(1),

@@ -167,6 +167,9 @@ describe('an order end to end', () => {
     await product('E2E-FREE', 10, 0); // nothing to charge: the payment service takes at least 1 cent
     const free = await placeOrder({ ...customer, customerId, items: [{ sku: 'E2E-FREE', quantity: 1 }], payment: { token: 'tok_visa' } });
     await expectRefused(free, 422, 'order-total-zero', 'E2E-FREE', 10);
+    // The same SKU on two lines: valid by the schema (it cannot say so), refused by the rule (422, documented).
+    const twice = await placeOrder({ ...customer, customerId, items: [{ sku: 'E2E-GOLD', quantity: 1 }, { sku: 'E2E-FREE', quantity: 1 }, { sku: 'E2E-GOLD', quantity: 1 }], payment: { token: 'tok_visa' } });
+    expect(await expectRefused(twice, 422, 'duplicate-sku', 'E2E-GOLD', 10)).toMatchObject({ skus: ['E2E-GOLD'] });
   });
 
   it('refuses a payment token the payment service would reject (400) before anything is reserved', async () => {
@@ -186,5 +189,6 @@ describe('an order end to end', () => {
     const doc = (await (await fetch(`${api.url}/openapi.json`, { headers: auth() })).json()) as { openapi: string; paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { required: string[] } }> } } }> };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/orders']!.post!.requestBody.content['application/json']!.schema.required).toEqual(['customerId', 'customerEmail', 'currency', 'items', 'payment']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/analytics/summary', '/healthz', '/metrics', '/openapi.json', '/orders', '/orders/{orderId}', '/orders/{orderId}/cancel', '/readyz', '/webhooks/payments']);
   });
 });

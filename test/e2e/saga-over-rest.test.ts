@@ -188,6 +188,6 @@ describe('the saga over REST', () => {
     const cancelled = (await (await fetch(`${sys.apiUrl}/orders?customerId=${customerId}&status=CANCELLED`, { headers: auth() })).json()) as { items: { orderId: string; reasonCode: string }[] };
     expect(cancelled.items).toEqual([expect.objectContaining({ orderId: ids[0], reasonCode: 'PAYMENT_DECLINED' })]);
     expect((await fetch(`${sys.apiUrl}/orders?status=NOPE`, { headers: auth() })).status).toBe(400);
-    expect((await fetch(`${sys.apiUrl}/orders?cursor=garbage`, { headers: auth() })).status).toBe(400);
+    expect((await fetch(`${sys.apiUrl}/orders?cursor=garbage`, { headers: auth() })).status).toBe(422);
   });
 });

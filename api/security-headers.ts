@@ -1,0 +1,24 @@
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+
+/**
+ * Response headers for an API that answers JSON only (helmet, with an API's settings rather than
+ * a web page's): nothing an answer could be made to load or run in a browser (CSP `default-src
+ * 'none'`, no framing, no MIME sniffing, no referrer), HSTS for when it is served over TLS, and
+ * `Cache-Control: no-store` because answers carry orders and customers' data, which no shared or
+ * browser cache should keep.
+ */
+export function securityHeaders(): RequestHandler {
+  const headers = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    xFrameOptions: { action: 'deny' },
+  });
+  return (req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    headers(req, res, next);
+  };
+}

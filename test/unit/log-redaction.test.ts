@@ -1,0 +1,62 @@
+import { Writable } from 'node:stream';
+import { createLogger, REDACTED, REDACTED_KEYS, redactionPaths } from '../../common/logger';
+import { temporalSdkLogger } from '../../workers/temporal-sdk-logger';
+
+/**
+ * Every process's logger (common/logger.ts, made by common/run-process.ts) writes no personal
+ * data or secret, wherever in a log line's fields it sits: a real pino logger, its real output.
+ */
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString('utf8'))); done(); } });
+  return { logger: createLogger('test-process', stream), lines };
+}
+
+describe('log redaction', () => {
+  it('redacts emails, tokens and credentials at the top level and nested up to four levels', () => {
+    const { logger, lines } = capture();
+    logger.info({
+      customerEmail: 'jane@shop.example',
+      input: { customerEmail: 'jane@shop.example', paymentToken: 'tok_visa', payment: { token: 'tok_visa' } },
+      order: { customer: { contact: { email: 'jane@shop.example' } } },
+      a: { b: { c: { d: { cardToken: 'tok_deep' } } } },
+      req: { headers: { authorization: 'Bearer sk_live_123', 'payment-signature': 't=1,v1=abc', cookie: 'sid=1' } },
+      orderId: 'o-1',
+    }, 'placing an order');
+    const [line] = lines;
+    const text = JSON.stringify(line);
+    expect(text).not.toMatch(/jane@shop\.example|tok_visa|tok_deep|sk_live_123|v1=abc|sid=1/);
+    expect(line).toMatchObject({
+      name: 'test-process', msg: 'placing an order', orderId: 'o-1',
+      customerEmail: REDACTED,
+      input: { customerEmail: REDACTED, paymentToken: REDACTED, payment: { token: REDACTED } },
+      order: { customer: { contact: { email: REDACTED } } },
+      a: { b: { c: { d: { cardToken: REDACTED } } } },
+      req: { headers: { authorization: REDACTED, 'payment-signature': REDACTED, cookie: REDACTED } },
+    });
+  });
+
+  it('redacts inside arrays and in child loggers\' bindings, and keeps every other field', () => {
+    const { logger, lines } = capture();
+    const child = logger.child({ workflow: { input: { customerEmail: 'bound@shop.example' } } });
+    child.warn({ lines: [{ sku: 'MUG-001', token: 'tok_a' }, { sku: 'LAMP-01', token: 'tok_b' }], status: 'PENDING' }, 'lines');
+    const [line] = lines;
+    expect(JSON.stringify(line)).not.toMatch(/bound@shop\.example|tok_a|tok_b/);
+    expect(line).toMatchObject({ status: 'PENDING', lines: [{ sku: 'MUG-001', token: REDACTED }, { sku: 'LAMP-01', token: REDACTED }] });
+  });
+
+  it('the Temporal SDK\'s log lines in the worker go through the same logger and redaction', () => {
+    const { logger, lines } = capture();
+    const sdk = temporalSdkLogger(logger);
+    sdk.warn('Activity failed', { activityType: 'authorizePayment', input: { paymentToken: 'tok_sdk', customerEmail: 'sdk@shop.example' } });
+    sdk.debug('below the level: not written', { customerEmail: 'sdk@shop.example' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, msg: 'Activity failed', temporal: true, activityType: 'authorizePayment', input: { paymentToken: REDACTED, customerEmail: REDACTED } });
+  });
+
+  it('has a path for every key at every depth, quoting keys that are not identifiers', () => {
+    const paths = redactionPaths();
+    expect(paths).toHaveLength(REDACTED_KEYS.length * 5);
+    expect(paths).toEqual(expect.arrayContaining(['customerEmail', '*.customerEmail', '*.*.customerEmail', '*.*.*.*.token', '*.*.authorization', '*.*["payment-signature"]']));
+  });
+});
