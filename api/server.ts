@@ -24,7 +24,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
     temporalCallTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
     rateLimit: { postsPerWindow: config.API_RATE_LIMIT_POSTS, windowMs: config.API_RATE_LIMIT_WINDOW },
-    inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),
+    inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
   });
   const server = app.listen(config.API_PORT, config.HTTP_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

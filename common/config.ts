@@ -9,6 +9,47 @@ import { DEV_CODEC_KEYS, parseCodecKeys } from './temporal-codec';
 const port = z.coerce.number().int().min(0).max(65535);
 const url = z.string().url();
 
+/**
+ * Peer-service credentials (inventory, payment): each caller of a peer presents its own shared
+ * secret as `Authorization: Bearer <token>`. The dev defaults start with `dev-` so a production
+ * start can tell them apart; `npm run dev` hands the API and the worker their own (DEV_PEER_TOKENS).
+ */
+export const DEV_PEER_TOKENS = {
+  inventory: { api: 'dev-inventory-token-api', worker: 'dev-inventory-token-worker', tools: 'dev-inventory-token-tools' },
+  payment: { worker: 'dev-payment-token-worker', tools: 'dev-payment-token-tools' },
+} as const;
+
+const CALLER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** 16+ visible ASCII characters without "," or ":" (they separate the pairs). */
+const peerToken = z.string().regex(/^[\x21-\x2b\x2d-\x39\x3b-\x7e]{16,256}$/, 'must be 16-256 visible ASCII characters without "," or ":"');
+
+/** `caller:token,caller:token` → caller by name; every caller and every token once. */
+const callerTokens = z.string().transform((spec, ctx): ReadonlyMap<string, string> => {
+  const callers = new Map<string, string>();
+  for (const pair of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [caller = '', token = '', ...rest] = pair.split(':');
+    if (!CALLER_NAME.test(caller) || rest.length > 0 || !peerToken.safeParse(token).success) {
+      ctx.addIssue({ code: 'custom', message: `"${caller}:…" is not caller:token (caller: a-z, 0-9, "-"; token: 16-256 visible ASCII characters without "," or ":")` });
+      return z.NEVER;
+    }
+    if (callers.has(caller) || [...callers.values()].includes(token)) {
+      ctx.addIssue({ code: 'custom', message: `caller "${caller}" or its token appears twice; give each caller one token of its own` });
+      return z.NEVER;
+    }
+    callers.set(caller, token);
+  }
+  if (callers.size === 0) {
+    ctx.addIssue({ code: 'custom', message: 'names no caller; set caller:token pairs, e.g. worker:<token>,api:<token>' });
+    return z.NEVER;
+  }
+  return callers;
+});
+const DEV_TOKENS: readonly string[] = [...Object.values(DEV_PEER_TOKENS.inventory), ...Object.values(DEV_PEER_TOKENS.payment)];
+const isDevPeerToken = (token: string) => DEV_TOKENS.includes(token.trim());
+/** A caller list that gives any caller a dev token (refused with NODE_ENV=production). */
+const namesDevPeerToken = (spec: string) => spec.split(',').some((pair) => isDevPeerToken(pair.slice(pair.indexOf(':') + 1)));
+const pairs = (tokens: Record<string, string>) => Object.entries(tokens).map(([caller, token]) => `${caller}:${token}`).join(',');
+
 /** A duration such as `500ms`, `20s`, `15m`, `2h` or `7d`, in milliseconds. */
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const duration = z.string().regex(DURATION, 'must be a duration such as 20s, 15m, 1h or 7d').transform((v) => {
@@ -122,6 +163,14 @@ const configSchema = z.object({
   INVENTORY_SEED_SAMPLE_CATALOG: z.stringbool().default(false),
   INVENTORY_URL: url.default('http://127.0.0.1:3001'),
   PAYMENT_URL: url.default('http://127.0.0.1:3002'),
+  /** Service side: who may call the inventory / payment service, as `caller:token,caller:token`. */
+  INVENTORY_CALLER_TOKENS: secret(callerTokens.prefault(pairs(DEV_PEER_TOKENS.inventory)), { devValue: pairs(DEV_PEER_TOKENS.inventory), isDevValue: namesDevPeerToken }),
+  PAYMENT_CALLER_TOKENS: secret(callerTokens.prefault(pairs(DEV_PEER_TOKENS.payment)), { devValue: pairs(DEV_PEER_TOKENS.payment), isDevValue: namesDevPeerToken }),
+  /** Caller side: the token this process presents to the inventory / payment service (one of the above). */
+  INVENTORY_TOKEN: devSecret(DEV_PEER_TOKENS.inventory.tools, peerToken, isDevPeerToken),
+  PAYMENT_TOKEN: devSecret(DEV_PEER_TOKENS.payment.tools, peerToken, isDevPeerToken),
+  /** Peers only: serve the /test/* routes (fault injection, 3-D Secure simulation). Never in production. */
+  SERVICE_TEST_MODE: z.stringbool().default(false),
 
   /** How long an order waits for the customer to confirm a payment (3-D Secure). */
   PAYMENT_CONFIRMATION_TIMEOUT: duration.default(15 * 60_000),

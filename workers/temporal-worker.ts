@@ -24,8 +24,8 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
     dataConverter: temporalDataConverter(config),
     activities: createActivities({
       db,
-      inventory: new InventoryClient(config.INVENTORY_URL, config.HTTP_CLIENT_TIMEOUT_MS),
-      payment: new PaymentClient(config.PAYMENT_URL, config.HTTP_CLIENT_TIMEOUT_MS),
+      inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
+      payment: new PaymentClient(config.PAYMENT_URL, config.PAYMENT_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
     }),
   });
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(createProcessRegistry('worker'), config.METRICS_PORT, config.HTTP_HOST);

@@ -27,11 +27,19 @@ export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-export async function requestJson(
-  service: string,
-  url: string,
-  init: { method: string; body?: unknown; headers?: Record<string, string>; timeoutMs: number },
-): Promise<JsonResponse> {
+export interface PeerRequest {
+  method: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** The header a caller authenticates to a peer service with (a shared secret per caller). */
+export function bearer(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
+
+export async function requestJson(service: string, url: string, init: PeerRequest): Promise<JsonResponse> {
   let res: Response;
   try {
     res = await fetch(url, {

@@ -1,4 +1,4 @@
-import { problemType, requestJson, unexpected } from './http-json';
+import { bearer, problemType, requestJson, unexpected, type PeerRequest } from './http-json';
 
 export interface Product {
   sku: string;
@@ -30,10 +30,15 @@ export type CommitOutcome = 'committed' | 'order-released';
 
 /** Client of the inventory service's HTTP API (services/inventory). */
 export class InventoryClient {
-  constructor(private readonly baseUrl: string, private readonly timeoutMs = 5_000) {}
+  /** `token`: this caller's token for the inventory service (one of its INVENTORY_CALLER_TOKENS; INVENTORY_TOKEN). */
+  constructor(private readonly baseUrl: string, private readonly token: string, private readonly timeoutMs = 5_000) {}
+
+  private request(url: string, init: PeerRequest) {
+    return requestJson('inventory', url, { ...init, headers: { ...bearer(this.token), ...init.headers } });
+  }
 
   async getProduct(sku: string): Promise<Product | null> {
-    const res = await requestJson('inventory', `${this.baseUrl}/products/${encodeURIComponent(sku)}`, { method: 'GET', timeoutMs: this.timeoutMs });
+    const res = await this.request(`${this.baseUrl}/products/${encodeURIComponent(sku)}`, { method: 'GET', timeoutMs: this.timeoutMs });
     if (res.status === 200) return res.body as Product;
     if (res.status === 404) return null;
     throw unexpected('inventory', `GET /products/${sku}`, res);
@@ -41,13 +46,13 @@ export class InventoryClient {
 
   /** Creates or updates a product; without `currency` a new product is EUR and an existing one keeps its own. */
   async upsertProduct(sku: string, product: { name: string; priceCents: number; currency?: string; stock: number }): Promise<Product> {
-    const res = await requestJson('inventory', `${this.baseUrl}/products/${encodeURIComponent(sku)}`, { method: 'PUT', body: product, timeoutMs: this.timeoutMs });
+    const res = await this.request(`${this.baseUrl}/products/${encodeURIComponent(sku)}`, { method: 'PUT', body: product, timeoutMs: this.timeoutMs });
     if (res.status === 200 || res.status === 201) return res.body as Product;
     throw unexpected('inventory', `PUT /products/${sku}`, res);
   }
 
   async reserve(orderId: string, lines: ReservationLine[], idempotencyKey: string): Promise<ReserveOutcome> {
-    const res = await requestJson('inventory', `${this.baseUrl}/reservations`, {
+    const res = await this.request(`${this.baseUrl}/reservations`, {
       method: 'POST', body: { orderId, lines }, headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
     });
     if (res.status === 200 || res.status === 201) return { kind: 'reserved' };
@@ -60,7 +65,7 @@ export class InventoryClient {
   }
 
   async release(orderId: string, idempotencyKey: string): Promise<ReleaseOutcome> {
-    const res = await requestJson('inventory', `${this.baseUrl}/reservations/${orderId}/release`, {
+    const res = await this.request(`${this.baseUrl}/reservations/${orderId}/release`, {
       method: 'POST', headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
     });
     if (res.status === 200) return 'released';
@@ -70,7 +75,7 @@ export class InventoryClient {
   }
 
   async commit(orderId: string, idempotencyKey: string): Promise<CommitOutcome> {
-    const res = await requestJson('inventory', `${this.baseUrl}/reservations/${orderId}/commit`, {
+    const res = await this.request(`${this.baseUrl}/reservations/${orderId}/commit`, {
       method: 'POST', headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
     });
     if (res.status === 200) return 'committed';

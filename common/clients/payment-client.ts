@@ -1,4 +1,4 @@
-import { problemType, requestJson, unexpected } from './http-json';
+import { bearer, problemType, requestJson, unexpected, type PeerRequest } from './http-json';
 
 export type PaymentStatus = 'REQUIRES_CONFIRMATION' | 'AUTHORIZED' | 'DECLINED' | 'CAPTURED' | 'VOIDED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
 
@@ -55,10 +55,15 @@ export interface PaymentsOfOrder {
 
 /** Client of the payment service's HTTP API (services/payment). */
 export class PaymentClient {
-  constructor(private readonly baseUrl: string, private readonly timeoutMs = 5_000) {}
+  /** `token`: this caller's token for the payment service (one of its PAYMENT_CALLER_TOKENS; PAYMENT_TOKEN). */
+  constructor(private readonly baseUrl: string, private readonly token: string, private readonly timeoutMs = 5_000) {}
+
+  private request(url: string, init: PeerRequest) {
+    return requestJson('payment', url, { ...init, headers: { ...bearer(this.token), ...init.headers } });
+  }
 
   async authorize(req: { orderId: string; amountCents: number; currency: string; token: string }, idempotencyKey: string): Promise<AuthorizeOutcome> {
-    const res = await requestJson('payment', `${this.baseUrl}/payments/authorize`, {
+    const res = await this.request(`${this.baseUrl}/payments/authorize`, {
       method: 'POST', body: req, headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
     });
     const body = res.body as { paymentId?: string; status?: string; declineCode?: string };
@@ -92,13 +97,13 @@ export class PaymentClient {
   }
 
   async forOrder(orderId: string): Promise<PaymentsOfOrder> {
-    const res = await requestJson('payment', `${this.baseUrl}/payments?orderId=${encodeURIComponent(orderId)}`, { method: 'GET', timeoutMs: this.timeoutMs });
+    const res = await this.request(`${this.baseUrl}/payments?orderId=${encodeURIComponent(orderId)}`, { method: 'GET', timeoutMs: this.timeoutMs });
     if (res.status === 200) return res.body as PaymentsOfOrder;
     throw unexpected('payment', 'GET /payments', res);
   }
 
   private async transition(paymentId: string, action: 'capture' | 'void' | 'refund', idempotencyKey: string): Promise<Payment> {
-    const res = await requestJson('payment', `${this.baseUrl}/payments/${paymentId}/${action}`, {
+    const res = await this.request(`${this.baseUrl}/payments/${paymentId}/${action}`, {
       method: 'POST', body: {}, headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
     });
     if (res.status === 200 || res.status === 201) return res.body as Payment;
@@ -108,7 +113,7 @@ export class PaymentClient {
 
   private async undoOrder(orderId: string, undo: 'void' | 'refund', idempotencyKey: string): Promise<OrderPaymentUndo> {
     const path = `/orders/${encodeURIComponent(orderId)}/payment/${undo}`;
-    const res = await requestJson('payment', `${this.baseUrl}${path}`, {
+    const res = await this.request(`${this.baseUrl}${path}`, {
       method: 'POST', body: {}, headers: { 'idempotency-key': idempotencyKey }, timeoutMs: this.timeoutMs,
     });
     const body = res.body as Partial<OrderPaymentUndo> | null;

@@ -1,3 +1,4 @@
+import { bearer } from '../../common/clients/http-json';
 import { loadConfig } from '../../common/config';
 import { connectNats } from '../../common/nats';
 import { eventSubject } from '../../common/events';
@@ -46,7 +47,8 @@ const slowPeer = (peer: 'inventory' | 'payment', forS: number) => ({
     const put = async (latencyMs: number) => {
       // The peer may be restarting after an earlier fault: keep asking for a while.
       for (let attempt = 0; ; attempt++) {
-        const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs }) }).catch((err: Error) => err);
+        const headers = { 'content-type': 'application/json', ...bearer(peer === 'inventory' ? system.env.INVENTORY_TOKEN! : system.env.PAYMENT_TOKEN!) };
+        const res = await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ latencyMs }) }).catch((err: Error) => err);
         if (res instanceof Response && res.ok) return;
         if (attempt >= 60) throw new Error(`could not set ${peer}'s faults: ${res instanceof Response ? `HTTP ${res.status}` : res.message}`);
         await sleep(500);

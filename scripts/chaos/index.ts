@@ -93,7 +93,7 @@ async function main(): Promise<number> {
     let load: PlacedOrder[];
     try {
       load = await runLoad({
-        apiUrl: `http://127.0.0.1:${system.ports.http.api}`, paymentUrl: `http://127.0.0.1:${system.ports.http.payment}`,
+        apiUrl: `http://127.0.0.1:${system.ports.http.api}`, paymentUrl: `http://127.0.0.1:${system.ports.http.payment}`, paymentToken: system.env.PAYMENT_TOKEN!,
         orders, clients, apiKeys, random: mulberry32(seed), onProgress: (n) => { placed = n; }, doing,
       });
       await faultsDone;

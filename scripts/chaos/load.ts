@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bearer } from '../../common/clients/http-json';
 import { createApiKey } from '../../api/api-keys';
 import { createDb } from '../../common/db';
 
@@ -33,6 +34,8 @@ export interface PlacedOrder {
 export interface LoadOptions {
   apiUrl: string;
   paymentUrl: string;
+  /** The dev tools' payment token (PAYMENT_TOKEN), for /test/3ds. */
+  paymentToken: string;
   orders: number;
   clients: number;
   /** One API key per client (see createChaosApiKeys). */
@@ -91,7 +94,7 @@ async function followUp(opts: LoadOptions, apiKey: string, order: PlacedOrder, o
     // The payment exists only once the saga has asked for it; the customer answers when the bank asks.
     for (let i = 0; i < 240; i++) {
       const res = await fetch(`${opts.paymentUrl}/test/3ds/${orderId}`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST', headers: { 'content-type': 'application/json', ...bearer(opts.paymentToken) },
         body: JSON.stringify({ outcome: order.scenario === '3ds-complete' ? 'complete' : 'fail' }), signal: AbortSignal.timeout(10_000),
       }).catch(() => undefined);
       if (res && res.status < 300) return;

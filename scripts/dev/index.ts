@@ -31,8 +31,8 @@ async function main() {
     Temporal Web UI   ${temporalUi}   (payloads are encrypted; to see them decoded, sign in at ${api}/codec/session
                       with the operator key, then in the UI's Codec Server settings enter ${api}/codec as this
                       browser's endpoint and turn on "Include cross-origin credentials")
-    Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products)
-    Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...)
+    Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products; -H 'authorization: Bearer ${env.INVENTORY_TOKEN}')
+    Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...; -H 'authorization: Bearer ${env.PAYMENT_TOKEN}')
     Postgres          ${env.DATABASE_URL}
     NATS              ${env.NATS_URL}   (one user per process, dev passwords dev-nats-<user>; see README "NATS users")
     SMTP              ${env.SMTP_URL}

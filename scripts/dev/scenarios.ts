@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InventoryClient } from '../../common/clients/inventory-client';
+import { bearer } from '../../common/clients/http-json';
 import { PaymentClient } from '../../common/clients/payment-client';
+import { loadConfig } from '../../common/config';
 import { REPO_ROOT } from '../infra';
 import { devApiKeysFile, type DevApiKeys } from './dev-api-keys';
 
@@ -12,7 +14,9 @@ import { devApiKeysFile, type DevApiKeys } from './dev-api-keys';
  * then checks each order's end and the inventory and payment services' own records.
  * Needs PAYMENT_CONFIRMATION_TIMEOUT short (e.g. `PAYMENT_CONFIRMATION_TIMEOUT=20s npm run dev`)
  * for the timeout scenario to finish quickly. Exits non-zero if any check fails. Calls the API with
- * API_KEY, or else the dev shop key `npm run dev` printed and keeps in its data directory.
+ * API_KEY, or else the dev shop key `npm run dev` printed and keeps in its data directory. The
+ * peers must run in test mode (`npm run dev` does); INVENTORY_TOKEN / PAYMENT_TOKEN (default: the
+ * dev tools' tokens) authenticate the direct calls to them.
  */
 const API = process.env.API_URL ?? 'http://127.0.0.1:3000';
 function apiKey(): string {
@@ -22,9 +26,9 @@ function apiKey(): string {
   return (JSON.parse(readFileSync(file, 'utf8')) as DevApiKeys).shop;
 }
 const auth = { authorization: `Bearer ${apiKey()}` };
-const inventory = new InventoryClient(process.env.INVENTORY_URL ?? 'http://127.0.0.1:3001');
-const payment = new PaymentClient(process.env.PAYMENT_URL ?? 'http://127.0.0.1:3002');
-const PAYMENT_URL = process.env.PAYMENT_URL ?? 'http://127.0.0.1:3002';
+const config = loadConfig();
+const inventory = new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN);
+const payment = new PaymentClient(config.PAYMENT_URL, config.PAYMENT_TOKEN);
 
 type Expect = { status: string; reasonCode?: string; stockDelta: number; captured: number; refunded: number };
 interface Scenario { name: string; token: string; quantity: number; during?: (orderId: string) => Promise<void>; expect: Expect }
@@ -46,7 +50,7 @@ async function until(orderId: string, pred: (o: Record<string, unknown>) => bool
 
 const waitingForConfirmation = (id: string) => until(id, (o) => o.status === 'AWAITING_PAYMENT_CONFIRMATION');
 const challenge = (id: string, outcome: 'complete' | 'fail') =>
-  fetch(`${PAYMENT_URL}/test/3ds/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome }) });
+  fetch(`${config.PAYMENT_URL}/test/3ds/${id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(config.PAYMENT_TOKEN) }, body: JSON.stringify({ outcome }) });
 async function cancelTwice(id: string) {
   const [a, b] = await Promise.all([post(`/orders/${id}/cancel`), post(`/orders/${id}/cancel`)]);
   console.log(`    cancel answers: ${a.status}, ${b.status}`);

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../common/config';
+import { DEV_PEER_TOKENS, loadConfig } from '../../common/config';
 import { setupStreams } from '../../common/nats';
 import { devNatsAuthorization } from '../../common/nats-server-config';
 import { natsScope } from '../../common/nats-users';
@@ -176,7 +176,9 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
     const apiKeys = await ensureDevApiKeys(env.DATABASE_URL, dataDir);
     checkpoint();
-    Object.assign(env, ports.processEnv, { INVENTORY_SEED_SAMPLE_CATALOG: 'true' }, opts.processEnv);
+    Object.assign(env, ports.processEnv, { INVENTORY_SEED_SAMPLE_CATALOG: 'true', ...DEV_TOOLS_PEER_ENV }, opts.processEnv);
+    env.SERVICE_TEST_MODE = process.env.SERVICE_TEST_MODE ?? env.SERVICE_TEST_MODE ?? 'true';
+    if (env.SERVICE_TEST_MODE === 'true') say('inventory and payment run in test mode: /test/faults and /test/3ds/{orderId} are on (SERVICE_TEST_MODE=false turns them off)');
     // The streams, as the admin user (the processes may not create them); updates their settings too.
     await setupStreams(loadConfig({ ...process.env, ...env }));
     say('NATS streams are set up');
@@ -187,7 +189,8 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
       const name = instance === 0 ? spec.name : `${spec.name}#${instance + 1}`;
       const supervised = new SupervisedProcess({
         // One node process per service, TypeScript loaded by tsx's hook (a crash kills the service itself).
-        name, command: process.execPath, args: ['--import', 'tsx', join(REPO_ROOT, spec.entry)], cwd: REPO_ROOT, env: { ...process.env, ...env, ...metrics }, say,
+        name, command: process.execPath, args: ['--import', 'tsx', join(REPO_ROOT, spec.entry)], cwd: REPO_ROOT,
+        env: { ...process.env, ...env, ...DEV_CALLER_ENV[spec.name], ...metrics }, say,
         ...(opts.logDir ? { logFile: join(opts.logDir, `${name.replace('#', '-')}.log`) } : {}),
       });
       supervised.start();
@@ -216,6 +219,13 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     throw err;
   }
 }
+
+/** The peers' dev callers: the API and the worker each present their own token; tools (scripts, curl) theirs. */
+const DEV_TOOLS_PEER_ENV = { INVENTORY_TOKEN: DEV_PEER_TOKENS.inventory.tools, PAYMENT_TOKEN: DEV_PEER_TOKENS.payment.tools };
+const DEV_CALLER_ENV: Partial<Record<ProcessName, Record<string, string>>> = {
+  api: { INVENTORY_TOKEN: DEV_PEER_TOKENS.inventory.api },
+  worker: { INVENTORY_TOKEN: DEV_PEER_TOKENS.inventory.worker, PAYMENT_TOKEN: DEV_PEER_TOKENS.payment.worker },
+};
 
 async function waitHealthy(url: string, what: string, exited: () => string | undefined, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

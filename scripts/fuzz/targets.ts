@@ -29,10 +29,12 @@ export interface FuzzTarget {
 }
 
 const local = (port: number) => `http://127.0.0.1:${port}`;
-const none = async () => ({});
 
 /** 422 on the API: a request that meets the schema but breaks a rule it cannot state (api/openapi.ts). */
 const API_SEMANTIC_RULES = 'an unknown or repeated SKU, the catalog\'s currency, the total, a foreign cursor, an Idempotency-Key reused for another request (422 by the API\'s rule, api/openapi.ts)';
+
+/** 422 on a peer: the Idempotency-Key was first used for another request (the fuzzer reuses keys). */
+const KEY_REUSED = 'an Idempotency-Key first used for another request (422, as the IETF draft says)';
 
 /** The peers' test-mode routes inject faults: failures there are what they are for. */
 const TEST_ROUTES = { regex: '^/test/', why: 'test-mode fault injection (latency, failing answers, 3-D Secure outcomes) would make the service fail on purpose' };
@@ -50,7 +52,22 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
       { method: 'GET', path: '/orders', statuses: ['422'], why: API_SEMANTIC_RULES },
     ],
   },
-  // Peers: once they require caller tokens, `headers` returns `Authorization: Bearer <the tools token>`.
-  { name: 'inventory', baseUrl: (system) => local(system.ports.http.inventory), headers: none, skipPaths: TEST_ROUTES },
-  { name: 'payment', baseUrl: (system) => local(system.ports.http.payment), headers: none, skipPaths: TEST_ROUTES },
+  // Peers: as the dev `tools` caller (scripts/dev/system.ts gives it INVENTORY_TOKEN / PAYMENT_TOKEN).
+  {
+    name: 'inventory', baseUrl: (system) => local(system.ports.http.inventory), skipPaths: TEST_ROUTES,
+    headers: async (system) => ({ Authorization: `Bearer ${system.env.INVENTORY_TOKEN}` }),
+    validMayAlsoGet: [
+      { method: 'POST', path: '/reservations', statuses: ['422'], why: `an unknown SKU (does it exist?), or ${KEY_REUSED}` },
+      ...['release', 'commit'].map((action) => ({ method: 'POST', path: `/reservations/{orderId}/${action}`, statuses: ['422'], why: KEY_REUSED })),
+    ],
+  },
+  {
+    name: 'payment', baseUrl: (system) => local(system.ports.http.payment), skipPaths: TEST_ROUTES,
+    headers: async (system) => ({ Authorization: `Bearer ${system.env.PAYMENT_TOKEN}` }),
+    validMayAlsoGet: [
+      { method: 'POST', path: '/payments/authorize', statuses: ['402', '422'], why: `a declined card (402: which tokens the issuer approves), or ${KEY_REUSED}` },
+      ...['/payments/{paymentId}/capture', '/payments/{paymentId}/void', '/payments/{paymentId}/refund', '/orders/{orderId}/payment/void', '/orders/{orderId}/payment/refund']
+        .map((path) => ({ method: 'POST', path, statuses: ['422'], why: KEY_REUSED })),
+    ],
+  },
 ];

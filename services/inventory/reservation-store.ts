@@ -76,6 +76,13 @@ async function lockProductsOfReservation(tx: PoolClient, orderId: string): Promi
       WHERE sku IN (SELECT sku FROM inventory.reservation_lines WHERE order_id = $1) ORDER BY sku FOR UPDATE`, [orderId]);
 }
 
+/** One line per sku, quantities of repeated skus added up, in sku order (the order rows are locked in). */
+function mergeLines(lines: ReservationBody['lines']): ReservationBody['lines'] {
+  const bySku = new Map<string, number>();
+  for (const line of lines) bySku.set(line.sku, (bySku.get(line.sku) ?? 0) + line.quantity);
+  return [...bySku].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([sku, quantity]) => ({ sku, quantity }));
+}
+
 /** All or nothing: either every line is reserved, or the answer names the first line that cannot be. */
 export async function createReservation(tx: PoolClient, body: ReservationBody, instance: string): Promise<StoredResponse> {
   const { orderId } = body;
@@ -91,7 +98,7 @@ export async function createReservation(tx: PoolClient, body: ReservationBody, i
       { orderId, reservationStatus: existing.status }), instance);
   }
 
-  const lines = [...body.lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+  const lines = mergeLines(body.lines);
   const products = await lockProducts(tx, lines.map((l) => l.sku));
   for (const line of lines) {
     const product = products.get(line.sku);

@@ -19,6 +19,6 @@ export function startInventoryService(options: InventoryServiceOptions): Promise
       const added = await seedSampleCatalog(pool);
       if (added.length) options.logger.info({ skus: added }, 'sample catalog seeded');
     },
-    build: (pool) => ({ app: createInventoryApp({ pool, logger: options.logger }) }),
+    build: (pool) => ({ app: createInventoryApp({ pool, logger: options.logger, callers: options.callers, testMode: options.testMode }) }),
   });
 }

@@ -11,7 +11,10 @@ export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter
 
 /** A product as PUT: `currency` is that of `priceCents`; left out, a new product is EUR and an existing one keeps its own. */
 export const productBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  // Stated as a pattern (not trimmed), so the OpenAPI document says exactly what is accepted;
+  // Postgres text cannot hold NUL, and no name needs a control character.
+  name: z.string().max(200).regex(/^[^ \x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^ \x00-\x1f\x7f])?$/,
+    'must be 1-200 characters without control characters, not starting or ending with a space'),
   priceCents: z.number().int().min(0).max(MAX_INT32),
   currency: currencySchema.optional(),
   stock: z.number().int().min(0).max(MAX_INT32),
@@ -23,7 +26,6 @@ export const reservationBodySchema = z.strictObject({
   lines: z
     .array(z.strictObject({ sku: skuSchema, quantity: z.number().int().min(1).max(MAX_INT32) }))
     .min(1)
-    .max(100)
-    .refine((lines) => new Set(lines.map((l) => l.sku)).size === lines.length, 'each sku may appear only once; add the quantities up'),
+    .max(100),
 });
 export type ReservationBody = z.infer<typeof reservationBodySchema>;

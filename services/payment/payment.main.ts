@@ -9,6 +9,7 @@ runProcess('payment', async (logger) => {
     port: config.PAYMENT_PORT,
     host: config.HTTP_HOST,
     logger,
+    callers: config.PAYMENT_CALLER_TOKENS, testMode: config.SERVICE_TEST_MODE,
     webhookUrl: config.PAYMENT_WEBHOOK_URL,
     webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
     databaseConnectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT, databaseStatementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,

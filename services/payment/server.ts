@@ -22,7 +22,7 @@ export function startPaymentService(options: PaymentServiceOptions): Promise<Run
         url: options.webhookUrl, secret: options.webhookSecret, pool, logger, retry: options.webhookRetry,
       });
       return {
-        app: createPaymentApp({ pool, logger, webhooks }),
+        app: createPaymentApp({ pool, logger, webhooks, callers: options.callers, testMode: options.testMode }),
         listeningLogFields: { webhookUrl: options.webhookUrl ?? null },
         afterListening: () => webhooks.resendUndelivered(),
         close: () => webhooks.close(),

@@ -1,11 +1,12 @@
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
+import { callerRefused, ok, problem, requestJson, type OpenApiPaths } from './openapi';
 
 /**
  * Switchable failure modes for tests and demos: make a peer service slow, or answer 503 to the
  * next N mutating calls, without restarting it. `PUT /test/faults` sets them, `GET` reads them.
  */
-const faultsSchema = z.object({
+export const faultsSchema = z.strictObject({
   latencyMs: z.number().int().min(0).max(120_000).default(0),
   failNextRequests: z.number().int().min(0).max(1_000_000).default(0),
 });
@@ -41,4 +42,18 @@ export class FaultInjector {
       res.json(this.current);
     });
   }
+}
+
+/** The OpenAPI paths of GET/PUT /test/faults, listed in test mode only. */
+export function faultPaths(): OpenApiPaths {
+  return {
+    '/test/faults': {
+      get: { summary: 'Current injected faults (test mode only)', responses: { 200: ok('Faults', faultsSchema), ...callerRefused } },
+      put: {
+        summary: 'Make mutating calls slow or fail with 503 (test mode only); fields left out are 0',
+        requestBody: { required: false, content: requestJson(faultsSchema).content },
+        responses: { 200: ok('Faults now', faultsSchema), 400: problem('Invalid faults'), ...callerRefused },
+      },
+    },
+  };
 }

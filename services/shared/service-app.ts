@@ -2,8 +2,10 @@ import express, { type Express, type Router } from 'express';
 import type { Pool } from 'pg';
 import { notFoundHandler, problemErrorHandler } from '../../common/http';
 import type { Logger } from '../../common/logger';
+import { callerAuthentication } from './caller-auth';
 import type { FaultInjector } from './faults';
 import { healthRoutes } from './health-routes';
+import { methodNotAllowed, type OpenApiPaths } from './openapi';
 
 export interface ServiceAppOptions {
   /** e.g. 'inventory'; used in the readiness problem. */
@@ -13,21 +15,38 @@ export interface ServiceAppOptions {
   pool: Pool;
   logger: Logger;
   faults: FaultInjector;
-  /** The service's own API, mounted after health and fault injection, in this order. */
+  /** Who may call, by name: each caller's token (INVENTORY_CALLER_TOKENS, PAYMENT_CALLER_TOKENS). */
+  callers: ReadonlyMap<string, string>;
+  /** Serve /test/* (faults, and the service's testRoutes); without it they are unknown paths. */
+  testMode: boolean;
+  /** The service's own API, mounted after authentication (and fault injection), in this order. */
   routes: Router[];
+  /** The service's /test/* routes besides /test/faults, mounted in test mode only. */
+  testRoutes?: Router[];
+  /** The OpenAPI document of exactly these routes (for this testMode), served at /openapi.json. */
+  document: { paths: OpenApiPaths };
 }
 
 /**
- * The express setup every peer service shares: JSON bodies, /healthz and /readyz, /test/faults,
- * then the service's routes, and problem+json for everything that goes wrong.
+ * The express setup every peer service shares: /healthz, /readyz and /openapi.json open; every
+ * other call needs a caller token; in test mode /test/faults and the service's test routes; then
+ * the service's routes, and problem+json for everything that goes wrong. A method the document
+ * does not declare for a path is 405 before any route runs.
  */
-export function createServiceApp({ serviceName, databaseUrlSetting, pool, logger, faults, routes }: ServiceAppOptions): Express {
+export function createServiceApp(options: ServiceAppOptions): Express {
+  const { serviceName, databaseUrlSetting, pool, logger, faults, callers, testMode, routes, testRoutes = [], document } = options;
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '100kb' }));
   app.use(healthRoutes(pool, serviceName, databaseUrlSetting));
-  faults.mount(app);
-  app.use(faults.middleware());
+  app.get('/openapi.json', (_req, res) => { res.json(document); });
+  app.use(callerAuthentication(serviceName, callers, logger));
+  app.use(methodNotAllowed(document.paths));
+  app.use(express.json({ limit: '100kb' }));
+  if (testMode) {
+    faults.mount(app);
+    for (const router of testRoutes) app.use(router);
+    app.use(faults.middleware());
+  }
   for (const router of routes) app.use(router);
   app.use(notFoundHandler);
   app.use(problemErrorHandler(logger));

@@ -10,8 +10,12 @@ export interface ServiceOptions {
   /** 0 picks a free port (tests); the actual one is returned. */
   port: number;
   logger: Logger;
-  /** Defaults to loopback: the service exposes /test/* switches that must not face a network. */
+  /** Defaults to loopback (HTTP_HOST); containers set 0.0.0.0. */
   host?: string;
+  /** Who may call, by name: each caller's token (INVENTORY_CALLER_TOKENS, PAYMENT_CALLER_TOKENS). */
+  callers: ReadonlyMap<string, string>;
+  /** Serve the /test/* routes (fault injection, 3-D Secure simulation): SERVICE_TEST_MODE. Default off. */
+  testMode?: boolean;
   /** Longest wait for a database connection, new or from the full pool (DATABASE_CONNECT_TIMEOUT); default 5 s. */
   databaseConnectTimeoutMs?: number;
   /** Longest one SQL statement may run, lock waits included, before Postgres cancels it (DATABASE_STATEMENT_TIMEOUT); default 15 s. */
@@ -69,7 +73,8 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   });
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  logger.info({ url, ...parts.listeningLogFields }, `${serviceName} service listening`);
+  logger.info({ url, callers: [...options.callers.keys()], testMode: options.testMode ?? false, ...parts.listeningLogFields },
+    `${serviceName} service listening${options.testMode ? ' in test mode (/test/* routes on)' : ''}`);
   await parts.afterListening?.();
 
   return {

@@ -10,7 +10,7 @@ import { InventoryClient } from '../../common/clients/inventory-client';
 import { PaymentClient } from '../../common/clients/payment-client';
 import { BusinessFailure, INVALID_TRANSITION_FAILURE, ORDER_SECRET_MISSING_FAILURE, STOCK_ALREADY_COMMITTED_FAILURE } from '../../common/failures';
 import { storeOrderSecrets, sweepOrderVault } from '../../common/order-vault';
-import { setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
+import { setPeerFaults, startPeers, TEST_CALLERS, waitFor, type Peers } from '../harness/system';
 
 /** Activities run one by one (outside a workflow) against real Postgres and real peer services. */
 describe('order activities', () => {
@@ -112,7 +112,7 @@ describe('order activities', () => {
       const orderId = randomUUID();
       const lines = [{ sku: 'ACT-5', quantity: 2 }];
       // An activity whose client gives up long before the slowed-down service runs the reserve.
-      const impatient = createActivities({ db: peers.db, inventory: new InventoryClient(peers.inventoryUrl, 300), payment: peers.payment });
+      const impatient = createActivities({ db: peers.db, inventory: new InventoryClient(peers.inventoryUrl, TEST_CALLERS.worker, 300), payment: peers.payment });
       await setPeerFaults(peers.inventoryUrl, { latencyMs: 1_000 });
       try {
         expect(await failureOf(env.run(impatient.reserveStock, { orderId, lines }))).toBeInstanceOf(TransientPeerError);
@@ -220,7 +220,7 @@ describe('order activities', () => {
       let impatient: OrderActivities;
       const LATE_MS = 1_500;
       beforeAll(() => {
-        impatient = createActivities({ db: peers.db, inventory: peers.inventory, payment: new PaymentClient(peers.paymentUrl, 300) });
+        impatient = createActivities({ db: peers.db, inventory: peers.inventory, payment: new PaymentClient(peers.paymentUrl, TEST_CALLERS.worker, 300) });
       });
       afterEach(() => setPeerFaults(peers.paymentUrl, {}));
 

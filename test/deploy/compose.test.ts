@@ -199,6 +199,23 @@ describe('docker-compose.yml', () => {
     for (const name of ['relay', 'email', 'analytics', 'inventory', 'payment']) expect(service(name).environment!.TEMPORAL_CODEC_KEYS).toBeUndefined();
   });
 
+  it('gives each caller of a peer its own token, required like every secret, and no peer test mode', () => {
+    const required = (variable: string) => `\${${variable}:?set ${variable} in .env (see .env.example)}`;
+    for (const variable of ['INVENTORY_TOKEN_API', 'INVENTORY_TOKEN_WORKER', 'PAYMENT_TOKEN_WORKER']) {
+      const mentions = composeText.match(new RegExp(`\\$\\{${variable}[^}]*\\}`, 'g')) ?? [];
+      expect({ variable, mentions: mentions.length }).toEqual({ variable, mentions: 2 });
+      for (const m of mentions) expect(m).toBe(required(variable));
+      expect(read('.env.example')).toMatch(new RegExp(`^${variable}=$`, 'm'));
+    }
+    expect(service('inventory').environment!.INVENTORY_CALLER_TOKENS).toBe(`api:${required('INVENTORY_TOKEN_API')},worker:${required('INVENTORY_TOKEN_WORKER')}`);
+    expect(service('payment').environment!.PAYMENT_CALLER_TOKENS).toBe(`worker:${required('PAYMENT_TOKEN_WORKER')}`);
+    expect(service('api').environment!.INVENTORY_TOKEN).toBe(required('INVENTORY_TOKEN_API'));
+    expect(service('api').environment!.PAYMENT_TOKEN).toBeUndefined();
+    expect(service('worker').environment).toMatchObject({ INVENTORY_TOKEN: required('INVENTORY_TOKEN_WORKER'), PAYMENT_TOKEN: required('PAYMENT_TOKEN_WORKER') });
+    for (const name of ['relay', 'email', 'analytics']) expect(Object.keys(service(name).environment!).filter((k) => /TOKEN/.test(k))).toEqual([]);
+    expect(composeText).not.toContain('SERVICE_TEST_MODE');
+  });
+
   it('runs NATS with our users: deploy/nats-server.conf is what common/nats-users.ts writes, each password from .env', () => {
     // Regenerate with: npm run ops -- nats server-config > deploy/nats-server.conf
     expect(read('deploy/nats-server.conf')).toBe(composeNatsServerConfig(natsScope(loadConfig({}))));

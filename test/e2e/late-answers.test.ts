@@ -4,7 +4,7 @@ import type { Config } from '../../common/config';
 import { requestFingerprint } from '../../common/idempotency-key';
 import { freePort } from '../../scripts/infra/ports';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
-import { quietLogger, setPeerFaults, waitFor } from '../harness/system';
+import { peerHeaders, quietLogger, setPeerFaults, waitFor } from '../harness/system';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
 
 /**
@@ -157,7 +157,7 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
     await waitFor('the order to wait for confirmation', async () => (await order(orderId)).status === 'AWAITING_PAYMENT_CONFIRMATION');
     await setPeerFaults(sys.peers.inventoryUrl, { failNextRequests: 1_000_000 }); // the stock cannot be committed for now
     try {
-      const challenge = await fetch(`${sys.peers.paymentUrl}/test/3ds/${orderId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'complete' }) });
+      const challenge = await fetch(`${sys.peers.paymentUrl}/test/3ds/${orderId}`, { method: 'POST', headers: peerHeaders(), body: JSON.stringify({ outcome: 'complete' }) });
       expect(challenge.status).toBe(200);
       await waitFor('the order to commit its stock', async () => (await order(orderId)).saga?.currentStep === 'commit-stock');
       const cancel = await post(sys.apiUrl, `/orders/${orderId}/cancel`, undefined, {}, 15_000);

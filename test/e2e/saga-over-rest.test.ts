@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { signWebhook } from '../../common/webhook-signature';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
-import { waitFor } from '../harness/system';
+import { peerHeaders, waitFor } from '../harness/system';
 
 /**
  * The saga's paths driven over REST against every real process, with a short payment
@@ -49,7 +49,7 @@ describe('the saga over REST', () => {
     const orderId = await place(sku, 2, 'tok_threeDSecure');
     const waiting = await waitFor('the order to wait for confirmation', async () => { const o = await order(orderId); return o.status === 'AWAITING_PAYMENT_CONFIRMATION' ? o : undefined; });
     expect(waiting.saga).toMatchObject({ currentStep: 'await-payment-confirmation' });
-    const challenge = await fetch(`${sys.peers.paymentUrl}/test/3ds/${orderId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'complete' }) });
+    const challenge = await fetch(`${sys.peers.paymentUrl}/test/3ds/${orderId}`, { method: 'POST', headers: peerHeaders(), body: JSON.stringify({ outcome: 'complete' }) });
     expect(challenge.status).toBe(200);
     expect(await finished(orderId)).toMatchObject({ status: 'CONFIRMED' });
     expect(await sys.peers.inventory.getProduct(sku)).toMatchObject({ stock: 3, reserved: 0 });

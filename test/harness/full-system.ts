@@ -9,7 +9,7 @@ import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
 import { startEmailConsumer } from '../../workers/email-consumer';
 import { startOutboxRelay } from '../../workers/outbox-relay';
 import { startTemporalWorker } from '../../workers/temporal-worker';
-import { quietLogger, startPeers, testConfig, type Peers } from './system';
+import { quietLogger, startPeers, TEST_CALLERS, testConfig, type Peers } from './system';
 
 type ProcessName = 'worker' | 'relay' | 'email' | 'analytics' | 'api';
 
@@ -41,6 +41,7 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
   ]);
   const config = testConfig({
     DATABASE_URL: peers.database.url, INVENTORY_URL: peers.inventoryUrl, PAYMENT_URL: peers.paymentUrl, SMTP_URL: smtp.url,
+    INVENTORY_TOKEN: TEST_CALLERS.worker, PAYMENT_TOKEN: TEST_CALLERS.worker,
     API_PORT: String(apiPort), PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret', ...overrides,
   });
   await setupStreams(config); // as the admin user: the relay and consumers may not create streams
@@ -52,7 +53,7 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
   };
   const processes = new Map<ProcessName, RunningProcess>();
   for (const [name, start] of Object.entries(starters)) processes.set(name as ProcessName, await start());
-  const api = await startApi(config, quietLogger);
+  const api = await startApi({ ...config, INVENTORY_TOKEN: TEST_CALLERS.api }, quietLogger);
   processes.set('api', api);
   const newKey = async (clientId: string, scope: Scope = 'shop') => (await createApiKey(peers.db, clientId, scope)).key;
   return {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { bearer } from '../../common/clients/http-json';
 import { InventoryClient } from '../../common/clients/inventory-client';
 import { PaymentClient } from '../../common/clients/payment-client';
 import { loadConfig, type Config } from '../../common/config';
@@ -10,6 +11,19 @@ import { startPaymentService } from '../../services/payment/server';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/**
+ * The peers' callers in tests, a fresh token each per test process: the API and the worker as in
+ * production, and the tests themselves ("tools": faults, 3-D Secure, direct reads).
+ */
+export const TEST_CALLERS = { api: `test-api-${randomUUID()}`, worker: `test-worker-${randomUUID()}`, tools: `test-tools-${randomUUID()}` };
+const INVENTORY_CALLERS = new Map(Object.entries(TEST_CALLERS));
+const PAYMENT_CALLERS = new Map([['worker', TEST_CALLERS.worker], ['tools', TEST_CALLERS.tools]]);
+
+/** Headers of a test's own JSON call to a peer (faults, 3-D Secure, direct reads): the tools caller's token. */
+export function peerHeaders(): Record<string, string> {
+  return { 'content-type': 'application/json', ...bearer(TEST_CALLERS.tools) };
+}
 
 export interface Peers {
   database: TestDatabase;
@@ -28,14 +42,18 @@ export interface Peers {
 export async function startPeers(opts: { webhookUrl?: string; webhookSecret?: string } = {}): Promise<Peers> {
   const database = await createTestDatabase('orders');
   await migrate(database.url);
-  const inventoryService = await startInventoryService({ databaseUrl: database.url, port: 0, logger: quietLogger });
-  const paymentService = await startPaymentService({ databaseUrl: database.url, port: 0, logger: quietLogger, ...opts });
+  const inventoryService = await startInventoryService({
+    databaseUrl: database.url, port: 0, logger: quietLogger, callers: INVENTORY_CALLERS, testMode: true,
+  });
+  const paymentService = await startPaymentService({
+    databaseUrl: database.url, port: 0, logger: quietLogger, callers: PAYMENT_CALLERS, testMode: true, ...opts,
+  });
   const db = createDb(database.url);
   return {
     database,
     db,
-    inventory: new InventoryClient(inventoryService.url, 5_000),
-    payment: new PaymentClient(paymentService.url, 5_000),
+    inventory: new InventoryClient(inventoryService.url, TEST_CALLERS.worker, 5_000),
+    payment: new PaymentClient(paymentService.url, TEST_CALLERS.worker, 5_000),
     inventoryUrl: inventoryService.url,
     paymentUrl: paymentService.url,
     async stop() {
@@ -78,7 +96,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 /** Switches a peer service's test faults (latency, failing calls); fields left out are reset to 0. */
 export async function setPeerFaults(serviceUrl: string, faults: { latencyMs?: number; failNextRequests?: number }): Promise<void> {
   const res = await fetch(`${serviceUrl}/test/faults`, {
-    method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0, failNextRequests: 0, ...faults }),
+    method: 'PUT', headers: peerHeaders(), body: JSON.stringify({ latencyMs: 0, failNextRequests: 0, ...faults }),
   });
   if (!res.ok) throw new Error(`could not set faults on ${serviceUrl}: ${res.status} ${await res.text()}`);
 }

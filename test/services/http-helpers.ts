@@ -8,14 +8,22 @@ export interface JsonResponse<T = any> {
   body: T;
 }
 
-/** Calls a service the way another team's client would: JSON over HTTP, nothing mocked. */
+/** The caller the service tests call as: start the service with `callers: TEST_CALLERS`. */
+export const TEST_TOKEN = `test-token-${randomUUID()}`;
+export const TEST_CALLERS: ReadonlyMap<string, string> = new Map([['tests', TEST_TOKEN]]);
+
+/**
+ * Calls a service the way another team's client would: JSON over HTTP, nothing mocked. Sends
+ * TEST_TOKEN as the caller's credential unless `token` names another one (null: none at all).
+ */
 export async function call<T = any>(
   baseUrl: string,
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; key?: string; headers?: Record<string, string> } = {},
+  options: { body?: unknown; rawBody?: string; key?: string; headers?: Record<string, string>; token?: string | null } = {},
 ): Promise<JsonResponse<T>> {
-  const headers: Record<string, string> = { ...options.headers };
+  const token = options.token === undefined ? TEST_TOKEN : options.token;
+  const headers: Record<string, string> = { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...options.headers };
   if (options.key) headers['Idempotency-Key'] = options.key;
   let body: string | undefined = options.rawBody;
   if (options.body !== undefined) body = JSON.stringify(options.body);

@@ -7,7 +7,7 @@ import { checkWebhookSignature, signWebhook, verifyWebhookSignature } from '../.
 import { startPaymentService, type RunningPaymentService } from '../../services/payment/server';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { describeHealthChecks } from './health-checks';
-import { call, newKey, problemType, testLogger, waitFor } from './http-helpers';
+import { call, newKey, problemType, TEST_CALLERS, testLogger, waitFor } from './http-helpers';
 
 const WEBHOOK_SECRET = 'test-webhook-secret';
 
@@ -58,7 +58,7 @@ beforeAll(async () => {
   await receiver.start();
   service = await startPaymentService({
     databaseUrl: db.url, port: 0, logger: testLogger('payment-test'),
-    webhookUrl: receiver.url, webhookSecret: WEBHOOK_SECRET, webhookRetry: { attempts: 4, baseDelayMs: 20 },
+    webhookUrl: receiver.url, webhookSecret: WEBHOOK_SECRET, webhookRetry: { attempts: 4, baseDelayMs: 20 }, callers: TEST_CALLERS, testMode: true,
   });
   url = service.url;
   pool = new Pool({ connectionString: db.url });
@@ -456,7 +456,7 @@ describe('3-D Secure', () => {
   });
 
   it('stores the event when no webhook URL is set and sends it when a service starts with one', async () => {
-    const silent = await startPaymentService({ databaseUrl: db.url, port: 0, logger: testLogger('payment-test-no-webhook') });
+    const silent = await startPaymentService({ databaseUrl: db.url, port: 0, logger: testLogger('payment-test-no-webhook'), callers: TEST_CALLERS, testMode: true });
     const orderId = randomUUID();
     try {
       await call(silent.url, 'POST', '/payments/authorize', { key: newKey(), body: { orderId, amountCents: 100, currency: 'EUR', token: 'tok_threeDSecure' } });
@@ -466,7 +466,7 @@ describe('3-D Secure', () => {
     }
     expect(await count('payment.webhook_events WHERE order_id = $1 AND delivered_at IS NULL', [orderId])).toBe(1);
 
-    const restarted = await startPaymentService({ databaseUrl: db.url, port: 0, logger: testLogger('payment-test-restarted'), webhookUrl: receiver.url, webhookSecret: WEBHOOK_SECRET });
+    const restarted = await startPaymentService({ databaseUrl: db.url, port: 0, logger: testLogger('payment-test-restarted'), webhookUrl: receiver.url, webhookSecret: WEBHOOK_SECRET, callers: TEST_CALLERS });
     try {
       await waitFor('the stored webhook', () => receiver.forOrder(orderId).length === 1);
       expect(receiver.forOrder(orderId)[0]!.event.type).toBe('payment.confirmed');

@@ -6,6 +6,7 @@ import { freeDevPortOffset } from '../../scripts/dev/ports';
 import { brokenTemporalCli, describeProcesses, leftoversAfter, PROBE_VARIABLE, runScript, type ScriptRun } from '../harness/child-runs';
 import { processesWithEnv } from '../../scripts/infra/run-marker';
 import { readFileSync } from 'node:fs';
+import { DEV_PEER_TOKENS } from '../../common/config';
 
 /**
  * `npm run dev` as a user runs it: state in a private (0700) directory, every process of ours,
@@ -69,6 +70,13 @@ it('brings the system up from a private directory, confirms an order, restarts a
   }
   expect(status).toBe('CONFIRMED');
 
+  // The peers want a caller token; dev runs them in test mode, and says so.
+  expect(run.output()).toMatch(/inventory and payment run in test mode/);
+  const inventory = `http://127.0.0.1:${3001 + offset}`;
+  expect((await fetch(`${inventory}/products/MUG-001`)).status).toBe(401);
+  const tools = { authorization: `Bearer ${DEV_PEER_TOKENS.inventory.tools}` };
+  expect((await fetch(`${inventory}/products/MUG-001`, { headers: tools })).status).toBe(200);
+  expect((await fetch(`${inventory}/test/faults`, { headers: tools })).status).toBe(200);
   // The Web UI decodes payloads through the API's codec server, which lets the UI's origin call it.
   const ui = `http://127.0.0.1:${8233 + offset}`;
   const uiSettings = (await (await fetch(`${ui}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };

@@ -8,7 +8,7 @@ import { describeProcesses, leftoversAfter, runScript, type ScriptRun } from '..
  * `npm run fuzz` at CI size: schemathesis with --checks all against the OpenAPI document of
  * every service in scripts/fuzz/targets.ts, on the system as `npm run dev` starts it, with few
  * examples per operation and a wall-clock cap. No server error and no conformance failure on
- * any service that serves a document; the API must serve one. The full run is `npm run fuzz`.
+ * any service that serves a document; the API and both peers must serve one. The full run is `npm run fuzz`.
  */
 jest.setTimeout(1_200_000);
 
@@ -34,5 +34,9 @@ it('finds no server error and no conformance failure in any service\'s OpenAPI d
   expect(api).toMatchObject({ outcome: 'passed', failures: 0, errors: 0 });
   expect(api!.operations).toBeGreaterThanOrEqual(10);
   expect(api!.testCases).toBeGreaterThan(50);
+  // The peers serve their documents (test-mode routes left out) and take the dev tools' caller token.
+  for (const name of ['inventory', 'payment']) {
+    expect(report.results.find((r) => r.name === name)).toMatchObject({ name, outcome: 'passed', failures: 0, errors: 0 });
+  }
   expect(describeProcesses(await leftoversAfter(run))).toBe('');
 });

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../common/config';
+import { ConfigError, DEV_PEER_TOKENS, loadConfig } from '../../common/config';
 
 describe('configuration from the environment (pure logic)', () => {
   it('has defaults that match npm run dev', () => {
@@ -27,6 +27,24 @@ describe('configuration from the environment (pure logic)', () => {
     expect(() => loadConfig({ PAYMENT_WEBHOOK_URL: 'not a url' })).toThrow(/PAYMENT_WEBHOOK_URL/);
     expect(loadConfig({}).PAYMENT_WEBHOOK_SECRET).toBe('dev-webhook-secret');
     expect(() => loadConfig({ PAYMENT_WEBHOOK_SECRET: 'short' })).toThrow(/PAYMENT_WEBHOOK_SECRET/);
+  });
+
+  it('reads the peers\' callers as caller:token pairs; dev defaults start with dev-; no test mode and loopback by default', () => {
+    const c = loadConfig({});
+    expect(Object.fromEntries(c.INVENTORY_CALLER_TOKENS)).toEqual(DEV_PEER_TOKENS.inventory);
+    expect(Object.fromEntries(c.PAYMENT_CALLER_TOKENS)).toEqual(DEV_PEER_TOKENS.payment);
+    expect([c.INVENTORY_TOKEN, c.PAYMENT_TOKEN]).toEqual([DEV_PEER_TOKENS.inventory.tools, DEV_PEER_TOKENS.payment.tools]);
+    for (const token of [...Object.values(DEV_PEER_TOKENS.inventory), ...Object.values(DEV_PEER_TOKENS.payment)]) expect(token).toMatch(/^dev-/);
+    expect(c.SERVICE_TEST_MODE).toBe(false);
+    expect(c.HTTP_HOST).toBe('127.0.0.1');
+
+    const set = loadConfig({ INVENTORY_CALLER_TOKENS: ' api:aaaaaaaaaaaaaaaa , worker:bbbbbbbbbbbbbbbbbbbb', SERVICE_TEST_MODE: 'true' });
+    expect([...set.INVENTORY_CALLER_TOKENS]).toEqual([['api', 'aaaaaaaaaaaaaaaa'], ['worker', 'bbbbbbbbbbbbbbbbbbbb']]);
+    expect(set.SERVICE_TEST_MODE).toBe(true);
+    for (const bad of ['', 'api', 'api:short', 'API:aaaaaaaaaaaaaaaa', 'api:aaaaaaaaaaaaaaaa,api:bbbbbbbbbbbbbbbb', 'api:aaaaaaaaaaaaaaaa,worker:aaaaaaaaaaaaaaaa', 'api:aaaaaaaaaaaaaaaa:x']) {
+      expect(() => loadConfig({ PAYMENT_CALLER_TOKENS: bad })).toThrow(/PAYMENT_CALLER_TOKENS/);
+    }
+    expect(() => loadConfig({ INVENTORY_TOKEN: 'short' })).toThrow(/INVENTORY_TOKEN/);
   });
 
   it('limits each API client to 600 POSTs a minute unless set; a window under a second is refused', () => {
@@ -112,6 +130,20 @@ describe('configuration from the environment (pure logic)', () => {
       expect(() => noDatabase.INVENTORY_DATABASE_URL).toThrow(/^INVENTORY_DATABASE_URL or DATABASE_URL is not set/);
       const ownInventoryUrl = loadConfig({ NODE_ENV: 'production', INVENTORY_DATABASE_URL: 'postgresql://inventory:pw-of-its-own@db/orders' });
       expect(ownInventoryUrl.INVENTORY_DATABASE_URL).toBe('postgresql://inventory:pw-of-its-own@db/orders');
+    });
+
+    it('treats the peers\' caller tokens as secrets: any dev token is refused, an unset one fails its first read', () => {
+      const message = messageOf({
+        NODE_ENV: 'production', ...strong,
+        INVENTORY_TOKEN: DEV_PEER_TOKENS.inventory.api, PAYMENT_TOKEN: DEV_PEER_TOKENS.payment.tools,
+        INVENTORY_CALLER_TOKENS: `api:an-api-token-of-its-own,worker:${DEV_PEER_TOKENS.inventory.worker}`,
+      });
+      for (const name of ['INVENTORY_TOKEN', 'PAYMENT_TOKEN', 'INVENTORY_CALLER_TOKENS']) expect(message).toMatch(new RegExp(`^ {2}${name}: `, 'm'));
+      expect(message).not.toContain('dev-inventory-token');
+      const c = loadConfig({ NODE_ENV: 'production', ...strong, PAYMENT_CALLER_TOKENS: 'worker:a-worker-token-of-its-own' });
+      expect(Object.fromEntries(c.PAYMENT_CALLER_TOKENS)).toEqual({ worker: 'a-worker-token-of-its-own' });
+      expect(() => c.INVENTORY_CALLER_TOKENS).toThrow(/^INVENTORY_CALLER_TOKENS is not set/);
+      expect(() => c.INVENTORY_TOKEN).toThrow(/^INVENTORY_TOKEN is not set/);
     });
 
     it('refuses an empty secret as too short; an empty optional secret means none', () => {

@@ -11,7 +11,7 @@ import { orderWorkflow } from '../../workflows';
 import { decodedHistoryOf, maybeRecordHistory, payloadTextOf } from '../harness/histories';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
 import { storeOrderSecrets } from '../../common/order-vault';
-import { setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
+import { peerHeaders, setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
 import { createTimeSkippingEnv, testDataConverter } from '../harness/temporal';
 
 /**
@@ -168,7 +168,7 @@ describe('order workflow (time-skipping)', () => {
       const waiting = await untilStep(handle, (s) => s.status === 'AWAITING_PAYMENT_CONFIRMATION');
       expect(waiting.paymentConfirmationDeadline).toBeDefined();
       // The customer passes the challenge at the payment provider, which then tells us (the webhook's job).
-      const challenge = await fetch(`${peers.paymentUrl}/test/3ds/${order.orderId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'complete' }) });
+      const challenge = await fetch(`${peers.paymentUrl}/test/3ds/${order.orderId}`, { method: 'POST', headers: peerHeaders(), body: JSON.stringify({ outcome: 'complete' }) });
       expect(challenge.status).toBe(200);
       await handle.signal(paymentConfirmationSignal, { outcome: 'confirmed', eventId: 'evt-1' });
       await handle.signal(paymentConfirmationSignal, { outcome: 'failed', eventId: 'evt-2' }); // a late, contradicting duplicate changes nothing
