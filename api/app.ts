@@ -17,7 +17,7 @@ import { securityHeaders } from './security-headers';
 export function createApiApp(deps: ApiDeps): express.Express {
   const app = express();
   const metrics = createApiMetrics();
-  const openApi = openApiDocument();
+  const openApi = openApiDocument(deps.codec.namespace);
   app.disable('x-powered-by');
   app.use(accessLog(deps.logger)); // first: every answer has its correlation id and its log line
   app.use(securityHeaders());

@@ -66,7 +66,8 @@ const locationHeader = { Location: header('The order: poll it with GET', { type:
 
 const open = { security: [] as unknown[] };
 
-export function openApiDocument() {
+/** `namespace`: the Temporal namespace the codec server serves (the only X-Namespace it accepts). */
+export function openApiDocument(namespace = 'default') {
   return {
     openapi: '3.1.0',
     info: {
@@ -191,7 +192,7 @@ export function openApiDocument() {
           responses: { 200: ok('The OpenAPI 3.1 document', { 'application/json': { schema: { type: 'object' } } }), ...authResponses, ...commonResponses },
         },
       },
-      ...codecPaths(),
+      ...codecPaths(namespace),
       '/healthz': {
         get: { summary: 'Liveness', ...open, responses: { 200: ok('The process is up', json(liveness)), ...commonResponses } },
       },
@@ -210,8 +211,8 @@ export function openApiDocument() {
  * The codec server (api/routes/codec.ts): Temporal's codec server protocol for the Web UI and the
  * CLI, operators only (a bearer operator key, or the cookie POST /codec/session sets).
  */
-function codecPaths() {
-  const namespace = { name: 'X-Namespace', in: 'header', required: false, description: 'Temporal namespace; only ours is served', schema: { type: 'string' } };
+function codecPaths(served: string) {
+  const namespace = { name: 'X-Namespace', in: 'header', required: false, description: 'Temporal namespace; only ours is served', schema: { type: 'string', enum: [served] } };
   const convert = (summary: string) => ({
     post: {
       summary,
