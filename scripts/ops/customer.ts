@@ -1,7 +1,7 @@
 import { loadConfig } from '../../common/config';
 import { createDb, dbTimeouts, type Db } from '../../common/db';
 import { ERASED_EMAIL } from '../../common/personal-data';
-import { UsageError, type OpsCommand } from './command';
+import { UsageError, type OpsCommand, type OptionValues } from './command';
 
 /**
  * `ops customer erase <customerId>`: erases the personal data we hold about one customer, in one
@@ -45,12 +45,9 @@ export async function eraseCustomer(db: Db, clientId: string, customerId: string
   });
 }
 
-async function erase(args: string[]): Promise<void> {
-  const at = args.indexOf('--client');
-  const clientId = at >= 0 ? args[at + 1] : undefined;
-  const rest = at >= 0 ? [...args.slice(0, at), ...args.slice(at + 2)] : args;
-  const [customerId, ...extra] = rest;
-  if (!clientId || clientId.startsWith('--') || !customerId || extra.length > 0) {
+async function erase([customerId, ...extra]: string[], values: OptionValues): Promise<void> {
+  const clientId = typeof values.client === 'string' ? values.client : undefined;
+  if (!clientId || !customerId || extra.length > 0) {
     throw new UsageError('customer erase: give the shop and exactly one customer id: customer erase --client <clientId> <customerId> (customer ids are each shop\'s own)');
   }
   const config = loadConfig();
@@ -69,5 +66,5 @@ async function erase(args: string[]): Promise<void> {
 }
 
 export const customerCommands: OpsCommand[] = [
-  { name: 'customer erase', args: '--client <clientId> <customerId>', summary: 'erase a customer\'s personal data (email address in orders, sent mail, outbox, card-token vault); prints counts', run: erase },
+  { name: 'customer erase', args: '--client <clientId> <customerId>', options: { client: { type: 'string' } }, summary: 'erase a customer\'s personal data (email address in orders, sent mail, outbox, order vault); prints counts', run: erase },
 ];
