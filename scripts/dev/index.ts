@@ -39,7 +39,7 @@ async function main() {
     Metrics           ${PROCESSES.filter((p) => 'metricsPort' in p).map((p) => `${p.name} :${ports.health(p)}`).join(', ')}
     Operator tools    npm run ops -- help      (dead letters: dlq list|show|replay|drop; analytics rebuild; nats setup; apikey create|revoke|list; customer erase)
 
-  API keys (every call but /healthz and /readyz sends "Authorization: Bearer <key>"; kept in ${devApiKeysFile(dataDir)}):
+  API keys (every call but /healthz sends "Authorization: Bearer <key>"; kept in ${devApiKeysFile(dataDir)}):
     shop (client ${DEV_SHOP_CLIENT})          ${apiKeys.shop}
     operator (client ${DEV_OPERATOR_CLIENT})  ${apiKeys.operator}
 
