@@ -217,7 +217,8 @@ function codecPaths(served: string) {
     post: {
       summary,
       parameters: [namespace],
-      requestBody: { required: true, content: json(payloadsBody) },
+      // As the router reads it (zod strips unknown fields, so they are allowed, not refused).
+      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(payloadsBody, 'input') } } },
       responses: {
         200: ok('The payloads, converted, in the same order', json(payloadsBody)),
         400: problems('Not the protocol\'s body, or another namespace', ['ValidationError', 'MalformedJson', 'BadRequest', 'CodecNamespaceUnknown']),

@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     });
     const inventory = `http://127.0.0.1:${system.ports.http.inventory}`;
     for (const { sku, ...product } of Object.values(CHAOS_SKUS)) {
-      const res = await fetch(`${inventory}/products/${sku}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'idempotency-key': `chaos-${sku}-${seed}` }, body: JSON.stringify(product) });
+      const res = await fetch(`${inventory}/products/${sku}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${system.env.INVENTORY_TOKEN!}`, 'idempotency-key': `chaos-${sku}-${seed}` }, body: JSON.stringify(product) });
       if (!res.ok) throw new Error(`could not set up product ${sku}: HTTP ${res.status} ${await res.text()}`);
     }
     const apiKeys = await createChaosApiKeys(system.env.DATABASE_URL!, clients);

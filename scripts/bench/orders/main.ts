@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     }
     const config = loadConfig({ ...process.env, ...env });
     const apiUrl = `http://127.0.0.1:${ports.http.api}`;
-    await ensureBenchProduct(`http://127.0.0.1:${ports.http.inventory}`);
+    await ensureBenchProduct(`http://127.0.0.1:${ports.http.inventory}`, config.INVENTORY_TOKEN);
 
     // The admin user: the bench reads every event subject and the consumers' backlog.
     const nc = await connectNats(config, 'admin', { name: 'bench-orders', waitOnFirstConnect: true });

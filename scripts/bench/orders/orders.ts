@@ -88,10 +88,11 @@ export function orderWork(target: OrderTarget): Work {
 }
 
 /** Creates the benchmark's product with stock for any run (PUT on the inventory service). */
-export async function ensureBenchProduct(inventoryUrl: string): Promise<void> {
+/** `token`: inventory's token for the tools caller (INVENTORY_TOKEN of the system's configuration). */
+export async function ensureBenchProduct(inventoryUrl: string, token: string): Promise<void> {
   const { sku, ...product } = BENCH_PRODUCT;
   const res = await fetch(`${inventoryUrl}/products/${sku}`, {
-    method: 'PUT', headers: { 'content-type': 'application/json', 'idempotency-key': `bench-${sku}-${randomUUID()}` }, body: JSON.stringify(product),
+    method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': `bench-${sku}-${randomUUID()}` }, body: JSON.stringify(product),
   });
   if (!res.ok) throw new Error(`could not create the benchmark product ${sku} at ${inventoryUrl}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
 }
