@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { INVENTORY_CALLER_PERMISSIONS } from '../shared/caller-permissions';
 import type { Pool } from 'pg';
 import type { Logger } from '../../common/logger';
 import { FaultInjector } from '../shared/faults';
@@ -19,7 +20,7 @@ export interface InventoryAppOptions {
 /** The inventory HTTP API (products, reservations). A pure factory: the caller decides where it listens. */
 export function createInventoryApp({ pool, logger, faults = new FaultInjector(), callers, testMode = false }: InventoryAppOptions): Express {
   return createServiceApp({
-    serviceName: 'inventory', databaseUrlSetting: 'INVENTORY_DATABASE_URL', pool, logger, faults, callers, testMode,
+    serviceName: 'inventory', databaseUrlSetting: 'INVENTORY_DATABASE_URL', pool, logger, faults, callers, permissions: INVENTORY_CALLER_PERMISSIONS, testMode,
     routes: [productRoutes(pool), reservationRoutes(pool)],
     document: inventoryDocument(testMode),
   });

@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { PAYMENT_CALLER_PERMISSIONS } from '../shared/caller-permissions';
 import type { Pool } from 'pg';
 import type { Logger } from '../../common/logger';
 import { FaultInjector } from '../shared/faults';
@@ -32,7 +33,7 @@ export function createPaymentApp(options: PaymentAppOptions): Express {
     url: options.webhookUrl, secret: options.webhookSecret, pool, logger, retry: options.webhookRetry,
   });
   return createServiceApp({
-    serviceName: 'payment', databaseUrlSetting: 'PAYMENT_DATABASE_URL', pool, logger, faults, callers, testMode,
+    serviceName: 'payment', databaseUrlSetting: 'PAYMENT_DATABASE_URL', pool, logger, faults, callers, permissions: PAYMENT_CALLER_PERMISSIONS, testMode,
     routes: [paymentRoutes(pool)],
     testRoutes: [threeDSecureRoutes(pool, webhooks)],
     document: paymentDocument(testMode),

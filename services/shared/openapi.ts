@@ -26,7 +26,10 @@ export const ok = (description: string, schema: z.ZodType) => ({ description, co
 export const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 
 /** Every authenticated operation can answer these. */
-export const callerRefused = { 401: problem('No valid caller token (Authorization: Bearer <token>)') };
+export const callerRefused = {
+  401: problem('No valid caller token (Authorization: Bearer <token>)'),
+  403: problem('This caller may not call this operation (services/shared/caller-permissions.ts)'),
+};
 
 export const pathParam = (name: string, schema: z.ZodType, description?: string) =>
   ({ name, in: 'path', required: true, schema: z.toJSONSchema(schema, { io: 'input' }), ...(description ? { description } : {}) });

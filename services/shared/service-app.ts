@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { notFoundHandler, problemErrorHandler } from '../../common/http';
 import type { Logger } from '../../common/logger';
 import { callerAuthentication } from './caller-auth';
+import { callerPermissions, type CallerPermissions } from './caller-permissions';
 import type { FaultInjector } from './faults';
 import { healthRoutes } from './health-routes';
 import { methodNotAllowed, type OpenApiPaths } from './openapi';
@@ -17,6 +18,8 @@ export interface ServiceAppOptions {
   faults: FaultInjector;
   /** Who may call, by name: each caller's token (INVENTORY_CALLER_TOKENS, PAYMENT_CALLER_TOKENS). */
   callers: ReadonlyMap<string, string>;
+  /** What each caller may call (services/shared/caller-permissions.ts). */
+  permissions: CallerPermissions;
   /** Serve /test/* (faults, and the service's testRoutes); without it they are unknown paths. */
   testMode: boolean;
   /** The service's own API, mounted after authentication (and fault injection), in this order. */
@@ -34,13 +37,14 @@ export interface ServiceAppOptions {
  * does not declare for a path is 405 before any route runs.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
-  const { serviceName, databaseUrlSetting, pool, logger, faults, callers, testMode, routes, testRoutes = [], document } = options;
+  const { serviceName, databaseUrlSetting, pool, logger, faults, callers, permissions, testMode, routes, testRoutes = [], document } = options;
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRoutes(pool, serviceName, databaseUrlSetting));
   app.get('/openapi.json', (_req, res) => { res.json(document); });
   app.use(callerAuthentication(serviceName, callers, logger));
   app.use(methodNotAllowed(document.paths));
+  app.use(callerPermissions(serviceName, callers.keys(), permissions, logger));
   app.use(express.json({ limit: '100kb' }));
   if (testMode) {
     faults.mount(app);

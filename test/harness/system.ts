@@ -52,8 +52,9 @@ export async function startPeers(opts: { webhookUrl?: string; webhookSecret?: st
   return {
     database,
     db,
-    inventory: new InventoryClient(inventoryService.url, TEST_CALLERS.worker, 5_000),
-    payment: new PaymentClient(paymentService.url, TEST_CALLERS.worker, 5_000),
+    // The tests' own client (catalog set-up, direct reads) and the workflow tests' activities: the tools caller.
+    inventory: new InventoryClient(inventoryService.url, TEST_CALLERS.tools, 5_000),
+    payment: new PaymentClient(paymentService.url, TEST_CALLERS.tools, 5_000),
     inventoryUrl: inventoryService.url,
     paymentUrl: paymentService.url,
     async stop() {

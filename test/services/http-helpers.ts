@@ -10,7 +10,7 @@ export interface JsonResponse<T = any> {
 
 /** The caller the service tests call as: start the service with `callers: TEST_CALLERS`. */
 export const TEST_TOKEN = `test-token-${randomUUID()}`;
-export const TEST_CALLERS: ReadonlyMap<string, string> = new Map([['tests', TEST_TOKEN]]);
+export const TEST_CALLERS: ReadonlyMap<string, string> = new Map([['tools', TEST_TOKEN]]);
 
 /**
  * Calls a service the way another team's client would: JSON over HTTP, nothing mocked. Sends

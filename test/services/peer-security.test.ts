@@ -14,8 +14,8 @@ import { call, newKey, problemType, testLogger } from './http-helpers';
  * known caller (a shared secret per caller); /test/* exists only in test mode; undeclared methods
  * on known paths are 405 with Allow; /openapi.json describes exactly the routes the app has.
  */
-const INVENTORY_CALLERS = new Map([['api', `api-token-${randomUUID()}`], ['worker', `inventory-worker-token-${randomUUID()}`]]);
-const PAYMENT_CALLERS = new Map([['worker', `payment-worker-token-${randomUUID()}`]]);
+const INVENTORY_CALLERS = new Map([['api', `api-token-${randomUUID()}`], ['worker', `inventory-worker-token-${randomUUID()}`], ['tools', `inventory-tools-token-${randomUUID()}`]]);
+const PAYMENT_CALLERS = new Map([['worker', `payment-worker-token-${randomUUID()}`], ['tools', `payment-tools-token-${randomUUID()}`]]);
 const token = (callers: Map<string, string>, caller: string) => callers.get(caller)!;
 
 /** A logger whose lines the test can read. */
@@ -73,15 +73,47 @@ describe('caller credentials', () => {
 
   it('serves each caller with its own token and logs which caller called', async () => {
     const sku = `SEC-${randomUUID().slice(0, 8)}`;
-    const put = await call(inventory.url, 'PUT', `/products/${sku}`, { token: token(INVENTORY_CALLERS, 'worker'), body: { name: 'Mug', priceCents: 990, stock: 3 } });
+    const put = await call(inventory.url, 'PUT', `/products/${sku}`, { token: token(INVENTORY_CALLERS, 'tools'), body: { name: 'Mug', priceCents: 990, stock: 3 } });
     expect(put.status).toBe(200);
     const read = await call(inventory.url, 'GET', `/products/${sku}`, { token: token(INVENTORY_CALLERS, 'api') });
     expect(read).toMatchObject({ status: 200, body: { sku, priceCents: 990 } });
-    expect(inventoryLog.lines).toContainEqual(expect.objectContaining({ caller: 'worker', method: 'PUT', path: `/products/${sku}`, status: 200 }));
+    expect(inventoryLog.lines).toContainEqual(expect.objectContaining({ caller: 'tools', method: 'PUT', path: `/products/${sku}`, status: 200 }));
     expect(inventoryLog.lines).toContainEqual(expect.objectContaining({ caller: 'api', method: 'GET', path: `/products/${sku}`, status: 200 }));
     expect(JSON.stringify(inventoryLog.lines)).not.toContain(token(INVENTORY_CALLERS, 'api'));
     const payments = await call(payment.url, 'GET', `/payments?orderId=${randomUUID()}`, { token: token(PAYMENT_CALLERS, 'worker') });
     expect(payments).toMatchObject({ status: 200, body: { payment: null } });
+  });
+
+  it('lets each caller do only what it is for: the API reads the catalog, the worker runs the saga\'s steps (403 otherwise)', async () => {
+    const sku = `PERM-${randomUUID().slice(0, 8)}`;
+    const [api, worker, tools] = (['api', 'worker', 'tools'] as const).map((c) => token(INVENTORY_CALLERS, c));
+    expect((await call(inventory.url, 'PUT', `/products/${sku}`, { token: tools, body: { name: 'Mug', priceCents: 500, stock: 2 } })).status).toBe(200);
+    expect((await call(inventory.url, 'GET', `/products/${sku}`, { token: api })).status).toBe(200);
+    for (const [who, method, path, body] of [
+      [api, 'PUT', `/products/${sku}`, { name: 'Mug', priceCents: 1, stock: 2 }], // a leaked API token cannot set prices
+      [api, 'POST', '/reservations', { orderId: randomUUID(), lines: [{ sku, quantity: 1 }] }],
+      [worker, 'PUT', `/products/${sku}`, { name: 'Mug', priceCents: 1, stock: 2 }],
+      [worker, 'GET', '/products', undefined],
+    ] as const) {
+      const res = await call(inventory.url, method, path, { token: who, key: newKey(), body });
+      expect({ method, path, status: res.status, type: res.body?.type }).toEqual({ method, path, status: 403, type: problemType('caller-not-allowed') });
+    }
+    expect((await call(inventory.url, 'GET', `/products/${sku}`, { token: api })).body).toMatchObject({ priceCents: 500 }); // unchanged
+    const reserved = await call(inventory.url, 'POST', '/reservations', { token: worker, key: newKey(), body: { orderId: randomUUID(), lines: [{ sku, quantity: 1 }] } });
+    expect(reserved.status).toBeLessThan(300);
+    // Payment: the worker's steps, not the test routes (those are the tools caller's, in test mode).
+    expect((await call(paymentInTestMode.url, 'PUT', '/test/faults', { token: token(PAYMENT_CALLERS, 'worker'), body: { failNextRequests: 0 } })).status).toBe(403);
+    expect((await call(payment.url, 'GET', `/payments?orderId=${randomUUID()}`, { token: token(PAYMENT_CALLERS, 'worker') })).status).toBe(200);
+  });
+
+  it('refuses to start with a caller token for a caller that has no permissions', () => {
+    const pool = new Pool({ connectionString: db.url });
+    try {
+      expect(() => createInventoryApp({ pool, logger: testLogger('perm'), callers: new Map([['billing', 'some-token-of-16-chars']]) }))
+        .toThrow(/billing, which have no permissions/);
+    } finally {
+      void pool.end();
+    }
   });
 
   it('keeps health and the OpenAPI document open', async () => {
@@ -94,8 +126,8 @@ describe('caller credentials', () => {
 });
 
 describe('test mode', () => {
-  const workerToken = token(INVENTORY_CALLERS, 'worker');
-  const paymentToken = token(PAYMENT_CALLERS, 'worker');
+  const workerToken = token(INVENTORY_CALLERS, 'tools'); // test routes are the tools caller's
+  const paymentToken = token(PAYMENT_CALLERS, 'tools');
 
   it('has no /test routes outside test mode: 404 like any unknown path', async () => {
     for (const method of ['GET', 'PUT']) {
@@ -135,7 +167,8 @@ describe('methods', () => {
     }
     const res = await fetch(`${payment.url}/payments/authorize`, { method: 'GET', headers: { authorization: `Bearer ${token(PAYMENT_CALLERS, 'worker')}` } });
     expect([res.status, res.headers.get('allow')]).toEqual([405, 'POST']);
-    expect((await call(inventory.url, 'DELETE', '/no-such-path', { token: workerToken })).status).toBe(404);
+    expect((await call(inventory.url, 'DELETE', '/no-such-path', { token: token(INVENTORY_CALLERS, 'tools') })).status).toBe(404);
+    expect((await call(inventory.url, 'DELETE', '/no-such-path', { token: workerToken })).status).toBe(403); // not one of the worker's calls
   });
 });
 
