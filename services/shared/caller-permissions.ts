@@ -6,7 +6,8 @@ import type { Logger } from '../../common/logger';
  * What each caller of a peer may do, by operation (`METHOD /path/{param}` as in the service's
  * OpenAPI document), or everything ('*'). A caller token proves who calls; this says what that
  * caller is for, so a leaked API token cannot set prices or take payments. Each caller configured
- * in INVENTORY_CALLER_TOKENS / PAYMENT_CALLER_TOKENS must be one of these (checked at start).
+ * in INVENTORY_CALLER_TOKENS / PAYMENT_CALLER_TOKENS must be one of these roles, or a role with a
+ * suffix (`worker-next`, for rotating a token: the role is the name up to its first "-"); checked at start.
  */
 export type CallerPermissions = Readonly<Record<string, readonly string[] | '*'>>;
 
@@ -33,16 +34,17 @@ const patternOf = (template: string) =>
 
 /** Refuses (403) a call its authenticated caller (res.locals.caller) is not for; throws at start for a caller without permissions. */
 export function callerPermissions(serviceName: string, callers: Iterable<string>, permissions: CallerPermissions, logger: Logger): RequestHandler {
-  const unknown = [...callers].filter((caller) => !(caller in permissions));
+  const roleOf = (caller: string) => caller.split('-')[0]!;
+  const unknown = [...callers].filter((caller) => !(roleOf(caller) in permissions));
   if (unknown.length > 0) {
     throw new Error(`the ${serviceName} service has caller tokens for ${unknown.join(', ')}, which have no permissions; `
-      + `name each caller one of ${Object.keys(permissions).join(', ')} (services/shared/caller-permissions.ts)`);
+      + `name each caller one of ${Object.keys(permissions).join(', ')}, optionally with a suffix such as -next (services/shared/caller-permissions.ts)`);
   }
   const allowed = new Map(Object.entries(permissions).map(([caller, ops]) => [caller, ops === '*' ? '*' as const
     : ops.map((op) => { const [method, template] = op.split(' ') as [string, string]; return { method, pattern: patternOf(template) }; })]));
   return (req, res, next) => {
     const caller = (res.locals as { caller?: string }).caller!;
-    const ops = allowed.get(caller);
+    const ops = allowed.get(roleOf(caller));
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     if (ops === '*' || ops?.some((op) => op.method === method && op.pattern.test(req.path))) return next();
     logger.warn({ caller, method: req.method, path: req.path }, 'call refused: not one this caller is for');

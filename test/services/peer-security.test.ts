@@ -111,6 +111,8 @@ describe('caller credentials', () => {
     try {
       expect(() => createInventoryApp({ pool, logger: testLogger('perm'), callers: new Map([['billing', 'some-token-of-16-chars']]) }))
         .toThrow(/billing, which have no permissions/);
+      // A suffixed name is its role (rotation: worker-next alongside worker).
+      expect(() => createInventoryApp({ pool, logger: testLogger('perm'), callers: new Map([['worker-next', 'some-token-of-16-chars']]) })).not.toThrow();
     } finally {
       void pool.end();
     }
