@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../common/config';
-import { beginRun, killRunProcesses } from '../infra';
 import { removeDataDir } from '../infra/postgres';
 import { freeDevPortOffset } from '../dev/ports';
 import { startDevSystem, type DevSystem } from '../dev/system';
@@ -11,6 +10,7 @@ import { runChecks, type CheckResult } from './checks';
 import { chaosSchedule, runSchedule, type FaultLog } from './faults';
 import { CHAOS_SKUS, createChaosApiKeys, runLoad, type PlacedOrder } from './load';
 import { waitForQuiet } from './quiet';
+import { runAsScript } from '../infra/script-main';
 
 /**
  * `npm run chaos`: a soak test of the whole system, started the way `npm run dev` starts it, in a
@@ -124,17 +124,4 @@ async function main(): Promise<number> {
   }
 }
 
-beginRun();
-let exiting = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (exiting) return;
-    exiting = true;
-    killRunProcesses();
-    process.exit(130);
-  });
-}
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(`[chaos] failed: ${(err as Error).stack ?? err}`);
-  process.exit(1);
-});
+runAsScript('chaos', main);

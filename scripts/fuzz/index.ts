@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { beginRun, ensureTools, killRunProcesses } from '../infra';
+import { ensureTools } from '../infra';
 import { removeDataDir } from '../infra/postgres';
 import { freeDevPortOffset } from '../dev/ports';
 import { startDevSystem, type DevSystem } from '../dev/system';
 import { fuzzTarget, type TargetResult } from './schemathesis';
 import { FUZZ_TARGETS } from './targets';
+import { runAsScript } from '../infra/script-main';
 
 /**
  * `npm run fuzz`: schemathesis (from PyPI, cached by tools/ensure-tools.sh) against the OpenAPI
@@ -79,17 +80,4 @@ async function main(): Promise<number> {
   return failed.length ? 1 : 0;
 }
 
-beginRun();
-let exiting = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (exiting) return;
-    exiting = true;
-    killRunProcesses();
-    process.exit(130);
-  });
-}
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(`[fuzz] failed: ${(err as Error).stack ?? err}`);
-  process.exit(1);
-});
+runAsScript('fuzz', main);

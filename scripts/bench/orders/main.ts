@@ -8,7 +8,6 @@ import { connectNats, natsManager } from '../../../common/nats';
 import { PROCESSES } from '../../../common/processes';
 import { freeDevPortOffset, devPorts } from '../../dev/ports';
 import { startDevSystem, type DevSystem } from '../../dev/system';
-import { beginRun, killRunProcesses } from '../../infra';
 import { removeDataDir } from '../../infra/postgres';
 import { describeMachine } from '../report';
 import { bounded, progress } from '../rig';
@@ -20,6 +19,7 @@ import { parseOptions, type Options } from './options';
 import { ensureBenchProduct, orderWork, TerminalEvents } from './orders';
 import { pidsListeningOn } from './proc-stat';
 import { reportJson, reportTable, type RunResult } from './report';
+import { runAsScript } from '../../infra/script-main';
 
 /**
  * `npm run bench:orders` (`-- --help`): our orders against the whole system, and the same-shape
@@ -156,18 +156,4 @@ async function main(): Promise<void> {
   }
 }
 
-beginRun();
-let exiting = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (exiting) return;
-    exiting = true;
-    progress(`${signal}: stopping everything started`);
-    killRunProcesses();
-    process.exit(130);
-  });
-}
-main().then(() => process.exit(0), (err: unknown) => {
-  progress(`failed: ${(err as Error).stack ?? String(err)}`);
-  process.exit(1);
-});
+runAsScript('bench:orders', main);
