@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../common/temporal-connection';
 import { PREBUILT_WORKFLOW_BUNDLE } from '../workers/workflow-bundle';
 
 /**
@@ -24,7 +25,8 @@ async function main() {
   cpSync(join(repo, 'prisma/migrations'), join(dist, 'prisma/migrations'), { recursive: true });
 
   console.log('[build] bundling the workflow code');
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger });
+  // The bundle carries the failure converter the worker's data converter names (encrypted failure messages).
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
   const bundleFile = join(dist, PREBUILT_WORKFLOW_BUNDLE);
   mkdirSync(join(bundleFile, '..'), { recursive: true });
   writeFileSync(bundleFile, code);

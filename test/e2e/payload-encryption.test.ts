@@ -1,22 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { revokeApiKey } from '../../api/api-keys';
 import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { ENCRYPTED_ENCODING, type JsonPayload } from '../../common/temporal-codec';
+import { temporalDataConverter } from '../../common/temporal-connection';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
 import { waitFor } from '../harness/system';
 
 /**
  * Payloads in Temporal are encrypted: a confirmed order's history, read without the codec as the
- * Temporal server and Web UI see it, holds neither the customer's email nor the card token; the
- * codec server (/codec) gives an operator the decoded payloads, and answers the Web UI's CORS
- * preflight. All real: the whole system on a real Temporal dev server.
+ * Temporal server and Web UI see it, holds neither the customer's email nor the card token; failure
+ * messages and stack traces are encrypted too; the codec server (/codec) gives an operator the
+ * decoded payloads, and answers the Web UI's CORS preflight. All real: the whole system on a real
+ * Temporal dev server.
  */
 describe('payload encryption in Temporal', () => {
   let system: FullSystem;
   let raw: { client: Client; connection: Connection };
+  let decoding: Client;
   let codecUrl: string;
   let UI_ORIGIN: string;
   let OPERATOR_KEY: string;
@@ -25,6 +29,7 @@ describe('payload encryption in Temporal', () => {
     system = await startFullSystem();
     const connection = await Connection.connect({ address: system.config.TEMPORAL_ADDRESS });
     raw = { connection, client: new Client({ connection, namespace: system.config.TEMPORAL_NAMESPACE }) }; // no codec: what the server stores
+    decoding = new Client({ connection, namespace: system.config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(system.config) }); // as our API and worker
     codecUrl = `${system.apiUrl}/codec`;
     UI_ORIGIN = system.config.TEMPORAL_UI_ORIGIN[0]!;
     OPERATOR_KEY = system.operatorKey;
@@ -36,6 +41,10 @@ describe('payload encryption in Temporal', () => {
   });
 
   async function confirmedOrder(email: string, token: string): Promise<string> {
+    return placedOrder(email, token, 'CONFIRMED');
+  }
+
+  async function placedOrder(email: string, token: string, finalStatus: string): Promise<string> {
     await system.peers.inventory.upsertProduct('CODEC-MUG', { name: 'Mug', priceCents: 900, stock: 100 });
     const res = await fetch(`${system.apiUrl}/orders`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${system.shopKey}` },
@@ -43,7 +52,7 @@ describe('payload encryption in Temporal', () => {
     });
     expect(res.status).toBe(202);
     const { orderId } = (await res.json()) as { orderId: string };
-    await waitFor(`order ${orderId} confirmed`, async () => ((await (await fetch(`${system.apiUrl}/orders/${orderId}`, { headers: { authorization: `Bearer ${system.shopKey}` } })).json()) as { status: string }).status === 'CONFIRMED');
+    await waitFor(`order ${orderId} ${finalStatus}`, async () => ((await (await fetch(`${system.apiUrl}/orders/${orderId}`, { headers: { authorization: `Bearer ${system.shopKey}` } })).json()) as { status: string }).status === finalStatus);
     return orderId;
   }
 
@@ -117,6 +126,29 @@ describe('payload encryption in Temporal', () => {
     expect(unknownKey.status).toBe(422);
     expect(((await unknownKey.json()) as { detail: string }).detail).toMatch(/key id "retired-key", which is not configured/);
     expect((await decode([{ data: 'not base64!' }], { authorization: `Bearer ${OPERATOR_KEY}` })).status).toBe(400);
+  });
+
+  it('a failed activity\'s message and stack trace are encrypted in the history; our data converter decodes them', async () => {
+    const orderId = await placedOrder(`codec-${randomUUID().slice(0, 8)}@shop.example`, 'tok_chargeDeclined', 'CANCELLED');
+    const history = await raw.client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
+    const failed = history.events!.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
+    expect(failed).toBeDefined();
+
+    // As the server stores it: the SDK's placeholder, no stack trace, the real text in an encrypted payload.
+    expect(failed).toMatchObject({ message: 'Encoded failure', stackTrace: '' });
+    expect(Buffer.from(failed!.encodedAttributes!.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
+    const bytes = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+    const json = historyToJSON(history);
+    // The message, the decline code (also in the failure's details) and the stack trace's frames (the activity's type name is in clear by design).
+    for (const clear of ['Payment declined', 'card_declined', 'peer-errors.ts', 'activities/payment.ts']) {
+      expect(bytes.includes(clear)).toBe(false);
+      expect(json).not.toContain(clear);
+    }
+
+    // With our data converter (the API's and worker's), the failure reads as it was thrown.
+    const decoded = await decodeOptionalFailureToOptionalError(decoding.options.loadedDataConverter, failed);
+    expect(decoded?.message).toBe('Payment declined (card_declined)');
+    expect(decoded?.stack).toContain('activities/payment.ts');
   });
 
   it('the API\'s codec server answers the Web UI\'s CORS preflight without credentials, for the UI\'s origin only, and refuses decoding without them', async () => {
