@@ -144,7 +144,7 @@ describe('API keys, tenancy and rate limits', () => {
   });
 
   it('limits POSTs per client, counted across API processes: 429 problem+json with RateLimit and Retry-After', async () => {
-    const limited = { ...sys.config, API_PORT: 0, API_RATE_LIMIT_POSTS: 3, API_RATE_LIMIT_WINDOW: 3_600_000 } as Config;
+    const limited = { ...sys.apiConfig, API_PORT: 0, API_RATE_LIMIT_POSTS: 3, API_RATE_LIMIT_WINDOW: 3_600_000 } as Config;
     const [one, two] = [await startApi(limited, quietLogger), await startApi(limited, quietLogger)];
     try {
       const [busy, other] = [await sys.createApiKey('shop-busy'), await sys.createApiKey('shop-other')];

@@ -24,7 +24,7 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
   beforeAll(async () => {
     sys = await startFullSystem({ PAYMENT_CONFIRMATION_TIMEOUT: '1m' });
     proxy = await startTcpProxy(sys.config.TEMPORAL_ADDRESS);
-    late = await startApi({ ...sys.config, TEMPORAL_ADDRESS: proxy.address, API_PORT: 0, TEMPORAL_CALL_TIMEOUT: 3_000 } as Config, quietLogger);
+    late = await startApi({ ...sys.apiConfig, TEMPORAL_ADDRESS: proxy.address, API_PORT: 0, TEMPORAL_CALL_TIMEOUT: 3_000 } as Config, quietLogger);
   });
   afterAll(async () => {
     await late?.stop();
@@ -221,11 +221,11 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
   it('dependencies that are down: problem+json answers with no internal error text (addresses, driver messages, stack)', async () => {
     const [dbPort, inventoryPort] = [await freePort(), await freePort()];
     const broken = await startApi({
-      ...sys.config, API_PORT: 0,
+      ...sys.apiConfig, API_PORT: 0,
       DATABASE_URL: `postgresql://orders:s3cret-pw@127.0.0.1:${dbPort}/orders`, INVENTORY_URL: `http://127.0.0.1:${inventoryPort}`,
     } as Config, quietLogger);
     // The catalog alone down (API keys are checked in the database, so that one is up here).
-    const noInventory = await startApi({ ...sys.config, API_PORT: 0, INVENTORY_URL: `http://127.0.0.1:${inventoryPort}` } as Config, quietLogger);
+    const noInventory = await startApi({ ...sys.apiConfig, API_PORT: 0, INVENTORY_URL: `http://127.0.0.1:${inventoryPort}` } as Config, quietLogger);
     const leaks = /ECONNREFUSED|127\.0\.0\.1|s3cret|prisma|at \w+ \(|fetch failed|timed out after/i;
     try {
       const ready = await fetch(`${broken.url}/readyz`, { headers: { authorization: `Bearer ${sys.shopKey}` } });

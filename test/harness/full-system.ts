@@ -17,6 +17,8 @@ export interface FullSystem {
   peers: Peers;
   smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   config: Config;
+  /** The configuration of the API (its own inventory caller token): start another API from this one. */
+  apiConfig: Config;
   apiUrl: string;
   /** Keys made at start: a shop's (client `test-shop`) and an operator's (client `test-operator`). */
   shopKey: string;
@@ -53,11 +55,12 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
   };
   const processes = new Map<ProcessName, RunningProcess>();
   for (const [name, start] of Object.entries(starters)) processes.set(name as ProcessName, await start());
-  const api = await startApi({ ...config, INVENTORY_TOKEN: TEST_CALLERS.api }, quietLogger);
+  const apiConfig: Config = { ...config, INVENTORY_TOKEN: TEST_CALLERS.api };
+  const api = await startApi(apiConfig, quietLogger);
   processes.set('api', api);
   const newKey = async (clientId: string, scope: Scope = 'shop') => (await createApiKey(peers.db, clientId, scope)).key;
   return {
-    peers, smtp, config, apiUrl: api.url,
+    peers, smtp, config, apiConfig, apiUrl: api.url,
     shopKey: await newKey('test-shop'),
     operatorKey: await newKey('test-operator', 'operator'),
     createApiKey: newKey,
