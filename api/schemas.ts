@@ -32,7 +32,8 @@ export const createOrderBody = z.strictObject({
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
   items: z
     .array(z.strictObject({
-      sku: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits and ._-'),
+      // Not only dots: a SKU goes into inventory's URL path, where "." and ".." are dot segments (another route).
+      sku: z.string().max(64).regex(/^[A-Za-z0-9._-]*[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'must be 1-64 characters of letters, digits and ._-, not only dots'),
       quantity: z.number().int().min(1).max(MAX_QUANTITY),
     }))
     .min(1, 'an order needs at least one item')

@@ -3,7 +3,8 @@ import { z } from 'zod';
 /** Largest value a Postgres `integer` column holds; quantities and cents above it are refused up front. */
 const MAX_INT32 = 2_147_483_647;
 
-export const skuSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"');
+/** Not only dots: a SKU is a URL path segment, where "." and ".." would name another route. */
+export const skuSchema = z.string().max(64).regex(/^[A-Za-z0-9._-]*[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-", not only dots');
 
 export const orderIdSchema = z.uuid('must be a UUID');
 
