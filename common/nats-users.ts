@@ -59,7 +59,9 @@ export function natsPermissions(user: NatsUser, scope: NatsScope): NatsPermissio
   const inbox = `${inboxPrefix(user)}.>`;
   switch (user) {
     case 'admin':
-      return { publish: [`${JS_API}.>`, `${prefix}.>`, `dlq.${prefix}.>`], subscribe: [inbox] };
+      // It may read the events as they are published too (the benchmark waits for each order's end):
+      // no more than its JetStream rights already give it.
+      return { publish: [`${JS_API}.>`, `${prefix}.>`, `dlq.${prefix}.>`], subscribe: [inbox, `${prefix}.>`] };
     case 'relay':
       return { publish: [`${JS_API}.INFO`, `${JS_API}.STREAM.INFO.${stream}`, `${prefix}.*`], subscribe: [inbox] };
     case 'dlq':
