@@ -13,7 +13,7 @@ interface KnownPath {
  * `/orders/{orderId}` → a pattern that matches the paths express routes to it: one segment per
  * parameter, case-insensitive, an optional trailing slash (express's defaults).
  */
-function patternOf(template: string): RegExp {
+export function pathTemplatePattern(template: string): RegExp {
   const body = template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+');
   return new RegExp(`^${body}/?$`, 'i');
 }
@@ -23,7 +23,7 @@ export function knownPathsOf(paths: Record<string, object>): KnownPath[] {
   return Object.entries(paths).map(([template, operations]) => {
     const declared = HTTP_METHODS.filter((m) => m in operations).map((m) => m.toUpperCase());
     const allow = [...new Set([...declared, ...(declared.includes('GET') ? ['HEAD'] : []), 'OPTIONS'])];
-    return { template, pattern: patternOf(template), allow };
+    return { template, pattern: pathTemplatePattern(template), allow };
   });
 }
 

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { problem } from '../../common/http';
+import { pathTemplatePattern } from '../../common/method-not-allowed';
 import type { Logger } from '../../common/logger';
 
 /**
@@ -29,9 +30,6 @@ export const PAYMENT_CALLER_PERMISSIONS: CallerPermissions = {
   tools: '*',
 };
 
-const patternOf = (template: string) =>
-  new RegExp(`^${template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+')}/?$`, 'i');
-
 /** Refuses (403) a call its authenticated caller (res.locals.caller) is not for; throws at start for a caller without permissions. */
 export function callerPermissions(serviceName: string, callers: Iterable<string>, permissions: CallerPermissions, logger: Logger): RequestHandler {
   const roleOf = (caller: string) => caller.split('-')[0]!;
@@ -41,7 +39,7 @@ export function callerPermissions(serviceName: string, callers: Iterable<string>
       + `name each caller one of ${Object.keys(permissions).join(', ')}, optionally with a suffix such as -next (services/shared/caller-permissions.ts)`);
   }
   const allowed = new Map(Object.entries(permissions).map(([caller, ops]) => [caller, ops === '*' ? '*' as const
-    : ops.map((op) => { const [method, template] = op.split(' ') as [string, string]; return { method, pattern: patternOf(template) }; })]));
+    : ops.map((op) => { const [method, template] = op.split(' ') as [string, string]; return { method, pattern: pathTemplatePattern(template) }; })]));
   return (req, res, next) => {
     const caller = (res.locals as { caller?: string }).caller!;
     const ops = allowed.get(roleOf(caller));
