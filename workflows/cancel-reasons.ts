@@ -15,6 +15,15 @@ export const changes = {
   boundedRecording: 'bounded-state-recording',
   /** PROCESSING_FAILED tells the customer a stable, safe reason; the failure's text goes to operators only. */
   safeReason: 'safe-processing-failed-reason',
+  /**
+   * Fewer server round trips: state changes, forward peer calls and undos run local first (one
+   * local attempt, then the regular activity: retry-policies.ts); the stock commit stays regular.
+   * Each status's event id is drawn up front; a customer's or operator's cancel also undoes the
+   * payment when its step had not started (a lost workflow task may have run it); OrderStatus is
+   * upserted and the current details set only when they change. Implies the first three changes
+   * above (their patched() calls are skipped: fewer markers in the history).
+   */
+  localFirst: 'local-first-steps',
 } as const;
 
 export type CancelReason = { reasonCode: CancelReasonCode; reason: string };

@@ -6,13 +6,11 @@ import {
   isCancellation,
   log,
   patched,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
-  uuid4,
 } from '@temporalio/workflow';
-import { STATE_NOT_RECORDED_FAILURE } from '../common/failures';
-import { cancelRefusal, COMPENSATING, POINT_OF_NO_RETURN, undoOf, type OrderStatus, type OrderTransition, type SagaStep, type UndoableStep } from '../common/order/status';
+import {
+  cancelRefusal, COMPENSATING, POINT_OF_NO_RETURN, undoOf, type OrderStatus, type OrderTransition, type SagaStep, type UndoableStep,
+} from '../common/order/status';
 import {
   cancelOrderUpdate,
   CancelRefusedError,
@@ -24,10 +22,12 @@ import {
   type OrderWorkflowInput,
   type PaymentConfirmation,
 } from '../common/order/workflow-contract';
-import { OrderStatusAttribute } from '../common/search-attributes';
-import { pointOfNoReturnOptions, STATE_RECORDING_BUDGET, undoStepOptions } from './retry-policies';
+import { forwardStepOptions, pointOfNoReturnOptions } from './retry-policies';
 import { cancelReasonOf, CancelOrder, changes, customerCancelled, operatorCancelled, processingFailedReason, type CancelReason } from './cancel-reasons';
-import { activities, record, recordBounded } from './order-activities';
+import { activities } from './order-activities';
+import { OrderSteps } from './order-steps';
+import { StateRecorder, stateNotRecorded } from './state-recording';
+import { OperatorView } from './operator-view';
 import { Saga } from './saga';
 
 /**
@@ -60,11 +60,13 @@ export class OrderSaga {
   private readonly forwardScope = new CancellationScope();
   private confirmation: PaymentConfirmation | undefined;
   private outcome: OrderOutcome | undefined;
-  private refunded = false;
   /** For operators only (the Web UI's current details; also logged): why the order needs them. Never in the row or an event. */
   private operatorNote: string | undefined;
-  /** The order's latest event: the cause of the next one. */
-  private lastEventId!: string;
+  /** Since change localFirst: activities run local first, and what goes with it (cancel-reasons.ts). */
+  private localFirstSteps = false;
+  private view!: OperatorView;
+  private state!: StateRecorder;
+  private steps!: OrderSteps;
 
   constructor(private readonly input: OrderWorkflowInput) {
     this.live = { orderId: input.orderId, status: 'PENDING', currentStep: null, completedSteps: [] };
@@ -72,6 +74,10 @@ export class OrderSaga {
 
   /** The whole saga at a glance; a cancel or failure in any forward step lands in undoAndClose, the commit and confirmation come after. */
   async run(): Promise<OrderOutcome> {
+    this.localFirstSteps = patched(changes.localFirst);
+    this.view = new OperatorView(this.localFirstSteps);
+    this.steps = new OrderSteps(this.input.orderId, this.localFirstSteps);
+    this.state = new StateRecorder(this.localFirstSteps, (to, err) => this.stateNotRecorded(to, err));
     this.handleQueriesSignalsAndUpdates();
     await this.placeOrder();
     try {
@@ -86,7 +92,7 @@ export class OrderSaga {
       if (this.live.cancelRequested) throw new CancelOrder(customerCancelled);
       if (this.operatorCancelled()) throw new CancelOrder(operatorCancelled);
       // Past this point the order can no longer be cancelled (the cancel validator refuses it).
-      if (!patched(changes.commitNoReturn)) {
+      if (!this.localFirstSteps && !patched(changes.commitNoReturn)) {
         // Before the change: a commit that failed for good was compensated (stock released, payment refunded).
         await this.commitStock();
         return await this.confirm();
@@ -98,6 +104,7 @@ export class OrderSaga {
         : cancelReasonOf(err);
       if (!found) throw err;
       const { detail, ...cancel } = found as CancelReason & { detail?: string };
+      if (cancel.reasonCode === customerCancelled.reasonCode || cancel.reasonCode === operatorCancelled.reasonCode) this.undoStepsALostTaskMayHaveRun();
       if (detail) {
         this.operatorNote = detail;
         log.warn('a step failed for good; cancelling the order', { orderId: this.input.orderId, reasonCode: cancel.reasonCode, detail });
@@ -117,7 +124,7 @@ export class OrderSaga {
       this.live.cancelRequested = true;
       this.forwardScope.cancel();
       await condition(() => this.outcome !== undefined);
-      return { orderId: this.input.orderId, status: this.outcome!.status, reasonCode: this.outcome!.reasonCode, refunded: this.refunded };
+      return { orderId: this.input.orderId, status: this.outcome!.status, reasonCode: this.outcome!.reasonCode, refunded: this.steps.refunded };
     }, {
       validator: () => {
         const refusal = cancelRefusal(this.live, this.outcome);
@@ -132,31 +139,45 @@ export class OrderSaga {
    * order ends CANCELLED (OPERATOR_CANCELLED). Before this change it ended the workflow with nothing undone.
    */
   private operatorCancelled(): boolean {
-    return this.rootScope.consideredCancelled && patched(changes.operatorCancel);
+    return this.rootScope.consideredCancelled && (this.localFirstSteps || patched(changes.operatorCancel));
+  }
+
+  /**
+   * Since change localFirst, a cancel may be handled in a workflow task run again after its worker
+   * was lost, while that worker's run of it had gone further: local activities are recorded only
+   * when their task completes, so reserve, authorize and capture may have happened without the
+   * history saying so (never the stock commit: a regular activity). The saga then undoes every
+   * step a cancel can still undo, including those it has not started: each undo is safe when its
+   * step never happened (the void answers 'nothing', fences the order, and refunds a capture).
+   */
+  private undoStepsALostTaskMayHaveRun(): void {
+    if (!this.localFirstSteps) return;
+    const pending = this.undos.pending;
+    if (!pending.includes(undoOf['reserve-stock'])) this.undoWith('reserve-stock', () => this.steps.releaseStock());
+    if (!pending.includes(undoOf['authorize-payment'])) this.undoWith('authorize-payment', () => this.steps.voidPayment());
   }
 
   /** Records the order (PENDING) and its OrderPlaced event. */
   private async placeOrder(): Promise<void> {
     const { paymentToken, paymentConfirmationTimeoutMs, ...order } = this.input;
-    const request = { order, eventId: uuid4() };
-    this.lastEventId = await this.recordState('PENDING', (rec) => rec.recordOrderPlaced(request));
+    await this.state.placed(order);
     this.show();
   }
 
   private async reserveStock(): Promise<void> {
     const { orderId } = this.input;
     const lines = this.input.lines.map(({ sku, quantity }) => ({ sku, quantity }));
-    this.undoWith('reserve-stock', () => activities('Undo: release stock', undoStepOptions).releaseStock({ orderId }));
-    await this.step('reserve-stock', () => activities('Reserve stock').reserveStock({ orderId, lines }));
+    this.undoWith('reserve-stock', () => this.steps.releaseStock());
+    await this.step('reserve-stock', () => this.steps.run('Reserve stock', forwardStepOptions, 'reserveStock', { orderId, lines }));
     await this.transition({ to: 'STOCK_RESERVED' });
   }
 
   /** Asks for the payment; the answer says whether the customer must confirm it (3-D Secure). */
   private async authorizePayment() {
     const { orderId, totalCents, currency, paymentToken } = this.input;
-    this.undoWith('authorize-payment', () => activities('Undo: void payment', undoStepOptions).voidPayment({ orderId }));
+    this.undoWith('authorize-payment', () => this.steps.voidPayment());
     return this.step('authorize-payment', () =>
-      activities('Authorize payment').authorizePayment({ orderId, amountCents: totalCents, currency, paymentToken }));
+      this.steps.run('Authorize payment', forwardStepOptions, 'authorizePayment', { orderId, amountCents: totalCents, currency, paymentToken }));
   }
 
   /** Waits for the customer's answer (the payment webhook's signal) until the deadline; cancels the order without one. */
@@ -175,10 +196,8 @@ export class OrderSaga {
 
   private async capturePayment(paymentId: string): Promise<void> {
     const { orderId } = this.input;
-    this.undoWith('capture-payment', async () => {
-      this.refunded = (await activities('Undo: refund payment', undoStepOptions).refundPayment({ orderId })) === 'refunded';
-    });
-    await this.step('capture-payment', () => activities('Capture payment').capturePayment({ orderId, paymentId }));
+    this.undoWith('capture-payment', () => this.steps.refundPayment());
+    await this.step('capture-payment', () => this.steps.run('Capture payment', forwardStepOptions, 'capturePayment', { orderId, paymentId }));
     await this.transition({ to: 'PAYMENT_CAPTURED', paymentId });
   }
 
@@ -261,7 +280,7 @@ export class OrderSaga {
     }
     this.live.currentStep = null;
     // Payments are captured in full, so a refund gives back the order's total.
-    await this.transition({ to: 'CANCELLED', ...cancel, ...(this.refunded ? { refundedCents: this.input.totalCents } : {}) });
+    await this.transition({ to: 'CANCELLED', ...cancel, ...(this.steps.refunded ? { refundedCents: this.input.totalCents } : {}) });
     return { orderId, status: 'CANCELLED', ...cancel };
   }
 
@@ -280,64 +299,27 @@ export class OrderSaga {
     return result;
   }
 
-  /** Moves the order to a new status and writes its event (activities/order-state.ts). */
+  /** Moves the order to a new status and writes its event (state-recording.ts). */
   private async transition(t: OrderTransition): Promise<void> {
-    const request = { orderId: this.input.orderId, eventId: uuid4(), causationId: this.lastEventId, transition: t };
-    this.lastEventId = await this.recordState(t.to, (rec) => rec.recordOrderTransition(request));
+    await this.state.moved(this.input.orderId, t);
     this.live.status = t.to;
     this.show();
   }
 
   /**
-   * Writes a state change. A cancel (customer's or operator's) does not abandon it halfway: an
-   * abandoned write could still commit after the saga moved on (e.g. the order row created after
-   * the cancel was recorded, or an event chain with a gap), so the saga waits for its answer.
-   * A write that cannot be done within STATE_RECORDING_BUDGET throws OrderStateNotRecorded: before
-   * the point of no return the saga then undoes its steps and tries to record CANCELLED; any other
-   * such failure fails the workflow, visibly, for an operator.
+   * A state change could not be recorded within STATE_RECORDING_BUDGET: OrderStateNotRecorded.
+   * Before the point of no return the saga then undoes its steps and tries to record CANCELLED;
+   * any other such failure fails the workflow, visibly, for an operator.
    */
-  private async recordState(to: OrderStatus, write: (recorder: typeof record) => Promise<string>): Promise<string> {
-    if (!patched(changes.boundedRecording)) {
-      return patched(changes.operatorCancel) ? CancellationScope.nonCancellable(() => write(record)) : write(record);
-    }
-    try {
-      return await CancellationScope.nonCancellable(() => write(recordBounded));
-    } catch (err) {
-      throw this.stateNotRecorded(to, err);
-    }
-  }
-
-  /** The failure that ends the workflow when a state change could not be recorded, with what an operator needs to know. */
   private stateNotRecorded(to: OrderStatus, err: unknown): ApplicationFailure {
-    const { orderId } = this.input;
-    const failure = err instanceof ActivityFailure && err.cause ? err.cause : err as Error;
-    const row = to === 'PENDING' ? 'the order has no row yet' : `the order's row still says ${this.live.status}`;
-    const facts = {
-      orderId, notRecorded: to, recordedStatus: to === 'PENDING' ? null : this.live.status, completedSteps: [...this.live.completedSteps],
-      pendingUndos: this.undos.pending, budget: STATE_RECORDING_BUDGET, error: failure.message,
-    };
-    this.operatorNote = `Could not record the move to ${to} (${failure.message}); ${row}. Steps done: ${facts.completedSteps.join(', ') || 'none'}; `
-      + `undos still to do: ${facts.pendingUndos.join(', ') || 'none'}.`;
-    log.error(`the order's state could not be recorded within ${STATE_RECORDING_BUDGET}`, facts);
+    const { failure, operatorNote } = stateNotRecorded(to, err, this.live, this.undos.pending);
+    this.operatorNote = operatorNote;
     this.show();
-    return ApplicationFailure.create({
-      type: STATE_NOT_RECORDED_FAILURE, nonRetryable: true, details: [facts], cause: failure,
-      message: `Order ${orderId}: could not record its move to ${to} within ${STATE_RECORDING_BUDGET}; ${row}`,
-    });
+    return failure;
   }
 
   /** Keeps the OrderStatus search attribute and the Web UI's current details up to date. */
   private show(): void {
-    const { live } = this;
-    upsertSearchAttributes([{ key: OrderStatusAttribute, value: live.status }]);
-    setCurrentDetails([
-      `**Status:** ${live.status}`,
-      `**Current step:** ${live.currentStep ?? '–'}`,
-      `**Done:** ${live.completedSteps.join(', ') || '–'}`,
-      `**Would undo:** ${this.undos.pending.join(', ') || '–'}`,
-      ...(live.paymentConfirmationDeadline ? [`**Waiting for payment confirmation until:** ${live.paymentConfirmationDeadline}`] : []),
-      ...(live.reason ? [`**Reason:** ${live.reason}`] : []),
-      ...(this.operatorNote ? [`**For operators:** ${this.operatorNote}`] : []),
-    ].join('\n\n'));
+    this.view.show({ live: this.live, pendingUndos: this.undos.pending, operatorNote: this.operatorNote });
   }
 }

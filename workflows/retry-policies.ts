@@ -1,4 +1,4 @@
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 
 /**
  * Every retry schedule of the saga, in one place.
@@ -17,6 +17,10 @@ import { ActivityCancellationType, type ActivityOptions } from '@temporalio/work
  * The stock commit, past the point of no return: retried like an undo (24 hours), never
  * compensated. If it still cannot finish, the order ends COMPENSATION_FAILED with commit-stock
  * still to do, for an operator.
+ *
+ * Local first (since change `local-first-steps`, see localAttemptOptions): the state changes, the
+ * forward peer calls and the undos first run once as a local activity; the schedules above then
+ * apply to the regular activity that takes over a local attempt that failed or was too slow.
  */
 export const forwardStepOptions: ActivityOptions = {
   startToCloseTimeout: '15s',
@@ -66,3 +70,46 @@ export const boundedRecordStateOptions: ActivityOptions = {
   scheduleToCloseTimeout: STATE_RECORDING_BUDGET,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
 };
+
+/**
+ * One local attempt (since change `local-first-steps`): the activity runs in the worker that runs
+ * the saga, with no server round trip; its result is recorded (a marker) when the workflow task
+ * completes, so an order that meets no fault runs its whole saga in one or two workflow tasks.
+ * Only one attempt, and a short one, then the regular activity with the schedules above takes over:
+ *
+ * - While local activities run, the workflow task stays open, and a cancel (update), an operator's
+ *   cancel, a signal or the live-state query (GET /orders/{id}) waits for it. One attempt of at
+ *   most LOCAL_ATTEMPT_TIMEOUT keeps that wait short; a slow or failing peer is then waited for in
+ *   a regular activity, where a cancel is accepted at once and waits for the step to finish
+ *   (WAIT_CANCELLATION_COMPLETED), as before.
+ * - Local retries would not keep our budgets: a local activity's schedule-to-close is measured on
+ *   the worker's clock from the time the workflow task scheduled it, and retries within
+ *   localRetryThreshold are lost with the worker. The regular activity's timeouts
+ *   (STATE_RECORDING_BUDGET, 24 h for undos) are kept by the server, and its attempts and last
+ *   failure show in the Web UI as a pending activity. Local activities show there only as markers
+ *   (with their summary) once they ended.
+ * - A local attempt that timed out may still land (like a regular attempt that timed out): the
+ *   idempotency keys and the payment service's fence (activities/) make the regular retry safe.
+ *
+ * Kept regular: the stock commit (commitStock). It is the point of no return, and a local
+ * activity is recorded only after it ran: a worker lost in between would leave a committed order
+ * whose history does not say so, and a cancel admitted meanwhile would undo the payment of a
+ * confirmed order. Its scheduled event is the durable record that the saga passed that point.
+ * Also regular: the wait for the customer's payment confirmation is a timer and a signal, never an activity.
+ */
+export const LOCAL_ATTEMPT_TIMEOUT = '1s';
+export const localAttemptOptions: LocalActivityOptions = {
+  startToCloseTimeout: LOCAL_ATTEMPT_TIMEOUT,
+  retry: { maximumAttempts: 1 },
+  // Local activities support it too: a cancel delivered while one runs waits for its real outcome.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
+/**
+ * The regular activity that takes over after a local attempt: a forward step keeps its 20 attempts
+ * in all; the others keep their time budgets (counted from the regular activity's start).
+ */
+export function afterLocalAttempt(options: ActivityOptions): ActivityOptions {
+  const attempts = options.retry?.maximumAttempts;
+  return attempts ? { ...options, retry: { ...options.retry, maximumAttempts: attempts - 1 } } : options;
+}

@@ -131,7 +131,8 @@ describe('payload encryption in Temporal', () => {
   it('a failed activity\'s message and stack trace are encrypted in the history; our data converter decodes them', async () => {
     const orderId = await placedOrder(`codec-${randomUUID().slice(0, 8)}@shop.example`, 'tok_chargeDeclined', 'CANCELLED');
     const history = await raw.client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
-    const failed = history.events!.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
+    // The authorization ran as a local activity (workflows/retry-policies.ts): its failure is in its marker.
+    const failed = history.events!.find((e) => e.markerRecordedEventAttributes?.failure)?.markerRecordedEventAttributes?.failure;
     expect(failed).toBeDefined();
 
     // As the server stores it: the SDK's placeholder, no stack trace, the real text in an encrypted payload.

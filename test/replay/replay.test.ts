@@ -22,6 +22,10 @@ const PATHS = [
   'processing-failed-safe-reason',
   // Recorded after the email and card token moved out of the workflow input into the order vault.
   'happy-path-order-vault',
+  // Recorded after the local-first change (local activities, OrderStatus upserted only when it changes).
+  'happy-path-local-first', 'payment-declined-local-first', 'payment-confirmed-local-first', 'customer-cancel-after-capture-local-first',
+  'customer-cancel-before-payment-local-first', 'transient-fault-retried-local-first', 'state-not-recorded-undone-local-first',
+  'processing-failed-safe-reason-local-first',
 ];
 
 describe('workflow replay', () => {

@@ -13,6 +13,7 @@ import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
 import { storeOrderSecrets } from '../../common/order-vault';
 import { peerHeaders, setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
 import { createTimeSkippingEnv, testDataConverter } from '../harness/temporal';
+import { localActivities, regularActivities } from './history-activities';
 
 /**
  * The order saga on Temporal's time-skipping test server, with the real activities talking to
@@ -90,8 +91,17 @@ describe('order workflow (time-skipping)', () => {
     expect(history).toContain(order.orderId);
     expect(history).not.toContain('buyer@shop.example');
     expect(history).not.toContain('tok_visa');
+    // Few round trips: everything but the stock commit ran as local activities, and OrderStatus was upserted once per new status.
+    const { events } = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
+    expect(regularActivities(events)).toEqual(['commitStock']);
+    expect(localActivities(events).map((a) => `${a.type}#${a.attempt}`)).toEqual([
+      'recordOrderPlaced#1', 'reserveStock#1', 'recordOrderTransition#1', 'authorizePayment#1', 'recordOrderTransition#1',
+      'capturePayment#1', 'recordOrderTransition#1', 'recordOrderTransition#1',
+    ]);
+    expect(events!.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.OrderStatus)).toHaveLength(4);
     await record('happy-path', order.orderId);
     await record('happy-path-order-vault', order.orderId);
+    await record('happy-path-local-first', order.orderId);
   });
 
   it('still completes an order started the old way, with the email and token in its input', async () => {
@@ -138,6 +148,7 @@ describe('order workflow (time-skipping)', () => {
     expect(payments.operations.map((o) => [o.kind, o.outcome])).toEqual([['authorize', 'declined']]);
     expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
     await record('payment-declined', order.orderId);
+    await record('payment-declined-local-first', order.orderId);
   });
 
   it('never starts a second saga for the same order id', async () => {
@@ -176,6 +187,7 @@ describe('order workflow (time-skipping)', () => {
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 4, reserved: 0 });
       expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentConfirmationRequested', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
       await record('payment-confirmed', order.orderId);
+      await record('payment-confirmed-local-first', order.orderId);
     });
 
     it('cancels after the default 15 minute deadline and undoes everything', async () => {
@@ -240,6 +252,28 @@ describe('order workflow (time-skipping)', () => {
       const cancelled = await peers.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: order.orderId, type: 'OrderCancelled' } });
       expect(cancelled.payload).toMatchObject({ reasonCode: 'CUSTOMER_CANCELLED', refundedCents: 1500 });
       await record('customer-cancel-after-capture', order.orderId);
+      await record('customer-cancel-after-capture-local-first', order.orderId);
+    });
+
+    it('before the payment step: releases the stock and fences the payment, which a lost workflow task may have asked for', async () => {
+      const sku = await product(5);
+      const order = await input(sku, 1, 'tok_visa');
+      await setPeerFaults(peers.inventoryUrl, { latencyMs: 1500 }); // slower than a local attempt: the reserve waits in a regular activity
+      const handle = await start(order);
+      try {
+        await untilStep(handle, (s) => s.currentStep === 'reserve-stock');
+        const result = await handle.executeUpdate(cancelOrderUpdate);
+        expect(result).toMatchObject({ status: 'CANCELLED', reasonCode: 'CUSTOMER_CANCELLED', refunded: false });
+      } finally {
+        await setPeerFaults(peers.inventoryUrl, {});
+      }
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 5, reserved: 0 });
+      // The payment undo ran although the saga never asked for a payment: a late authorization is refused, nothing was charged.
+      const late = await peers.payment.authorize({ orderId: order.orderId, amountCents: 1500, currency: 'EUR', token: 'tok_visa' }, `late-${order.orderId}`);
+      expect(late).toEqual({ kind: 'refused', reason: 'order-closed' });
+      expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ authorizedCents: 0, capturedCents: 0 });
+      expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
+      await record('customer-cancel-before-payment-local-first', order.orderId);
     });
 
     it('is refused once the order is being confirmed, and after it is', async () => {
@@ -268,10 +302,13 @@ describe('order workflow (time-skipping)', () => {
       await setPeerFaults(peers.inventoryUrl, { failNextRequests: 8 });
       await expect(run(order)).resolves.toMatchObject({ status: 'CONFIRMED' });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 3, reserved: 0 });
-      const history = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
-      const reserveStarted = history.events!.find((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! > 1);
-      expect(reserveStarted?.activityTaskStartedEventAttributes?.attempt).toBe(9);
+      // Nine calls in all: the local attempt failed, the regular activity that took over succeeded at its 8th.
+      const { events } = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
+      expect(localActivities(events).filter((a) => a.type === 'reserveStock')).toEqual([{ type: 'reserveStock', attempt: 1, failed: true }]);
+      const reserveStarted = events!.find((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! > 1);
+      expect(reserveStarted?.activityTaskStartedEventAttributes?.attempt).toBe(8);
       await record('transient-fault-retried', order.orderId);
+      await record('transient-fault-retried-local-first', order.orderId);
     });
 
     it('ends COMPENSATION_FAILED, with what is left to do, when an undo cannot finish in 24 hours', async () => {
@@ -367,7 +404,7 @@ describe('order workflow (time-skipping)', () => {
     it('is retried past a forward step\'s 20 attempts and never compensated: the order ends CONFIRMED', async () => {
       const sku = await product(5);
       const order = await input(sku, 1, 'tok_visa');
-      await setPeerFaults(peers.paymentUrl, { latencyMs: 1000 });
+      await setPeerFaults(peers.paymentUrl, { latencyMs: 1500 }); // slower than a local attempt (1 s): the regular activity takes over
       const handle = await start(order);
       try {
         await untilStep(handle, (s) => s.currentStep === 'capture-payment');
@@ -391,7 +428,7 @@ describe('order workflow (time-skipping)', () => {
     it('that cannot finish in 24 hours ends COMPENSATION_FAILED with commit-stock to do, and undoes nothing', async () => {
       const sku = await product(5);
       const order = await input(sku, 1, 'tok_visa');
-      await setPeerFaults(peers.paymentUrl, { latencyMs: 1000 });
+      await setPeerFaults(peers.paymentUrl, { latencyMs: 1500 }); // slower than a local attempt (1 s): the regular activity takes over
       const handle = await start(order);
       try {
         await untilStep(handle, (s) => s.currentStep === 'capture-payment');
@@ -465,6 +502,7 @@ describe('order workflow (time-skipping)', () => {
       expect((await peers.payment.forOrder(order.orderId)).operations).toHaveLength(0);
       expect((await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe('PENDING');
       await record('state-not-recorded-undone', order.orderId);
+      await record('state-not-recorded-undone-local-first', order.orderId);
     });
   });
 
@@ -482,6 +520,7 @@ describe('order workflow (time-skipping)', () => {
       const metadata = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).query<{ currentDetails: string }>('__temporal_workflow_metadata');
       expect(metadata.currentDetails).toMatch(/reserveStock.*inventory answered 400/);
       await record('processing-failed-safe-reason', order.orderId);
+      await record('processing-failed-safe-reason-local-first', order.orderId);
     });
   });
 });
