@@ -8,6 +8,7 @@ import type { Logger } from '../common/logger';
 import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
 import { temporalDataConverter } from '../common/temporal-connection';
 import type { RunningProcess } from '../common/run-process';
+import { workerTuning } from './temporal-worker-tuning';
 import { workflowCodeOptions } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -21,6 +22,7 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...workflowCodeOptions(),
+    ...workerTuning(config),
     dataConverter: temporalDataConverter(config),
     activities: createActivities({
       db,
@@ -30,7 +32,7 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
   });
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(createProcessRegistry('worker'), config.METRICS_PORT, config.HTTP_HOST);
   const running = worker.run();
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'temporal worker running');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, tuning: workerTuning(config) }, 'temporal worker running');
   return {
     async stop() {
       // The SDK's runtime also reacts to SIGTERM/SIGINT and may have begun shutting the worker down.
