@@ -116,6 +116,11 @@ const configSchema = z.object({
   DATABASE_CONNECT_TIMEOUT: duration.default(5_000),
   /** Longest a statement may run before Postgres cancels it (statement_timeout; 0s: no limit). */
   DATABASE_STATEMENT_TIMEOUT: duration.default(15_000),
+  /**
+   * Connections of each process's order-database pool (API, worker, consumers). Every process's
+   * pool together must stay under Postgres' max_connections (100 by default) when processes scale out.
+   */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
 
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),

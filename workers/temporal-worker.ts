@@ -15,7 +15,7 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 /** The Temporal worker process: runs the order workflow and its activities on our task queue. */
 export async function startTemporalWorker(config: Config, logger: Logger): Promise<RunningProcess> {
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,
