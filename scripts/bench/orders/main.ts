@@ -141,7 +141,7 @@ async function main(): Promise<void> {
 
     if (opts.baselines) {
       progress('baselines: starting the bench-only worker (it bundles its workflow first)');
-      noopWorker = startNoopWorker(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, join(work, 'bench-noop-worker.log'));
+      noopWorker = startNoopWorker(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, join(work, 'bench-noop-worker.log'), opts.processEnv);
       extraPids['bench-worker'] = noopWorker.pid;
       await waitForNoopWorker(client);
       for (const kind of Object.keys(NOOP_WORKFLOWS) as NoopKind[]) {
