@@ -151,7 +151,8 @@ const configSchema = z.object({
   /**
    * The Temporal worker's capacity (workers/temporal-worker-tuning.ts; README, "Performance"):
    * workflows kept in its cache, workflow tasks / activities / local activities it runs at once,
-   * and long polls it keeps open per task queue. The defaults are what the benchmark found best here.
+   * and long polls it keeps open per task queue. The defaults are the SDK's (the cache fixed rather
+   * than derived from the heap size); the benchmark found no better values on a 2-CPU machine.
    */
   TEMPORAL_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1_000),
   TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
