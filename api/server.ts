@@ -11,7 +11,7 @@ import { purgeExpiredIdempotencyKeys } from './idempotency';
 import { PostgresRateLimitStore } from './rate-limit';
 
 export async function startApi(config: Config, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const codec = temporalPayloadCodec(config);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config, codec) });

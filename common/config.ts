@@ -116,6 +116,11 @@ const configSchema = z.object({
   DATABASE_CONNECT_TIMEOUT: duration.default(5_000),
   /** Longest a statement may run before Postgres cancels it (statement_timeout; 0s: no limit). */
   DATABASE_STATEMENT_TIMEOUT: duration.default(15_000),
+  /**
+   * Connections of each process's order-database pool (API, worker, consumers). Every process's
+   * pool together must stay under Postgres' max_connections (100 by default) when processes scale out.
+   */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
 
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -142,6 +147,25 @@ const configSchema = z.object({
     }
     return origins;
   }),
+
+  /**
+   * The Temporal worker's capacity (workers/temporal-worker-tuning.ts; README, "Performance"):
+   * workflows kept in its cache, workflow tasks / activities / local activities it runs at once,
+   * and long polls it keeps open per task queue. The defaults are the SDK's (the cache fixed rather
+   * than derived from the heap size); the benchmark found no better values on a 2-CPU machine.
+   */
+  TEMPORAL_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1_000),
+  TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  TEMPORAL_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  /** At most TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS; at least 2 (a sticky and a normal poll). */
+  TEMPORAL_WORKER_WORKFLOW_TASK_POLLERS: z.coerce.number().int().min(2).default(10),
+  /** At most TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES. */
+  TEMPORAL_WORKER_ACTIVITY_TASK_POLLERS: z.coerce.number().int().min(1).default(10),
+  /** Activity slots a workflow task may reserve for eager dispatch (0: none; the server must enable it). */
+  TEMPORAL_WORKER_MAX_EAGER_ACTIVITIES: z.coerce.number().int().min(0).default(3),
+  /** One V8 context for all workflows of a thread (the SDK's default and advice; false only to rule it out). */
+  TEMPORAL_WORKER_REUSE_V8_CONTEXT: z.stringbool().default(true),
 
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   /** NATS user of this process; unset: the one for its role (common/nats-users.ts: relay, email, analytics, dlq, admin). */
@@ -236,6 +260,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!c.TEMPORAL_CODEC_KEYS.some((k) => k.id === codecKeyId)) {
     throw new ConfigError(`Invalid configuration from environment variables:\n  TEMPORAL_CODEC_KEY_ID: "${codecKeyId}" is not a key id of TEMPORAL_CODEC_KEYS (${c.TEMPORAL_CODEC_KEYS.map((k) => k.id).join(', ')})\nFix these variables (see README, "Configuration") and start again.`);
   }
+  const tuning = workerTuningProblems(c);
+  if (tuning.length) {
+    throw new ConfigError(`Invalid configuration from environment variables:\n${tuning.map((m) => `  ${m}`).join('\n')}\nFix these variables (see README, "Configuration") and start again.`);
+  }
   const config: Config = {
     ...c,
     TEMPORAL_CODEC_KEY_ID: codecKeyId,
@@ -243,6 +271,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     PAYMENT_DATABASE_URL: c.PAYMENT_DATABASE_URL ?? c.DATABASE_URL,
   };
   return env.NODE_ENV === 'production' ? withoutDevSecrets(config, env) : config;
+}
+
+/** Worker settings that only make sense together: the SDK refuses more pollers than task slots. */
+function workerTuningProblems(c: z.infer<typeof configSchema>): string[] {
+  const problems: string[] = [];
+  if (c.TEMPORAL_WORKER_WORKFLOW_TASK_POLLERS > c.TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) {
+    problems.push(`TEMPORAL_WORKER_WORKFLOW_TASK_POLLERS: ${c.TEMPORAL_WORKER_WORKFLOW_TASK_POLLERS} is more than TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${c.TEMPORAL_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS}); lower it or raise that`);
+  }
+  if (c.TEMPORAL_WORKER_ACTIVITY_TASK_POLLERS > c.TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES) {
+    problems.push(`TEMPORAL_WORKER_ACTIVITY_TASK_POLLERS: ${c.TEMPORAL_WORKER_ACTIVITY_TASK_POLLERS} is more than TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES (${c.TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES}); lower it or raise that`);
+  }
+  return problems;
 }
 
 /** The variables marked devSecret/optionalSecret in the schema, with what marks a dev value. */

@@ -67,7 +67,7 @@ export async function applyAnalyticsEvent(db: Db, event: DomainEvent): Promise<H
 }
 
 export async function startAnalyticsConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
   return startEventConsumer(config, logger, {
     name: ANALYTICS_CONSUMER,
     handles: ANALYTICS_EVENT_TYPES,

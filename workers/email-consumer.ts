@@ -132,7 +132,7 @@ async function withTimeout<T>(attempt: PromiseLike<T>, timeoutMs: number, what: 
 }
 
 export async function startEmailConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
   const mailer = nodemailer.createTransport(config.SMTP_URL);
   const stopping = new AbortController();
   const consumer = await startEventConsumer(config, logger, {

@@ -6,7 +6,7 @@ import { devNatsAuthorization } from '../../common/nats-server-config';
 import { natsScope } from '../../common/nats-users';
 import { PROCESSES, type ProcessName } from '../../common/processes';
 import { migrate } from '../../prisma/migrate';
-import { ensureTools, REPO_ROOT, startNats, startPostgres, startSmtpSink, startTemporalDevServer, type StartedService } from '../infra';
+import { ensureTools, REPO_ROOT, startNats, startPostgres, startSmtpSink, startTemporalDevServer, type StartedService, type TemporalDevServerOptions } from '../infra';
 import type { PostgresServer } from '../infra/postgres';
 import type { ReceivedMail } from '../infra/smtp-sink';
 import { ensureDevApiKeys, type DevApiKeys } from './dev-api-keys';
@@ -30,6 +30,8 @@ export interface DevSystemOptions {
   onMail?(mail: ReceivedMail, file: string): void;
   /** Aborting it stops a start-up in progress: what was started is stopped, and the start rejects. */
   signal?: AbortSignal;
+  /** The Temporal dev server: in memory instead of its file (benchmarks), other SQLite pragmas for the file. */
+  temporal?: Pick<TemporalDevServerOptions, 'sqlitePragmas'> & { inMemory?: boolean };
 }
 
 /** An infrastructure part that can be stopped, killed and started again on the same state. */
@@ -52,8 +54,8 @@ export interface DevSystem {
   infra: Partial<Record<'postgres' | 'nats' | 'temporal', RestartableService>>;
   /** Running instances of each process, by name. */
   instances(name: ProcessName): SupervisedProcess[];
-  /** Starts one more instance of a process (a second worker or relay); it has no metrics port. */
-  addInstance(name: ProcessName): SupervisedProcess;
+  /** Starts one more instance of a process (a second worker or relay); it has no metrics port. `env`: its own settings (a second API's API_PORT). */
+  addInstance(name: ProcessName, env?: Record<string, string>): SupervisedProcess;
   /** Stops the newest extra instance of a process. */
   removeInstance(name: ProcessName): Promise<void>;
   stop(): Promise<void>;
@@ -143,7 +145,8 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
       const temporal = restartable('temporal', async () => {
         const started = await startTemporalDevServer({
           bin: tools.TEMPORAL_CLI_BIN!, port: ports.temporal, uiPort: ports.temporalUi, codecEndpoint: ports.codecEndpoint,
-          dbFile: join(dataDir, 'temporal.db'), logFile: join(dataDir, 'temporal.log'),
+          ...(opts.temporal?.inMemory ? {} : { dbFile: join(dataDir, 'temporal.db') }), sqlitePragmas: opts.temporal?.sqlitePragmas,
+          logFile: join(dataDir, 'temporal.log'),
         });
         uiUrl = started.uiUrl!;
         return started;
@@ -184,13 +187,13 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     say('NATS streams are set up');
     checkpoint();
 
-    const launch = (spec: (typeof PROCESSES)[number], instance: number) => {
+    const launch = (spec: (typeof PROCESSES)[number], instance: number, instanceEnv: Record<string, string> = {}) => {
       const metrics = 'metricsPort' in spec && instance === 0 ? { METRICS_PORT: String(ports.health(spec)) } : {};
       const name = instance === 0 ? spec.name : `${spec.name}#${instance + 1}`;
       const supervised = new SupervisedProcess({
         // One node process per service, TypeScript loaded by tsx's hook (a crash kills the service itself).
         name, command: process.execPath, args: ['--import', 'tsx', join(REPO_ROOT, spec.entry)], cwd: REPO_ROOT,
-        env: { ...process.env, ...env, ...DEV_CALLER_ENV[spec.name], ...metrics }, say,
+        env: { ...process.env, ...env, ...DEV_CALLER_ENV[spec.name], ...metrics, ...instanceEnv }, say,
         ...(opts.logDir ? { logFile: join(opts.logDir, `${name.replace('#', '-')}.log`) } : {}),
       });
       supervised.start();
@@ -206,7 +209,7 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     return {
       env, ports, temporalUi, apiKeys, infra,
       instances: (name) => running.get(name) ?? [],
-      addInstance: (name) => launch(PROCESSES.find((p) => p.name === name)!, running.get(name)?.length ?? 0),
+      addInstance: (name, instanceEnv) => launch(PROCESSES.find((p) => p.name === name)!, running.get(name)?.length ?? 0, instanceEnv),
       async removeInstance(name) {
         const list = running.get(name) ?? [];
         if (list.length < 2) throw new Error(`${name} has no extra instance to remove`);

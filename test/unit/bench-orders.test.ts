@@ -1,5 +1,7 @@
 import { cpuMsPerUnit, parseProcStat, treeOf, treeTicks, type ProcStat } from '../../scripts/bench/orders/proc-stat';
-import { ratios, ratioTable, type RunResult } from '../../scripts/bench/orders/report';
+import { parseEnvAssignments, parseOptions } from '../../scripts/bench/orders/options';
+import { ratios, ratioTable, scaleOutTable, type RunResult } from '../../scripts/bench/orders/report';
+import { parseSqlitePragmas, temporalDevServerArgs } from '../../scripts/infra/temporal';
 import { parseLevels, summarize } from '../../scripts/bench/orders/stats';
 
 /** The pure parts of `npm run bench:orders`: percentiles, /proc stat parsing and CPU deltas, the ratio table. */
@@ -115,5 +117,94 @@ describe('bench:orders ratio table', () => {
     expect(lines[2]).toMatch(/^orders\/s at 32 clients \/ local-activity no-op wf\/s at 32\s+0\.15\s+>= 0\.7\s+MISSED$/);
     expect(lines[4]).toMatch(/^1 client: POST -> terminal p50, ms\s+899\.00\s+<= 150\s+MISSED$/);
     expect(ratioTable(ratios([], 32))).toMatch(/n\/a\s+>= 0\.7\s+n\/a/);
+  });
+});
+
+describe('bench:orders command line: the Temporal dev server, process settings, scale-out (pure logic)', () => {
+  const exitWith = (argv: string[]): string => {
+    const exit = jest.spyOn(process, 'exit').mockImplementation(((code?: number) => { throw new Error(`exit ${code}`); }) as never);
+    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      parseOptions(argv, {});
+      return 'no exit';
+    } catch (err) {
+      return `${(err as Error).message}: ${String(error.mock.calls[0]?.[0]).split('\n')[0]}`;
+    } finally {
+      exit.mockRestore();
+      error.mockRestore();
+    }
+  };
+
+  it('defaults to the file-backed dev server with the dev pragmas, no extra settings, no scale-out step', () => {
+    const o = parseOptions([], {});
+    expect(o).toMatchObject({ temporalDb: 'file', sqlitePragmas: undefined, processEnv: {}, scaleOutClients: undefined, ratioClients: 32 });
+  });
+
+  it('reads the dev server mode, its pragmas (none: SQLite\'s own), repeated --env settings and the scale-out level', () => {
+    expect(parseOptions(['--temporal-db', 'memory'], {}).temporalDb).toBe('memory');
+    expect(parseOptions(['--sqlite-pragmas', 'journal_mode=wal,synchronous=off'], {}).sqlitePragmas).toEqual({ journal_mode: 'wal', synchronous: 'off' });
+    expect(parseOptions(['--sqlite-pragmas', 'none'], {}).sqlitePragmas).toEqual({});
+    expect(parseOptions(['--env', 'TEMPORAL_WORKER_MAX_EAGER_ACTIVITIES=0', '--env', 'LOG_LEVEL=warn'], {}).processEnv)
+      .toEqual({ TEMPORAL_WORKER_MAX_EAGER_ACTIVITIES: '0', LOG_LEVEL: 'warn' });
+    expect(parseOptions(['--scale-out'], {}).scaleOutClients).toBe(32);
+    expect(parseOptions(['--scale-out', '--quick'], {}).scaleOutClients).toBe(4);
+    expect(parseOptions(['--scale-out', '--scale-out-clients', '16'], {}).scaleOutClients).toBe(16);
+  });
+
+  it('refuses what it cannot apply, with exit code 2 and the reason', () => {
+    expect(exitWith(['--temporal-db', 'disk'])).toMatch(/^exit 2: --temporal-db must be file or memory/);
+    expect(exitWith(['--sqlite-pragmas', 'journal_mode'])).toMatch(/^exit 2: --sqlite-pragmas: "journal_mode" is not pragma=value/);
+    expect(exitWith(['--sqlite-pragmas', 'synchronous=off; DROP'])).toMatch(/^exit 2: --sqlite-pragmas/);
+    expect(exitWith(['--temporal-db', 'memory', '--sqlite-pragmas', 'synchronous=off'])).toMatch(/^exit 2: --sqlite-pragmas applies to the file/);
+    expect(exitWith(['--env', 'lower=1'])).toMatch(/^exit 2: --env: "lower=1" is not KEY=VALUE/);
+    expect(exitWith(['--target', '--scale-out'])).toMatch(/^exit 2: --target measures a system as it runs/);
+    expect(exitWith(['--target', '--env', 'A=1'])).toMatch(/^exit 2: --target/);
+    expect(exitWith(['--scale-out', '--scale-out-clients', '0'])).toMatch(/^exit 2: --scale-out-clients must be a number > 0/);
+    expect(exitWith(['--target'])).toBe('no exit');
+  });
+
+  it('keeps an = inside an --env value', () => {
+    expect(parseEnvAssignments(['A=b=c', 'EMPTY='])).toEqual({ A: 'b=c', EMPTY: '' });
+  });
+});
+
+describe('the Temporal dev server command line (pure logic)', () => {
+  const flags = (args: string[], flag: string) => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []));
+
+  it('gives the file the durable dev pragmas and turns on eager activity dispatch by default', () => {
+    const args = temporalDevServerArgs({ port: 7233, uiPort: 8233, codecEndpoint: 'http://127.0.0.1:3000/codec', dbFile: '/tmp/t.db' });
+    expect(flags(args, '--db-filename')).toEqual(['/tmp/t.db']);
+    expect(flags(args, '--sqlite-pragma')).toEqual(['journal_mode=wal', 'synchronous=normal']);
+    expect(flags(args, '--dynamic-config-value')).toEqual(['system.enableActivityEagerExecution=true']);
+    expect(flags(args, '--ui-codec-endpoint')).toEqual(['http://127.0.0.1:3000/codec']);
+    expect(args).not.toContain('--headless');
+  });
+
+  it('passes no pragmas in memory, and other pragmas or none for the file when asked', () => {
+    const memory = temporalDevServerArgs({ port: 7233, sqlitePragmas: { synchronous: 'off' } });
+    expect(memory).not.toContain('--db-filename');
+    expect(memory).not.toContain('--sqlite-pragma');
+    expect(memory).toContain('--headless');
+    expect(flags(temporalDevServerArgs({ port: 1, dbFile: 'f', sqlitePragmas: { synchronous: 'off' } }), '--sqlite-pragma')).toEqual(['synchronous=off']);
+    expect(temporalDevServerArgs({ port: 1, dbFile: 'f', sqlitePragmas: {} })).not.toContain('--sqlite-pragma');
+    expect(flags(temporalDevServerArgs({ port: 1, dynamicConfig: {} }), '--dynamic-config-value')).toEqual([]);
+  });
+
+  it('reads pragma lists and refuses anything that is not pragma=word', () => {
+    expect(parseSqlitePragmas(' journal_mode=wal , synchronous=NORMAL ')).toEqual({ journal_mode: 'wal', synchronous: 'NORMAL' });
+    expect(parseSqlitePragmas('')).toEqual({});
+    expect(() => parseSqlitePragmas('journal_mode=wal;x')).toThrow(/not pragma=value/);
+  });
+});
+
+describe('bench:orders scale-out table (pure logic)', () => {
+  it('compares 2 workers + 2 APIs with 1 + 1 and keeps both rows out of the ratios', () => {
+    const one = run('orders', 'closed', 32, 10, 3000, { scaleOut: '1+1', cpuMsAll: 100 });
+    const two = run('orders', 'closed', 32, 12, 2500, { scaleOut: '2+2', cpuMsAll: 110 });
+    const lines = scaleOutTable([one, two])!.split('\n');
+    expect(lines[2]).toMatch(/^1 \+ 1\s+32\s+10\.00\s+5\.0\s+3000\.0\s+6000\.0\s+100\.0$/);
+    expect(lines[4]).toMatch(/^gain \(2\+2 \/ 1\+1\)\s+x 1\.20\s+x 1\.00\s+x 0\.83\s+x 0\.83\s+x 1\.10$/);
+    expect(scaleOutTable([one])).toBeUndefined();
+    expect(ratios([one, two], 32)[4]!.value).toBeUndefined(); // CPU per order at 32: no ordinary run at 32
   });
 });

@@ -10,9 +10,10 @@ import { NOOP_TASK_QUEUE, NOOP_WORKFLOWS, type NoopKind } from './noop';
 
 export interface NoopWorker { pid: number | undefined; stop(): Promise<void> }
 
-export function startNoopWorker(temporalAddress: string, namespace: string, logFile: string): NoopWorker {
+/** `settings`: what our processes were given (--env), so the baseline's worker is tuned as ours. */
+export function startNoopWorker(temporalAddress: string, namespace: string, logFile: string, settings: Record<string, string> = {}): NoopWorker {
   const proc = spawnLogged(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts/bench/orders/noop-worker.main.ts')], logFile, {
-    cwd: REPO_ROOT, env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace },
+    cwd: REPO_ROOT, env: { ...process.env, ...settings, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace },
   });
   return { pid: proc.child.pid, stop: proc.stop };
 }

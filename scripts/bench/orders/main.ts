@@ -19,6 +19,7 @@ import { parseOptions, type Options } from './options';
 import { ensureBenchProduct, orderWork, TerminalEvents } from './orders';
 import { pidsListeningOn } from './proc-stat';
 import { reportJson, reportTable, type RunResult } from './report';
+import { startExtraInstances } from './scale-out';
 import { runAsScript } from '../../infra/script-main';
 
 /**
@@ -63,7 +64,11 @@ async function main(): Promise<void> {
     } else {
       progress(`starting the system at port offset ${offset}; state and logs in ${work}`);
       // One shop key sends every order: its POST rate limit must not be what the benchmark measures.
-      system = await startDevSystem({ dataDir: join(work, 'data'), portOffset: offset, say: (m) => progress(m), logDir: work, processEnv: { API_RATE_LIMIT_POSTS: '1000000' } });
+      system = await startDevSystem({
+        dataDir: join(work, 'data'), portOffset: offset, say: (m) => progress(m), logDir: work,
+        processEnv: { API_RATE_LIMIT_POSTS: '1000000', ...opts.processEnv },
+        temporal: { inMemory: opts.temporalDb === 'memory', sqlitePragmas: opts.sqlitePragmas },
+      });
       env = system.env;
     }
     const config = loadConfig({ ...process.env, ...env });
@@ -110,13 +115,33 @@ async function main(): Promise<void> {
       await probe(settle).settle(); // the consumers' backlog of the warm-up must not count for the first run
     };
 
-    const orders = orderWork({ apiUrl, apiKey: apiKeyFor(opts, system), terminal, timeoutMs: opts.orderTimeoutMs });
+    const orderTarget = { apiKey: apiKeyFor(opts, system), terminal, timeoutMs: opts.orderTimeoutMs };
+    const orders = orderWork({ ...orderTarget, apiUrls: [apiUrl] });
     await warmUp('orders', orders, true);
     await closedRuns('orders', 'orders', opts.clients, orders, true);
 
+    if (opts.scaleOutClients && system) {
+      const clients = opts.scaleOutClients;
+      const step = async (scaleOut: '1+1' | '2+2', work: Work) => {
+        const spec: RunSpec = { name: `scale-out ${scaleOut} x${clients}`, subject: 'orders', mode: 'closed', clients, scaleOut };
+        runs.push(await measure(spec, probe(true), () => closedLoop(spec.name, clients, opts.orders ? { units: opts.orders } : { seconds: opts.seconds }, work)));
+      };
+      await step('1+1', orders);
+      const extra = await startExtraInstances(system);
+      try {
+        Object.assign(extraPids, extra.pids());
+        const spread = orderWork({ ...orderTarget, apiUrls: [apiUrl, extra.apiUrl] });
+        await warmUp('scale-out 2+2', spread, true);
+        await step('2+2', spread);
+      } finally {
+        for (const name of Object.keys(extra.pids())) delete extraPids[name];
+        await extra.stop();
+      }
+    }
+
     if (opts.baselines) {
       progress('baselines: starting the bench-only worker (it bundles its workflow first)');
-      noopWorker = startNoopWorker(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, join(work, 'bench-noop-worker.log'));
+      noopWorker = startNoopWorker(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, join(work, 'bench-noop-worker.log'), opts.processEnv);
       extraPids['bench-worker'] = noopWorker.pid;
       await waitForNoopWorker(client);
       for (const kind of Object.keys(NOOP_WORKFLOWS) as NoopKind[]) {
@@ -138,7 +163,7 @@ async function main(): Promise<void> {
     const results = {
       machine: describeMachine(loadAtStart, loadavg(), postgres, nc.info?.version ?? 'unknown'),
       opts, mode: opts.target ? 'target' as const : 'started' as const,
-      processes: [...SYSTEM_PROCESSES, ...(opts.baselines ? ['bench-worker'] : [])], runs,
+      processes: [...SYSTEM_PROCESSES, ...(opts.scaleOutClients && system ? ['worker#2', 'api#2'] : []), ...(opts.baselines ? ['bench-worker'] : [])], runs,
     };
     console.log(reportTable(results));
     if (opts.json) {

@@ -13,7 +13,7 @@ import { summarize } from './stats';
  * history length of a sample of its workflows, read once the run is over.
  */
 
-export interface RunSpec { name: string; subject: Subject; mode: 'closed' | 'open'; clients?: number; rate?: number; rss?: boolean }
+export interface RunSpec { name: string; subject: Subject; mode: 'closed' | 'open'; clients?: number; rate?: number; rss?: boolean; scaleOut?: '1+1' | '2+2' }
 
 export interface Probe {
   /** Pid of each process to measure (its descendants are included). */

@@ -56,7 +56,8 @@ export class TerminalEvents {
 }
 
 export interface OrderTarget {
-  apiUrl: string;
+  /** The API processes; POSTs go to each in turn. */
+  apiUrls: readonly string[];
   /** Sent as `Authorization: Bearer <key>` when set. */
   apiKey: string | undefined;
   terminal: TerminalEvents;
@@ -75,7 +76,8 @@ export function orderWork(target: OrderTarget): Work {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': randomUUID() };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
     const sent = performance.now();
-    const res = await fetch(`${target.apiUrl}/orders`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    const apiUrl = target.apiUrls[n % target.apiUrls.length]!;
+    const res = await fetch(`${apiUrl}/orders`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
     const text = await res.text();
     const requestMs = performance.now() - sent;
     if (res.status !== 202) return { requestMs, outcome: `HTTP ${res.status}` };

@@ -35,6 +35,8 @@ export interface RunResult {
   historyEvents: number | undefined;
   /** Open loop: RSS of each process at its start and end, MiB. */
   rss?: Record<string, { start?: number; end?: number }>;
+  /** A run of the scale-out step: how many workers + API processes ran (not one of the ratios' runs). */
+  scaleOut?: '1+1' | '2+2';
 }
 
 export interface Results { machine: Machine; opts: Options; mode: 'started' | 'target'; processes: string[]; runs: RunResult[] }
@@ -45,7 +47,7 @@ const fixed = (n: number | undefined, digits = 1) => (n === undefined || Number.
 
 /** The ratios of issue 12 at `clients` clients, each with its target. */
 export function ratios(runs: readonly RunResult[], clients: number): Ratio[] {
-  const closed = (subject: Subject, c: number) => runs.find((r) => r.subject === subject && r.mode === 'closed' && r.clients === c);
+  const closed = (subject: Subject, c: number) => runs.find((r) => r.subject === subject && r.mode === 'closed' && r.clients === c && !r.scaleOut);
   const open = runs.find((r) => r.subject === 'orders' && r.mode === 'open');
   const div = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b || Number.isNaN(a) || Number.isNaN(b) ? undefined : a / b);
   const row = (what: string, value: number | undefined, target: string, ok: (v: number) => boolean): Ratio =>
@@ -86,12 +88,31 @@ export function rssTable(run: RunResult): string {
   return table(['process', 'RSS start MiB', 'RSS end MiB'], Object.entries(run.rss ?? {}).map(([p, m]) => [p, fixed(m.start), fixed(m.end)]));
 }
 
+/** The scale-out step: 1 worker + 1 API against 2 + 2 at the same load, and the gain. */
+export function scaleOutTable(runs: readonly RunResult[]): string | undefined {
+  const one = runs.find((r) => r.scaleOut === '1+1');
+  const two = runs.find((r) => r.scaleOut === '2+2');
+  if (!one || !two) return undefined;
+  const gain = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !a ? 'n/a' : `x ${(b / a).toFixed(2)}`);
+  const row = (label: string, r: RunResult) => [label, r.clients ?? 'n/a', fixed(r.throughput, 2), fixed(r.request.p50), fixed(r.total.p50), fixed(r.total.p99), fixed(r.cpuMsAll)];
+  return table(['workers + APIs', 'clients', 'orders/s', 'POST p50', 'end p50', 'end p99', 'CPU ms/order'], [
+    row('1 + 1', one), row('2 + 2', two),
+    ['gain (2+2 / 1+1)', '', gain(one.throughput, two.throughput), gain(one.request.p50, two.request.p50), gain(one.total.p50, two.total.p50), gain(one.total.p99, two.total.p99), gain(one.cpuMsAll, two.cpuMsAll)],
+  ]);
+}
+
 export function reportTable(results: Results): string {
   const { machine, opts, runs, processes } = results;
   const out: string[] = ['Orders benchmark (npm run bench:orders)'];
   out.push(`machine   ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}`);
   out.push(`load avg  start ${machine.loadAvgAtStart.join(' / ')}, end ${machine.loadAvgAtEnd.join(' / ')} (1/5/15 min; other processes share the CPUs)`);
   out.push(`system    ${results.mode === 'target' ? 'an already running `npm run dev`' : 'started by the benchmark as `npm run dev` starts it, in a temp dir'}; Postgres ${machine.postgres}, nats-server ${machine.natsServer}`);
+  if (results.mode === 'started') {
+    const pragmas = opts.sqlitePragmas === undefined ? 'dev default pragmas' : Object.keys(opts.sqlitePragmas).length ? Object.entries(opts.sqlitePragmas).map(([k, v]) => `${k}=${v}`).join(',') : 'SQLite\'s own pragmas';
+    out.push(`temporal  dev server state ${opts.temporalDb === 'memory' ? 'in memory' : `in a SQLite file (${pragmas})`}`);
+  }
+  const env = Object.entries(opts.processEnv);
+  if (env.length) out.push(`settings  ${env.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   out.push(`runs      ${opts.orders ? `${opts.orders} orders` : `${opts.seconds} s`} per closed-loop level, open loop ${opts.rate}/s for ${opts.rateSeconds} s${opts.quick ? ' (--quick: a smoke run, not a measurement)' : ''}`);
   out.push('');
   out.push('Runs: req = POST /orders (no-op: the workflow start call); end = POST -> terminal event on NATS (no-op: start -> result); latencies in ms;');
@@ -103,6 +124,12 @@ export function reportTable(results: Results): string {
   out.push('');
   out.push(`Ratios (issue 12 targets, at ${opts.ratioClients} clients)`);
   out.push(ratioTable(ratios(runs, opts.ratioClients)));
+  const scaleOut = scaleOutTable(runs);
+  if (scaleOut) {
+    out.push('');
+    out.push('Scale-out step: the same closed loop with 1 worker + 1 API, then 2 workers + 2 APIs (POSTs alternate between the APIs), same Temporal, Postgres, relay');
+    out.push(scaleOut);
+  }
   const open = runs.find((r) => r.rss);
   if (open) {
     out.push('');
