@@ -1,16 +1,41 @@
+import type { Context as ActivityContext } from '@temporalio/activity';
+import { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { InventoryClient } from '../common/clients/inventory-client';
 import { PaymentClient } from '../common/clients/payment-client';
 import type { Config } from '../common/config';
+import { correlationActivityInterceptor } from '../common/correlation-activity-interceptor';
 import { createDb, dbTimeouts } from '../common/db';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
 import { temporalDataConverter } from '../common/temporal-connection';
 import type { RunningProcess } from '../common/run-process';
-import { workflowCodeOptions } from './workflow-bundle';
+import { currentTracing, startTracing } from '../common/tracing';
+import { WORKFLOW_INTERCEPTOR_MODULES, workflowCodeOptions } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/**
+ * Spans of workflows (through the exporter sink; off with tracing off) and activities (also local
+ * ones), and each activity inside its order's correlation id (outermost first: the activity's span
+ * is active when the correlation interceptor runs, so its lines carry the trace id too).
+ */
+function tracingOptions(logger: Logger) {
+  const tracing = currentTracing() ?? startTracing({ serviceName: 'worker' });
+  return {
+    interceptors: {
+      workflowModules: WORKFLOW_INTERCEPTOR_MODULES,
+      activity: [
+        (ctx: ActivityContext) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+        correlationActivityInterceptor(logger),
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
+}
 
 /** The Temporal worker process: runs the order workflow and its activities on our task queue. */
 export async function startTemporalWorker(config: Config, logger: Logger): Promise<RunningProcess> {
@@ -22,6 +47,7 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...workflowCodeOptions(),
     dataConverter: temporalDataConverter(config),
+    ...tracingOptions(logger),
     activities: createActivities({
       db,
       inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
