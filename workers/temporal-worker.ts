@@ -11,18 +11,25 @@ import type { Logger } from '../common/logger';
 import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
 import { temporalDataConverter } from '../common/temporal-connection';
 import type { RunningProcess } from '../common/run-process';
-import { currentTracing, startTracing } from '../common/tracing';
+import { currentTracing, startTracing, type Tracing } from '../common/tracing';
 import { WORKFLOW_INTERCEPTOR_MODULES, workflowCodeOptions } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 /**
- * Spans of workflows (through the exporter sink; off with tracing off) and activities (also local
- * ones), and each activity inside its order's correlation id (outermost first: the activity's span
- * is active when the correlation interceptor runs, so its lines carry the trace id too).
+ * The sink the workflow interceptors send workflow spans to, into this process's span processor
+ * (a no-op one with tracing off). The replayer needs it too (it is not called during replay).
+ */
+export function workflowSpanSinks(tracing: Tracing = currentTracing() ?? startTracing({ serviceName: 'worker' })) {
+  return { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) };
+}
+
+/**
+ * Spans of workflows and activities (also local ones), and each activity inside its order's
+ * correlation id (outermost first: the activity's span is active when the correlation
+ * interceptor runs, so its lines carry the trace id too).
  */
 function tracingOptions(logger: Logger) {
-  const tracing = currentTracing() ?? startTracing({ serviceName: 'worker' });
   return {
     interceptors: {
       workflowModules: WORKFLOW_INTERCEPTOR_MODULES,
@@ -33,7 +40,7 @@ function tracingOptions(logger: Logger) {
         correlationActivityInterceptor(logger),
       ],
     },
-    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+    sinks: workflowSpanSinks(),
   };
 }
 

@@ -185,7 +185,10 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     checkpoint();
 
     const launch = (spec: (typeof PROCESSES)[number], instance: number) => {
-      const metrics = 'metricsPort' in spec && instance === 0 ? { METRICS_PORT: String(ports.health(spec)) } : {};
+      const metrics = {
+        ...('metricsPort' in spec && instance === 0 ? { METRICS_PORT: String(ports.health(spec)) } : {}),
+        ...('temporalMetricsPort' in spec && instance === 0 ? { TEMPORAL_METRICS_PORT: String(ports.temporalMetrics) } : {}),
+      };
       const name = instance === 0 ? spec.name : `${spec.name}#${instance + 1}`;
       const supervised = new SupervisedProcess({
         // One node process per service, TypeScript loaded by tsx's hook (a crash kills the service itself).
