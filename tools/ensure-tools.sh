@@ -4,6 +4,7 @@
 #   nats-server           NATS server with JetStream, built from source with `go install`
 #   temporal-test-server  Temporal's Java time-skipping test server, fetched from Maven Central
 #   schemathesis          API fuzzer, installed from PyPI with pip into a virtualenv (`npm run fuzz`)
+#   jaeger                Jaeger v2 (`npm run dev`'s trace viewer), built from its Go module in a throw-away module
 # Versions are pinned in tools/versions.env (the only place). Everything is cached under
 # $ORDERS_TOOLS_DIR (default ~/.cache/order-orchestrator), so only the first run is slow.
 #
@@ -19,15 +20,16 @@
 # Progress and errors go to stderr. stdout carries nothing but, with --print-env, one
 # `export NAME='path'` line per tool, which scripts/tools.ts parses.
 #
-# Usage: tools/ensure-tools.sh [temporal] [nats] [test-server] [schemathesis] [--print-env]
-# (no tool named: the first three; schemathesis only when asked for)
+# Usage: tools/ensure-tools.sh [temporal] [nats] [test-server] [schemathesis] [jaeger] [--print-env]
+# (no tool named: the first three; schemathesis and jaeger only when asked for)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 . "$here/versions.env"
 : "${TEMPORAL_CLI_VERSION:?missing in tools/versions.env}" "${NATS_SERVER_VERSION:?missing in tools/versions.env}" \
-  "${TEMPORAL_TEST_SERVER_VERSION:?missing in tools/versions.env}" "${SCHEMATHESIS_VERSION:?missing in tools/versions.env}"
+  "${TEMPORAL_TEST_SERVER_VERSION:?missing in tools/versions.env}" "${SCHEMATHESIS_VERSION:?missing in tools/versions.env}" \
+  "${JAEGER_VERSION:?missing in tools/versions.env}"
 
 tools_dir="${ORDERS_TOOLS_DIR:-$HOME/.cache/order-orchestrator}"
 bin_dir="$tools_dir/bin"
@@ -39,8 +41,8 @@ print_env=0
 for arg in "$@"; do
   case "$arg" in
     --print-env) print_env=1 ;;
-    temporal|nats|test-server|schemathesis) want+=("$arg") ;;
-    *) echo "ensure-tools: unknown argument '$arg' (expected temporal, nats, test-server, schemathesis, --print-env)" >&2; exit 2 ;;
+    temporal|nats|test-server|schemathesis|jaeger) want+=("$arg") ;;
+    *) echo "ensure-tools: unknown argument '$arg' (expected temporal, nats, test-server, schemathesis, jaeger, --print-env)" >&2; exit 2 ;;
   esac
 done
 [ ${#want[@]} -eq 0 ] && want=(temporal nats test-server)
@@ -134,9 +136,15 @@ go_build() {
     "install Go (a recent release; the module's go.mod says which), or set $var to an existing $name binary"
   new_build_dir
   local log_file="$build_dir/go-install.log" cmd="go install -v $pkg"
+  [ "${5:-}" = module ] && cmd="go get -tool $pkg && go build -v -o <temp dir>/bin/$name ${pkg%@*} (in a throw-away module)"
   log "building $label with \`$cmd\` (first time only; can take several minutes, progress every ${tick_seconds}s)"
   local start=$SECONDS next=$((SECONDS + tick_seconds)) status=0
-  GOBIN="$build_dir/bin" go install -v "$pkg" >"$log_file" 2>&1 &
+  if [ "${5:-}" = module ]; then
+    # A program whose go.mod has replace directives: `go install pkg@version` refuses it, a module of our own that requires it does not.
+    (cd "$build_dir" && go mod init tools-build >/dev/null 2>&1 && go get -tool "$pkg" && go build -v -o "$build_dir/bin/$name" "${pkg%@*}") >"$log_file" 2>&1 &
+  else
+    GOBIN="$build_dir/bin" go install -v "$pkg" >"$log_file" 2>&1 &
+  fi
   bg_pid=$!
   while kill -0 "$bg_pid" 2>/dev/null; do
     sleep 0.2
@@ -165,9 +173,10 @@ go_build() {
   log "go install of $label finished in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s"
 }
 
-# ensure_go_tool <label> <binary name> <package@version> <cache name> <BIN variable>
+# ensure_go_tool <label> <binary name> <package@version> <cache name> <BIN variable> [module]
+# (`module`: built in a throw-away module, for programs `go install pkg@version` refuses)
 ensure_go_tool() {
-  local label="$1" name="$2" pkg="$3" cache_name="$4" var="$5"
+  local label="$1" name="$2" pkg="$3" cache_name="$4" var="$5" mode="${6:-}"
   local override="${!var:-}"
   if [ -n "$override" ]; then
     resolve_override "$var" "$override"
@@ -187,7 +196,7 @@ ensure_go_tool() {
     [ -z "$check_output" ] || tail_of "$check_output" 5 >&2
     rm -f "$target"
   fi
-  go_build "$label" "$name" "$pkg" "$var"
+  go_build "$label" "$name" "$pkg" "$var" "$mode"
   check_runs "$built" --version || die "built $label, but it does not run: \`$name --version\` exited with $check_status" "$name --version" \
     "check the Go toolchain (GOOS/GOARCH/CGO settings) and try again, or set $var to an existing $name binary" "$(tail_of "$check_output")"
   mkdir -p "$bin_dir"
@@ -204,6 +213,11 @@ ensure_temporal() {
 ensure_nats() {
   ensure_go_tool "nats-server $NATS_SERVER_VERSION" nats-server "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION" \
     "nats-server-$NATS_SERVER_VERSION" NATS_SERVER_BIN
+}
+
+ensure_jaeger() {
+  ensure_go_tool "Jaeger $JAEGER_VERSION" jaeger "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" \
+    "jaeger-$JAEGER_VERSION" JAEGER_BIN module
 }
 
 ensure_test_server() {
@@ -344,6 +358,7 @@ for tool in "${want[@]}"; do
     nats) ensure_nats ;;
     test-server) ensure_test_server ;;
     schemathesis) ensure_schemathesis ;;
+    jaeger) ensure_jaeger ;;
   esac
 done
 if [ "$print_env" -eq 1 ]; then printf '%s\n' "${exports[@]}"; fi

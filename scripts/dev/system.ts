@@ -7,6 +7,7 @@ import { natsScope } from '../../common/nats-users';
 import { PROCESSES, type ProcessName } from '../../common/processes';
 import { migrate } from '../../prisma/migrate';
 import { ensureTools, REPO_ROOT, startNats, startPostgres, startSmtpSink, startTemporalDevServer, type StartedService } from '../infra';
+import { startJaeger } from '../infra/jaeger';
 import type { PostgresServer } from '../infra/postgres';
 import type { ReceivedMail } from '../infra/smtp-sink';
 import { ensureDevApiKeys, type DevApiKeys } from './dev-api-keys';
@@ -30,6 +31,12 @@ export interface DevSystemOptions {
   onMail?(mail: ReceivedMail, file: string): void;
   /** Aborting it stops a start-up in progress: what was started is stopped, and the start rejects. */
   signal?: AbortSignal;
+  /**
+   * Start the trace viewer (Jaeger, scripts/infra/jaeger.ts) and send every process's spans to it
+   * (`npm run dev`). Without it, or when OTEL_EXPORTER_OTLP_ENDPOINT (environment or processEnv)
+   * names a collector, none is started; with neither, tracing is off.
+   */
+  traceViewer?: boolean;
 }
 
 /** An infrastructure part that can be stopped, killed and started again on the same state. */
@@ -47,6 +54,8 @@ export interface DevSystem {
   env: Record<string, string>;
   ports: ReturnType<typeof devPorts>;
   temporalUi: string;
+  /** The trace viewer's UI, when this system started one. */
+  traceViewerUrl?: string;
   /** A shop's and an operator's API key (scripts/dev/dev-api-keys.ts). */
   apiKeys: DevApiKeys;
   infra: Partial<Record<'postgres' | 'nats' | 'temporal', RestartableService>>;
@@ -109,7 +118,12 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
   };
 
   try {
-    const needed = [...(process.env.TEMPORAL_ADDRESS ? [] : ['temporal' as const]), ...(process.env.NATS_URL ? [] : ['nats' as const])];
+    const otlpEndpoint = opts.processEnv?.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    const startViewer = opts.traceViewer === true && !otlpEndpoint;
+    const needed = [
+      ...(process.env.TEMPORAL_ADDRESS ? [] : ['temporal' as const]), ...(process.env.NATS_URL ? [] : ['nats' as const]),
+      ...(startViewer ? ['jaeger' as const] : []),
+    ];
     if (needed.length) say(`getting local tools: ${needed.join(', ')} (built once, then cached)`);
     const tools = needed.length ? await ensureTools(needed) : {};
     checkpoint();
@@ -172,6 +186,22 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
       say(`SMTP sink on ${smtp.url} (messages saved in ${mailDir})`);
     }
 
+    let traceViewerUrl: string | undefined;
+    if (otlpEndpoint) {
+      env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpEndpoint;
+      say(`traces go to ${otlpEndpoint} (OTLP/HTTP)`);
+    } else if (startViewer) {
+      const jaeger = await startJaeger({
+        bin: tools.JAEGER_BIN!, dir: join(dataDir, 'jaeger'), logFile: join(dataDir, 'jaeger.log'),
+        ports: { otlpHttp: ports.otlpHttp, ui: ports.traceViewerUi, grpc: ports.traceViewerGrpc },
+      });
+      extras.push(jaeger);
+      env.OTEL_EXPORTER_OTLP_ENDPOINT = jaeger.otlpEndpoint;
+      traceViewerUrl = jaeger.uiUrl;
+      say(`Jaeger (traces, kept in memory) on ${jaeger.uiUrl}, receiving OTLP/HTTP on ${jaeger.otlpEndpoint}`);
+      checkpoint();
+    }
+
     const applied = await migrate(env.DATABASE_URL);
     say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
     const apiKeys = await ensureDevApiKeys(env.DATABASE_URL, dataDir);
@@ -207,7 +237,7 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     }
 
     return {
-      env, ports, temporalUi, apiKeys, infra,
+      env, ports, temporalUi, apiKeys, infra, ...(traceViewerUrl ? { traceViewerUrl } : {}),
       instances: (name) => running.get(name) ?? [],
       addInstance: (name) => launch(PROCESSES.find((p) => p.name === name)!, running.get(name)?.length ?? 0),
       async removeInstance(name) {
