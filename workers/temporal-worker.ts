@@ -29,10 +29,11 @@ export function workflowSpanSinks(tracing: Tracing = currentTracing() ?? startTr
  * correlation id (outermost first: the activity's span is active when the correlation
  * interceptor runs, so its lines carry the trace id too).
  */
-function tracingOptions(logger: Logger) {
+function tracingOptions(logger: Logger, code: ReturnType<typeof workflowCodeOptions>) {
   return {
     interceptors: {
-      workflowModules: WORKFLOW_INTERCEPTOR_MODULES,
+      // The prebuilt bundle has them inside already (scripts/build.ts); the SDK warns if they are named again.
+      ...(code.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
       activity: [
         (ctx: ActivityContext) => ({
           inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
@@ -48,13 +49,14 @@ function tracingOptions(logger: Logger) {
 export async function startTemporalWorker(config: Config, logger: Logger): Promise<RunningProcess> {
   const db = createDb(config.DATABASE_URL, dbTimeouts(config));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const code = workflowCodeOptions();
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...workflowCodeOptions(),
+    ...code,
     dataConverter: temporalDataConverter(config),
-    ...tracingOptions(logger),
+    ...tracingOptions(logger, code),
     activities: createActivities({
       db,
       inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
