@@ -173,14 +173,15 @@ go_build() {
   log "go install of $label finished in $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s"
 }
 
-# ensure_go_tool <label> <binary name> <package@version> <cache name> <BIN variable> [module]
-# (`module`: built in a throw-away module, for programs `go install pkg@version` refuses)
+# ensure_go_tool <label> <binary name> <package@version> <cache name> <BIN variable> [module|install] [check argument]
+# (`module`: built in a throw-away module, for programs `go install pkg@version` refuses; the check
+# argument, default --version, is what makes the binary print its version and exit 0)
 ensure_go_tool() {
-  local label="$1" name="$2" pkg="$3" cache_name="$4" var="$5" mode="${6:-}"
+  local label="$1" name="$2" pkg="$3" cache_name="$4" var="$5" mode="${6:-}" check_arg="${7:---version}"
   local override="${!var:-}"
   if [ -n "$override" ]; then
     resolve_override "$var" "$override"
-    check_runs "$resolved" --version || die "$var='$override' does not run: \`$resolved --version\` exited with $check_status" "$resolved --version" \
+    check_runs "$resolved" "$check_arg" || die "$var='$override' does not run: \`$resolved $check_arg\` exited with $check_status" "$resolved $check_arg" \
       "point $var at a working $name binary, or unset it to let this script build $label" "$(tail_of "$check_output")"
     log "$label: using $var=$resolved (${check_output%%$'\n'*})"
     add_export "$var" "$resolved"
@@ -188,16 +189,16 @@ ensure_go_tool() {
   fi
   local target="$bin_dir/$cache_name"
   if [ -e "$target" ]; then
-    if check_runs "$target" --version; then
+    if check_runs "$target" "$check_arg"; then
       add_export "$var" "$target"
       return
     fi
-    log "cached $label at $target does not run (\`--version\` exited with $check_status); rebuilding it"
+    log "cached $label at $target does not run (\`$check_arg\` exited with $check_status); rebuilding it"
     [ -z "$check_output" ] || tail_of "$check_output" 5 >&2
     rm -f "$target"
   fi
   go_build "$label" "$name" "$pkg" "$var" "$mode"
-  check_runs "$built" --version || die "built $label, but it does not run: \`$name --version\` exited with $check_status" "$name --version" \
+  check_runs "$built" "$check_arg" || die "built $label, but it does not run: \`$name $check_arg\` exited with $check_status" "$name $check_arg" \
     "check the Go toolchain (GOOS/GOARCH/CGO settings) and try again, or set $var to an existing $name binary" "$(tail_of "$check_output")"
   mkdir -p "$bin_dir"
   mv -f "$built" "$target"
@@ -217,7 +218,7 @@ ensure_nats() {
 
 ensure_jaeger() {
   ensure_go_tool "Jaeger $JAEGER_VERSION" jaeger "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" \
-    "jaeger-$JAEGER_VERSION" JAEGER_BIN module
+    "jaeger-$JAEGER_VERSION" JAEGER_BIN module version
 }
 
 ensure_test_server() {
