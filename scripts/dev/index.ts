@@ -35,7 +35,8 @@ async function main() {
                       browser's endpoint and turn on "Include cross-origin credentials")
     Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products; -H 'authorization: Bearer ${env.INVENTORY_TOKEN}')
     Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...; -H 'authorization: Bearer ${env.PAYMENT_TOKEN}')
-    Traces            ${traceViewerUrl ? `${traceViewerUrl}   (Jaeger: one trace per order, from POST /orders to the email; search by service or by the trace id in a log line)` : env.OTEL_EXPORTER_OTLP_ENDPOINT ? `sent to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off (DEV_TRACE_VIEWER=off)'}
+    Traces            ${traceViewerUrl ? `${traceViewerUrl}   (Jaeger: one trace per order, POST /orders to the email; ${traceViewerUrl}/api/traces/<traceId of a log line>,
+                      /api/services; built from its Go module, it serves a placeholder for the UI pages: README "Tracing and correlation")` : env.OTEL_EXPORTER_OTLP_ENDPOINT ? `sent to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off (DEV_TRACE_VIEWER=off)'}
     Postgres          ${env.DATABASE_URL}
     NATS              ${env.NATS_URL}   (one user per process, dev passwords dev-nats-<user>; see README "NATS users")
     SMTP              ${env.SMTP_URL}
