@@ -20,7 +20,7 @@ export function runProcess(name: string, start: (logger: Logger) => Promise<Runn
     // Before anything else: the tracer provider must be in place before the first span.
     const settings = tracingSettings(loadConfig(), name);
     tracing = startTracing(settings);
-    if (tracing.enabled) logger.info({ endpoint: settings.endpoint, serviceName: settings.serviceName }, 'sending traces over OTLP');
+    if (tracing.enabled) logger.info({ endpoint: settings.endpoint ?? settings.zipkinEndpoint, serviceName: settings.serviceName }, settings.endpoint ? 'sending traces over OTLP' : 'sending traces to Zipkin');
     return start(logger);
   })().catch((err: unknown) => {
     logger.fatal({ err }, `${name} failed to start`);

@@ -1,5 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -10,13 +11,16 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
  * common/run-process.ts for every entry point), the one tracer our code makes spans with, and how
  * a trace context travels in a carrier (HTTP headers, NATS headers, the outbox row).
  *
- * Spans go over OTLP/HTTP (JSON) to OTEL_EXPORTER_OTLP_ENDPOINT; without it tracing is off: no
- * provider is registered, the tracer makes no-op spans and nothing is sent (tests, CI).
+ * Spans go over OTLP/HTTP (JSON) to OTEL_EXPORTER_OTLP_ENDPOINT, or in Zipkin's format to
+ * OTEL_EXPORTER_ZIPKIN_ENDPOINT (`npm run dev`'s viewer); with neither tracing is off: no provider
+ * is registered, the tracer makes no-op spans and nothing is sent (tests, CI).
  * Span attributes carry ids, types and statuses only: never an email, a card token or a body.
  */
 export interface TracingSettings {
-  /** OTLP/HTTP base URL (e.g. http://127.0.0.1:4318); spans go to `<endpoint>/v1/traces`. Unset: off. */
+  /** OTLP/HTTP base URL (e.g. http://127.0.0.1:4318); spans go to `<endpoint>/v1/traces`. */
   endpoint?: string;
+  /** Zipkin's span API (e.g. http://127.0.0.1:9411/api/v2/spans); used when `endpoint` is unset. */
+  zipkinEndpoint?: string;
   /** `service.name` of this process's spans. */
   serviceName: string;
 }
@@ -36,11 +40,13 @@ let installed: Tracing | undefined;
 export function startTracing(settings: TracingSettings): Tracing {
   if (installed) return installed;
   const resource = new Resource({ [ATTR_SERVICE_NAME]: settings.serviceName });
-  if (!settings.endpoint) {
+  const exporter = settings.endpoint ? new OTLPTraceExporter({ url: `${settings.endpoint.replace(/\/+$/, '')}/v1/traces` })
+    : settings.zipkinEndpoint ? new ZipkinExporter({ url: settings.zipkinEndpoint })
+      : undefined;
+  if (!exporter) {
     installed = { enabled: false, spanProcessor: new NoopSpanProcessor(), resource, shutdown: async () => undefined };
     return installed;
   }
-  const exporter = new OTLPTraceExporter({ url: `${settings.endpoint.replace(/\/+$/, '')}/v1/traces` });
   const spanProcessor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 });
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   // AsyncLocalStorage context manager and the W3C trace-context and baggage propagators.

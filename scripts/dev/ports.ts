@@ -6,7 +6,7 @@ import { healthPort, PROCESSES, type ProcessSpec } from '../../common/processes'
  * shifted by one offset (DEV_PORT_OFFSET) so a second system (a test of the dev runner) can run
  * beside the first.
  */
-const BASE_PORTS = { postgres: 54329, nats: 4222, temporal: 7233, temporalUi: 8233, smtp: 2525, traceViewerUi: 16686, traceViewerGrpc: 16685, otlpHttp: 4318 };
+const BASE_PORTS = { postgres: 54329, nats: 4222, temporal: 7233, temporalUi: 8233, smtp: 2525, traceViewer: 9411 };
 const WORKER = PROCESSES.find((p) => p.name === 'worker')!;
 const MAX_OFFSET = 65_535 - Math.max(...Object.values(BASE_PORTS), ...PROCESSES.map(healthPort), WORKER.temporalMetricsPort);
 
@@ -20,8 +20,8 @@ export function devPorts(offset: number) {
   const http = { api: httpPort('api'), inventory: httpPort('inventory'), payment: httpPort('payment') };
   return {
     postgres: at(BASE_PORTS.postgres), nats: at(BASE_PORTS.nats), temporal: at(BASE_PORTS.temporal), temporalUi: at(BASE_PORTS.temporalUi), smtp: at(BASE_PORTS.smtp),
-    /** The trace viewer (Jaeger): its UI, and the OTLP/HTTP receiver our processes send spans to. */
-    traceViewerUi: at(BASE_PORTS.traceViewerUi), traceViewerGrpc: at(BASE_PORTS.traceViewerGrpc), otlpHttp: at(BASE_PORTS.otlpHttp),
+    /** The trace viewer (Zipkin): its UI and the span API our processes send to. */
+    traceViewer: at(BASE_PORTS.traceViewer),
     /** The worker's Temporal SDK metrics (TEMPORAL_METRICS_PORT). */
     temporalMetrics: at(WORKER.temporalMetricsPort),
     http,

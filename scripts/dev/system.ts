@@ -7,8 +7,8 @@ import { natsScope } from '../../common/nats-users';
 import { PROCESSES, type ProcessName } from '../../common/processes';
 import { migrate } from '../../prisma/migrate';
 import { ensureTools, REPO_ROOT, startNats, startPostgres, startSmtpSink, startTemporalDevServer, type StartedService } from '../infra';
-import { startJaeger } from '../infra/jaeger';
 import type { PostgresServer } from '../infra/postgres';
+import { startZipkin } from '../infra/zipkin';
 import type { ReceivedMail } from '../infra/smtp-sink';
 import { ensureDevApiKeys, type DevApiKeys } from './dev-api-keys';
 import { devPorts } from './ports';
@@ -32,9 +32,9 @@ export interface DevSystemOptions {
   /** Aborting it stops a start-up in progress: what was started is stopped, and the start rejects. */
   signal?: AbortSignal;
   /**
-   * Start the trace viewer (Jaeger, scripts/infra/jaeger.ts) and send every process's spans to it
-   * (`npm run dev`). Without it, or when OTEL_EXPORTER_OTLP_ENDPOINT (environment or processEnv)
-   * names a collector, none is started; with neither, tracing is off.
+   * Start the trace viewer (Zipkin, scripts/infra/zipkin.ts) and send every process's spans to it
+   * (`npm run dev`). Without it, or when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_ZIPKIN_ENDPOINT
+   * (environment or processEnv) names a collector, none is started; with neither, tracing is off.
    */
   traceViewer?: boolean;
 }
@@ -118,11 +118,12 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
   };
 
   try {
-    const otlpEndpoint = opts.processEnv?.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    const startViewer = opts.traceViewer === true && !otlpEndpoint;
+    const given = (name: string) => opts.processEnv?.[name] || process.env[name];
+    const collector = given('OTEL_EXPORTER_OTLP_ENDPOINT') || given('OTEL_EXPORTER_ZIPKIN_ENDPOINT');
+    const startViewer = opts.traceViewer === true && !collector;
     const needed = [
       ...(process.env.TEMPORAL_ADDRESS ? [] : ['temporal' as const]), ...(process.env.NATS_URL ? [] : ['nats' as const]),
-      ...(startViewer ? ['jaeger' as const] : []),
+      ...(startViewer ? ['zipkin' as const] : []),
     ];
     if (needed.length) say(`getting local tools: ${needed.join(', ')} (built once, then cached)`);
     const tools = needed.length ? await ensureTools(needed) : {};
@@ -187,18 +188,15 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     }
 
     let traceViewerUrl: string | undefined;
-    if (otlpEndpoint) {
-      env.OTEL_EXPORTER_OTLP_ENDPOINT = otlpEndpoint;
-      say(`traces go to ${otlpEndpoint} (OTLP/HTTP)`);
+    if (collector) {
+      for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_ZIPKIN_ENDPOINT']) if (given(name)) env[name] = given(name)!;
+      say(`traces go to ${collector}`);
     } else if (startViewer) {
-      const jaeger = await startJaeger({
-        bin: tools.JAEGER_BIN!, dir: join(dataDir, 'jaeger'), logFile: join(dataDir, 'jaeger.log'),
-        ports: { otlpHttp: ports.otlpHttp, ui: ports.traceViewerUi, grpc: ports.traceViewerGrpc },
-      });
-      extras.push(jaeger);
-      env.OTEL_EXPORTER_OTLP_ENDPOINT = jaeger.otlpEndpoint;
-      traceViewerUrl = jaeger.uiUrl;
-      say(`Jaeger (traces, kept in memory) on ${jaeger.uiUrl}, receiving OTLP/HTTP on ${jaeger.otlpEndpoint}`);
+      const zipkin = await startZipkin({ bin: tools.ZIPKIN_BIN!, port: ports.traceViewer, logFile: join(dataDir, 'zipkin.log') });
+      extras.push(zipkin);
+      env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = zipkin.spansEndpoint;
+      traceViewerUrl = zipkin.uiUrl;
+      say(`Zipkin (traces, kept in memory) on ${zipkin.uiUrl}`);
       checkpoint();
     }
 

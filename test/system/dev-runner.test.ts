@@ -15,7 +15,7 @@ import { DEV_PEER_TOKENS } from '../../common/config';
  */
 jest.setTimeout(300_000);
 
-const EXTERNAL = ['DATABASE_URL', 'NATS_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PAYMENT_WEBHOOK_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'DEV_DATA_DIR', 'DEV_PORT_OFFSET'];
+const EXTERNAL = ['DATABASE_URL', 'NATS_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PAYMENT_WEBHOOK_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_ZIPKIN_ENDPOINT', 'DEV_TRACE_VIEWER', 'DEV_DATA_DIR', 'DEV_PORT_OFFSET'];
 const runs: ScriptRun[] = [];
 const dirs: string[] = [];
 
@@ -42,8 +42,7 @@ function workerPid(run: ScriptRun): number | undefined {
 it('brings the system up from a private directory, confirms an order, restarts a crashed process, and leaves nothing running after SIGTERM', async () => {
   const dataDir = privateDir('orders-dev-');
   const offset = await freeDevPortOffset();
-  // Without the trace viewer: its first build (Jaeger from source) takes many minutes; CI does not build it.
-  const run = runScript(['scripts/dev'], { DEV_DATA_DIR: dataDir, DEV_PORT_OFFSET: String(offset), DEV_TRACE_VIEWER: 'off' }, EXTERNAL.filter((v) => !v.startsWith('DEV_')));
+  const run = runScript(['scripts/dev'], { DEV_DATA_DIR: dataDir, DEV_PORT_OFFSET: String(offset) }, EXTERNAL.filter((v) => !v.startsWith('DEV_')));
   runs.push(run);
   await run.waitForOutput(/Order orchestrator is up/, 240_000);
 
@@ -58,8 +57,9 @@ it('brings the system up from a private directory, confirms an order, restarts a
   expect((await fetch(`${api}/orders`)).status).toBe(401);
   expect((await fetch(`${api}/analytics/summary`, { headers: auth })).status).toBe(403);
   expect((await fetch(`${api}/analytics/summary`, { headers: { authorization: `Bearer ${operatorKey}` } })).status).toBe(200);
+  const correlationId = `dev-runner-${offset}`;
   const placed = await fetch(`${api}/orders`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...auth },
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId, ...auth },
     body: JSON.stringify({ customerId: 'c-dev', customerEmail: 'dev@shop.example', currency: 'EUR', items: [{ sku: 'MUG-001', quantity: 1 }], payment: { token: 'tok_visa' } }),
   });
   expect(placed.status).toBe(202);
@@ -71,9 +71,25 @@ it('brings the system up from a private directory, confirms an order, restarts a
   }
   expect(status).toBe('CONFIRMED');
 
+  // The order is one trace in the trace viewer (Zipkin, its real UI), from the API's request to the email sent;
+  // a log line names its trace.
+  const zipkin = `http://127.0.0.1:${9411 + offset}`;
+  expect(run.output()).toContain(`Traces            ${zipkin}/zipkin/`);
+  expect(await (await fetch(`${zipkin}/zipkin/`)).text()).toMatch(/<title>Zipkin<\/title>/);
+  const traceId = new RegExp(`\\[worker\\] INFO activity completed \\{"correlationId":"${correlationId}".*?"traceId":"([0-9a-f]{32})"`).exec(run.output())?.[1];
+  expect(traceId).toBeDefined();
+  let spans: { name: string; localEndpoint?: { serviceName?: string } }[] = [];
+  for (let i = 0; i < 60 && !spans.some((sp) => sp.name === 'smtp send'); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const res = await fetch(`${zipkin}/api/v2/trace/${traceId}`);
+    spans = res.ok ? await res.json() as typeof spans : [];
+  }
+  const services = new Set(spans.map((sp) => sp.localEndpoint?.serviceName));
+  expect([...services].sort()).toEqual(['analytics-consumer', 'api', 'email-consumer', 'inventory', 'outbox-relay', 'payment', 'temporal-worker']);
+  expect(spans.map((sp) => sp.name)).toEqual(expect.arrayContaining(['post /orders', 'runworkflow:orderworkflow', 'publish orderconfirmed', 'email orderconfirmed', 'smtp send']));
+
   // The peers want a caller token; dev runs them in test mode, and says so.
   expect(run.output()).toMatch(/inventory and payment run in test mode/);
-  expect(run.output()).toMatch(/Traces\s+off \(DEV_TRACE_VIEWER=off\)/);
   const inventory = `http://127.0.0.1:${3001 + offset}`;
   expect((await fetch(`${inventory}/products/MUG-001`)).status).toBe(401);
   const tools = { authorization: `Bearer ${DEV_PEER_TOKENS.inventory.tools}` };
