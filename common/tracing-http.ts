@@ -15,15 +15,18 @@ import { extractTraceContext, tracer } from './tracing';
  */
 export function requestContext(options: { correlationIdOf: (req: Request, res: Response) => string | undefined }): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const locals = res.locals as { requestSpan?: Span; requestCorrelationId?: string };
-    if (!locals.requestSpan) {
-      locals.requestSpan = startServerSpan(req, res);
+    const locals = res.locals as { requestSpan?: Span | null; requestCorrelationId?: string };
+    if (locals.requestSpan === undefined) {
+      locals.requestSpan = UNTRACED_PATHS.has(req.path) ? null : startServerSpan(req, res);
       locals.requestCorrelationId = options.correlationIdOf(req, res);
     }
     const span = locals.requestSpan;
-    withCorrelation({ correlationId: locals.requestCorrelationId }, () => context.with(trace.setSpan(context.active(), span), next));
+    withCorrelation({ correlationId: locals.requestCorrelationId }, () => (span ? context.with(trace.setSpan(context.active(), span), next) : next()));
   };
 }
+
+/** Probes and scrapes (health checks every few seconds, Prometheus): no span, they would bury the orders' traces. */
+const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** A peer service's correlation id: what the caller sent (X-Correlation-Id, else traceparent's trace id). */
 export function correlationIdOfCall(req: Request): string | undefined {
