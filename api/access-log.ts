@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
+import { CORRELATION_ID_HEADER, correlationIdFromHeaders } from '../common/correlation';
 import type { Logger } from '../common/logger';
-import { correlationIdHeader } from './schemas';
 
-export const CORRELATION_ID_HEADER = 'X-Correlation-Id';
+export { CORRELATION_ID_HEADER };
 
 /** Longest path written to the access log; a longer one is cut (it is a client's text). */
 const MAX_LOGGED_PATH = 256;
@@ -15,7 +15,7 @@ const localsOf = (res: ServerResponse): Locals => ((res as Response).locals ?? {
 
 /**
  * The request's correlation id: the client's `X-Correlation-Id` when it is a valid one (1-128 of
- * letters, digits and ._:-), else a new UUID. Set by the access log for every request, answered
+ * letters, digits and ._:-), else the trace id of its valid W3C `traceparent`, else a new UUID. Set by the access log for every request, answered
  * in the `X-Correlation-Id` response header, and carried into every event of an order it places.
  */
 export function correlationIdOf(res: Response): string {
@@ -25,8 +25,7 @@ export function correlationIdOf(res: Response): string {
 }
 
 function assignCorrelationId(req: IncomingMessage, res: ServerResponse): string {
-  const given = correlationIdHeader.safeParse(req.headers['x-correlation-id']);
-  const id = given.success ? given.data : randomUUID();
+  const id = correlationIdFromHeaders(req.headers) ?? randomUUID();
   localsOf(res).correlationId = id;
   res.setHeader(CORRELATION_ID_HEADER, id);
   return id;

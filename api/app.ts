@@ -2,7 +2,8 @@ import express from 'express';
 import { notFoundHandler, problemErrorHandler } from '../common/http';
 import { authenticate, requireScope } from './auth';
 import { methodNotAllowedHandler } from '../common/method-not-allowed';
-import { accessLog } from './access-log';
+import { requestContext } from '../common/tracing-http';
+import { accessLog, correlationIdOf } from './access-log';
 import type { ApiDeps } from './deps';
 import { createApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
@@ -20,6 +21,9 @@ export function createApiApp(deps: ApiDeps): express.Express {
   const openApi = openApiDocument(deps.codec.namespace);
   app.disable('x-powered-by');
   app.use(accessLog(deps.logger)); // first: every answer has its correlation id and its log line
+  // The request's span and correlation id, current while it is handled (again after the JSON parser).
+  const context = requestContext({ correlationIdOf: (_req, res) => correlationIdOf(res) });
+  app.use(context);
   app.use(securityHeaders());
   app.use(metrics.middleware);
   app.use(paymentWebhooksRouter(deps)); // before the JSON parser: signatures are over the raw bytes
@@ -32,6 +36,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   // Everything below needs an API key (api/auth.ts); nothing is parsed for a caller without one.
   app.use(authenticate(deps));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
+  app.use(context);
   app.use(postRateLimit(deps.db, deps.rateLimit, deps.logger));
   app.use(readinessRouter(deps));
   app.use(ordersRouter(deps));

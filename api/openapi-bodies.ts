@@ -40,6 +40,7 @@ export const orderView = z.strictObject({
   customerId: z.string().optional().describe('absent until the order is recorded'),
   currency: z.string().optional(),
   totalCents: z.number().int().nullable().describe('null until the order is recorded'),
+  correlationId: z.string().optional().describe('the correlation id of the request that placed it (its X-Correlation-Id, or the trace id of its traceparent, or one we made); in every log line, peer call and event about the order. Absent until the order is recorded'),
   items: z.array(z.strictObject({ sku: z.string(), quantity: z.number().int(), unitPriceCents: z.number().int() })),
   reasonCode: z.enum(cancelReasonCodes).optional(),
   reason: z.string().nullable().optional(),

@@ -57,7 +57,7 @@ const idempotencyKey = {
 };
 const correlationIdHeader = {
   name: 'X-Correlation-Id', in: 'header', required: false,
-  description: 'Your id for this request (1-128 of letters, digits and ._:-), carried into every event of the order it places and logged with it; any other value is replaced by a new UUID. Answered in the X-Correlation-Id response header.',
+  description: 'Your id for this request (1-128 of letters, digits and ._:-), carried into every log line, peer call and event of the order it places (and its correlationId in GET /orders/{orderId}). Without a valid one, the trace id of a valid W3C traceparent header is used, else a new UUID. Answered in the X-Correlation-Id response header.',
   schema: { type: 'string' },
 };
 const orderIdPath = { name: 'orderId', in: 'path', required: true, schema: jsonSchema(orderIdParam) };

@@ -52,5 +52,3 @@ export function duplicateSkus(items: readonly { sku: string }[]): string[] {
 export const MAX_LIST_LIMIT = 100;
 
 export const orderIdParam = z.string().uuid('must be an order id (UUID)');
-
-export const correlationIdHeader = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/);

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { InventoryClient } from '../common/clients/inventory-client';
 import type { Config } from '../common/config';
 import { createDb, dbTimeouts } from '../common/db';
@@ -14,7 +15,11 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
   const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const codec = temporalPayloadCodec(config);
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config, codec) });
+  const temporal = new Client({
+    connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(config, codec),
+    // Starting an order's workflow is a span of the request's trace; the workflow continues it (Temporal headers).
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
   const app = createApiApp({
     db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
     codec: { codec, namespace: config.TEMPORAL_NAMESPACE, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookie: process.env.NODE_ENV === 'production' },

@@ -242,12 +242,25 @@ const configSchema = z.object({
 
   /** Port of the /metrics endpoint of the relay and consumer processes; 0 picks a free one. Unset: none. */
   METRICS_PORT: port.optional(),
+  /** Worker: port of the Temporal SDK's own Prometheus /metrics (workflow and activity task metrics). Unset: none. */
+  TEMPORAL_METRICS_PORT: port.optional(),
+  /** OTLP/HTTP base URL traces are sent to (…/v1/traces), e.g. a collector's http://127.0.0.1:4318. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
+  /** Zipkin's span API traces are sent to when OTEL_EXPORTER_OTLP_ENDPOINT is unset (npm run dev's viewer). Neither: tracing off. */
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
+  /** `service.name` of this process's spans; default the process's name (api, worker, relay, email, …). */
+  OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of letters, digits and ._-').optional(),
   HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 });
 
 export type Config = z.infer<typeof configSchema> & { INVENTORY_DATABASE_URL: string; PAYMENT_DATABASE_URL: string; TEMPORAL_CODEC_KEY_ID: string };
 
 export class ConfigError extends Error {}
+
+/** Tracing settings of a process named `processName` (common/tracing.ts). */
+export function tracingSettings(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_ZIPKIN_ENDPOINT' | 'OTEL_SERVICE_NAME'>, processName: string): { endpoint?: string; zipkinEndpoint?: string; serviceName: string } {
+  return { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, zipkinEndpoint: config.OTEL_EXPORTER_ZIPKIN_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME ?? processName };
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);

@@ -1,4 +1,6 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino from 'pino';
+import { correlationLogFields } from './correlation-context';
 
 export type Logger = pino.Logger;
 
@@ -26,12 +28,32 @@ export function redactionPaths(keys: readonly string[] = REDACTED_KEYS, depth = 
   });
 }
 
-/** Options of every logger of ours: the process's name in every line, level from LOG_LEVEL, redaction. */
+/**
+ * What every line written inside a piece of work about an order gets: its correlationId and
+ * orderId (common/correlation-context.ts) and the active span's traceId and spanId, so a line
+ * leads to its trace. Fields a child logger already binds (the access log binds correlationId)
+ * are left to it, so no line has a key twice.
+ */
+export function contextLogFields(_merge: object, _level: number, logger: pino.Logger): Record<string, string> {
+  const fields: Record<string, string> = { ...correlationLogFields() };
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span && isSpanContextValid(span)) {
+    fields.traceId = span.traceId;
+    fields.spanId = span.spanId;
+  }
+  if (fields.correlationId === undefined && fields.orderId === undefined) return fields;
+  const bound = logger.bindings();
+  for (const key of Object.keys(fields)) if (key in bound) delete fields[key];
+  return fields;
+}
+
+/** Options of every logger of ours: the process's name in every line, level from LOG_LEVEL, redaction, context fields. */
 export function loggerOptions(service: string): pino.LoggerOptions {
   return {
     name: service,
     level: process.env.LOG_LEVEL ?? 'info',
     redact: { paths: redactionPaths(), censor: REDACTED },
+    mixin: contextLogFields,
   };
 }
 

@@ -1,5 +1,6 @@
-import type { Prisma } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import { eventPayloads, eventSchemaVersions, type EventEnvelope, type EventType } from './events';
+import { injectTraceContext, type TraceCarrier } from './tracing';
 
 /**
  * The outbox row ↔ event envelope mapping, and the only place that knows both sides' names.
@@ -21,10 +22,12 @@ export interface NewOutboxEvent {
 
 /**
  * The row for the order activities' Prisma `outboxEvent.create`. Validates on write: an event
- * that does not match its schema must never reach the outbox.
+ * that does not match its schema must never reach the outbox. The active trace context (the
+ * activity's span) goes with it, for the relay to continue the trace.
  */
 export function outboxEventCreateInput(e: NewOutboxEvent, occurredAt = new Date()): Prisma.OutboxEventCreateInput {
   const payload = eventPayloads[e.type].parse(e.payload);
+  const traceContext = injectTraceContext();
   return {
     id: e.id,
     aggregateId: e.orderId,
@@ -34,6 +37,7 @@ export function outboxEventCreateInput(e: NewOutboxEvent, occurredAt = new Date(
     correlationId: e.correlationId,
     causationId: e.causationId,
     payload: payload as Prisma.InputJsonValue,
+    traceContext: Object.keys(traceContext).length > 0 ? traceContext : Prisma.DbNull,
   };
 }
 
@@ -49,13 +53,18 @@ export interface OutboxRow {
   correlation_id: string;
   causation_id: string | null;
   payload: unknown;
+  /** Where the writer's trace continues (absent with tracing off, and in rows from before it). */
+  trace_context: TraceCarrier | null;
 }
 
 /** The columns an envelope is written to, in the order of `outboxInsert`'s values. */
 const ENVELOPE_COLUMNS = ['id', 'aggregate_id', 'type', 'schema_version', 'occurred_at', 'correlation_id', 'causation_id', 'payload'] as const satisfies readonly (keyof OutboxRow)[];
 
+/** The columns of an `OutboxRow` besides `sequence`: the envelope's, then the trace context. */
+const ROW_COLUMNS = [...ENVELOPE_COLUMNS, 'trace_context'] as const satisfies readonly (keyof OutboxRow)[];
+
 /** Select list giving an `OutboxRow`. */
-export const OUTBOX_ROW_SELECT = ['sequence', ...ENVELOPE_COLUMNS].join(', ');
+export const OUTBOX_ROW_SELECT = ['sequence', ...ROW_COLUMNS].join(', ');
 
 /** Any row with its order (the relay keeps one event per order in a batch). */
 export type RowOfOrder = Pick<OutboxRow, 'aggregate_id'>;
@@ -79,12 +88,12 @@ export function toEnvelope(row: OutboxRow): EventEnvelope {
 }
 
 function insertValues(e: EventEnvelope): unknown[] {
-  return [e.id, e.orderId, e.type, e.schemaVersion, e.occurredAt, e.correlationId, e.causationId, JSON.stringify(e.payload)];
+  return [e.id, e.orderId, e.type, e.schemaVersion, e.occurredAt, e.correlationId, e.causationId, JSON.stringify(e.payload), null];
 }
 
 /**
- * One multi-row INSERT of whole envelopes (unpublished rows, in the order given), for writers
- * without Prisma. The payload is written as given, not validated.
+ * One multi-row INSERT of whole envelopes (unpublished rows, in the order given, without a trace
+ * context), for writers without Prisma. The payload is written as given, not validated.
  */
 export function outboxInsert(events: readonly EventEnvelope[]): { text: string; values: unknown[] } {
   const values: unknown[] = [];
@@ -94,5 +103,5 @@ export function outboxInsert(events: readonly EventEnvelope[]): { text: string; 
     values.push(...row);
     return `(${placeholders.join(', ')})`;
   });
-  return { text: `INSERT INTO outbox_events (${ENVELOPE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, values };
+  return { text: `INSERT INTO outbox_events (${ROW_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, values };
 }

@@ -12,13 +12,15 @@ export interface ProcessSpec {
   httpPort?: { env: 'API_PORT' | 'INVENTORY_PORT' | 'PAYMENT_PORT'; default: number };
   /** Port of /metrics and /healthz for processes without an HTTP API (METRICS_PORT). */
   metricsPort?: number;
+  /** The worker: port of the Temporal SDK's Prometheus /metrics (TEMPORAL_METRICS_PORT). */
+  temporalMetricsPort?: number;
   role: string;
 }
 
 export const PROCESSES = [
   { name: 'inventory', entry: 'services/inventory/inventory.main.ts', httpPort: { env: 'INVENTORY_PORT', default: 3001 }, role: 'stand-in inventory service: products, stock, reservations' },
   { name: 'payment', entry: 'services/payment/payment.main.ts', httpPort: { env: 'PAYMENT_PORT', default: 3002 }, role: 'stand-in payment service: authorize, capture, void, refund' },
-  { name: 'worker', entry: 'workers/temporal-worker.main.ts', metricsPort: 9467, role: 'Temporal worker: the order workflow and its activities' },
+  { name: 'worker', entry: 'workers/temporal-worker.main.ts', metricsPort: 9467, temporalMetricsPort: 9468, role: 'Temporal worker: the order workflow and its activities' },
   { name: 'relay', entry: 'workers/outbox-relay.main.ts', metricsPort: 9464, role: 'publishes outbox rows to JetStream' },
   { name: 'email', entry: 'workers/email-consumer.main.ts', metricsPort: 9465, role: 'one email per customer-facing event' },
   { name: 'analytics', entry: 'workers/analytics-consumer.main.ts', metricsPort: 9466, role: 'analytics read model' },

@@ -1,5 +1,7 @@
 import closeWithGrace from 'close-with-grace';
+import { loadConfig, tracingSettings } from './config';
 import { createLogger, type Logger } from './logger';
+import { startTracing, type Tracing } from './tracing';
 
 /** What every process entry point returns: a way to stop it cleanly. */
 export interface RunningProcess {
@@ -13,7 +15,14 @@ export interface RunningProcess {
  */
 export function runProcess(name: string, start: (logger: Logger) => Promise<RunningProcess>): void {
   const logger = createLogger(name);
-  const startup = start(logger).catch((err: unknown) => {
+  let tracing: Tracing | undefined;
+  const startup = (async () => {
+    // Before anything else: the tracer provider must be in place before the first span.
+    const settings = tracingSettings(loadConfig(), name);
+    tracing = startTracing(settings);
+    if (tracing.enabled) logger.info({ endpoint: settings.endpoint ?? settings.zipkinEndpoint, serviceName: settings.serviceName }, settings.endpoint ? 'sending traces over OTLP' : 'sending traces to Zipkin');
+    return start(logger);
+  })().catch((err: unknown) => {
     logger.fatal({ err }, `${name} failed to start`);
     process.exit(1);
   });
@@ -22,6 +31,7 @@ export function runProcess(name: string, start: (logger: Logger) => Promise<Runn
     else logger.info({ signal }, `${name} stopping`);
     const running = await startup;
     if (running) await running.stop();
+    await tracing?.shutdown().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'could not send the last spans'));
     logger.info(`${name} stopped`);
   });
 }

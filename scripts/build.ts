@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } fro
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH } from '../common/temporal-connection';
-import { PREBUILT_WORKFLOW_BUNDLE } from '../workers/workflow-bundle';
+import { PREBUILT_WORKFLOW_BUNDLE, WORKFLOW_INTERCEPTOR_MODULES } from '../workers/workflow-bundle';
 
 /**
  * `npm run build`: the production build in dist/, run with plain `node` (no tsx at run time).
@@ -25,8 +25,12 @@ async function main() {
   cpSync(join(repo, 'prisma/migrations'), join(dist, 'prisma/migrations'), { recursive: true });
 
   console.log('[build] bundling the workflow code');
-  // The bundle carries the failure converter the worker's data converter names (encrypted failure messages).
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
+  // The bundle carries the failure converter the worker's data converter names (encrypted failure
+  // messages) and the workflow interceptors (tracing, correlation id).
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quietBundlerLogger,
+  });
   const bundleFile = join(dist, PREBUILT_WORKFLOW_BUNDLE);
   mkdirSync(join(bundleFile, '..'), { recursive: true });
   writeFileSync(bundleFile, code);

@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 /**
- * The local tools (Temporal CLI, nats-server, Temporal's Java test server), from
+ * The local tools (Temporal CLI, nats-server, Temporal's Java test server, Schemathesis, Zipkin), from
  * tools/ensure-tools.sh: built or fetched the first time, cached after that, versions pinned in
  * tools/versions.env. TEMPORAL_CLI_BIN, NATS_SERVER_BIN and TEMPORAL_TEST_SERVER_BIN in the
  * environment are checked and used instead.
  */
 
-export type Tool = 'temporal' | 'nats' | 'test-server' | 'schemathesis';
+export type Tool = 'temporal' | 'nats' | 'test-server' | 'schemathesis' | 'zipkin';
 
 const script = join(__dirname, '..', 'tools', 'ensure-tools.sh');
 

@@ -4,6 +4,7 @@
 #   nats-server           NATS server with JetStream, built from source with `go install`
 #   temporal-test-server  Temporal's Java time-skipping test server, fetched from Maven Central
 #   schemathesis          API fuzzer, installed from PyPI with pip into a virtualenv (`npm run fuzz`)
+#   zipkin                Zipkin server (`npm run dev`'s trace viewer), its executable jar fetched from Maven Central
 # Versions are pinned in tools/versions.env (the only place). Everything is cached under
 # $ORDERS_TOOLS_DIR (default ~/.cache/order-orchestrator), so only the first run is slow.
 #
@@ -19,15 +20,16 @@
 # Progress and errors go to stderr. stdout carries nothing but, with --print-env, one
 # `export NAME='path'` line per tool, which scripts/tools.ts parses.
 #
-# Usage: tools/ensure-tools.sh [temporal] [nats] [test-server] [schemathesis] [--print-env]
-# (no tool named: the first three; schemathesis only when asked for)
+# Usage: tools/ensure-tools.sh [temporal] [nats] [test-server] [schemathesis] [zipkin] [--print-env]
+# (no tool named: the first three; schemathesis and zipkin only when asked for)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 . "$here/versions.env"
 : "${TEMPORAL_CLI_VERSION:?missing in tools/versions.env}" "${NATS_SERVER_VERSION:?missing in tools/versions.env}" \
-  "${TEMPORAL_TEST_SERVER_VERSION:?missing in tools/versions.env}" "${SCHEMATHESIS_VERSION:?missing in tools/versions.env}"
+  "${TEMPORAL_TEST_SERVER_VERSION:?missing in tools/versions.env}" "${SCHEMATHESIS_VERSION:?missing in tools/versions.env}" \
+  "${ZIPKIN_VERSION:?missing in tools/versions.env}"
 
 tools_dir="${ORDERS_TOOLS_DIR:-$HOME/.cache/order-orchestrator}"
 bin_dir="$tools_dir/bin"
@@ -39,8 +41,8 @@ print_env=0
 for arg in "$@"; do
   case "$arg" in
     --print-env) print_env=1 ;;
-    temporal|nats|test-server|schemathesis) want+=("$arg") ;;
-    *) echo "ensure-tools: unknown argument '$arg' (expected temporal, nats, test-server, schemathesis, --print-env)" >&2; exit 2 ;;
+    temporal|nats|test-server|schemathesis|zipkin) want+=("$arg") ;;
+    *) echo "ensure-tools: unknown argument '$arg' (expected temporal, nats, test-server, schemathesis, zipkin, --print-env)" >&2; exit 2 ;;
   esac
 done
 [ ${#want[@]} -eq 0 ] && want=(temporal nats test-server)
@@ -338,12 +340,69 @@ WRAP
   add_export "$var" "$wrapper"
 }
 
+# Zipkin server's executable jar from Maven Central (Maven's dependency plugin, no project needed),
+# with a relocatable wrapper, checked to be Zipkin's Spring Boot jar, then moved into the cache.
+# The wrapper passes its arguments on (scripts/infra/zipkin.ts gives the port and address).
+check_zipkin() {
+  [ -x "$1/zipkin-server" ] && command -v unzip >/dev/null 2>&1 || return 1
+  check_output="$(unzip -p "$1/zipkin-server.jar" META-INF/MANIFEST.MF 2>&1)" || return 1
+  [[ "$check_output" == *"Start-Class: zipkin.server.ZipkinServer"* ]]
+}
+
+ensure_zipkin() {
+  local label="Zipkin server $ZIPKIN_VERSION" var=ZIPKIN_BIN
+  local override="${ZIPKIN_BIN:-}"
+  if [ -n "$override" ]; then
+    resolve_override "$var" "$override"
+    log "zipkin: using $var=$resolved"
+    add_export "$var" "$resolved"
+    return
+  fi
+  command -v java >/dev/null 2>&1 || die "Java is needed to run the $label (npm run dev's trace viewer), and there is no \`java\` on PATH" "" "install Java 17+; or start npm run dev with DEV_TRACE_VIEWER=off"
+  command -v unzip >/dev/null 2>&1 || die "unzip is needed to check the $label jar, and there is no \`unzip\` on PATH" "" "install unzip; or start npm run dev with DEV_TRACE_VIEWER=off"
+  local dir="$tools_dir/zipkin-$ZIPKIN_VERSION"
+  if [ -e "$dir" ]; then
+    if check_zipkin "$dir"; then
+      add_export "$var" "$dir/zipkin-server"
+      return
+    fi
+    log "cached $label at $dir is not a Zipkin server jar with its wrapper; fetching it again"
+    rm -rf "$dir"
+  fi
+  command -v mvn >/dev/null 2>&1 || die "Maven is needed to fetch the $label, and there is no \`mvn\` on PATH" "" "install Maven 3.6.1+; or set $var to an existing Zipkin server, or start npm run dev with DEV_TRACE_VIEWER=off"
+  new_build_dir
+  local stage="$build_dir/zipkin-$ZIPKIN_VERSION" status=0
+  local cmd=(mvn -B --no-transfer-progress -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy
+    "-Dartifact=io.zipkin:zipkin-server:$ZIPKIN_VERSION:jar:exec" "-DoutputDirectory=$stage")
+  log "fetching io.zipkin:zipkin-server:$ZIPKIN_VERSION (executable jar, about 130 MB) from Maven Central…"
+  (cd "$build_dir" && "${cmd[@]}") >&2 </dev/null || status=$?
+  [ "$status" -eq 0 ] || die "fetching the $label with Maven failed (mvn exited with $status; its output is above)" "${cmd[*]}" \
+    "check that Maven reaches Maven Central (mirrors and proxies in ~/.m2/settings.xml); or start npm run dev with DEV_TRACE_VIEWER=off"
+  mv "$stage/zipkin-server-$ZIPKIN_VERSION-exec.jar" "$stage/zipkin-server.jar" 2>/dev/null || die "Maven finished, but $stage has no zipkin-server-$ZIPKIN_VERSION-exec.jar" "${cmd[*]}" "try again; or start npm run dev with DEV_TRACE_VIEWER=off"
+  cat >"$stage/zipkin-server" <<'WRAP'
+#!/usr/bin/env bash
+# Zipkin server from Maven Central (tools/ensure-tools.sh), traces in memory.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+exec java -Xmx256m -jar "$here/zipkin-server.jar" "$@"
+WRAP
+  chmod +x "$stage/zipkin-server"
+  check_zipkin "$stage" || die "fetched the $label, but its jar is not Zipkin's server (no Start-Class zipkin.server.ZipkinServer)" "${cmd[*]}" "try again; or start npm run dev with DEV_TRACE_VIEWER=off" "$(tail_of "$check_output")"
+  if [ -e "$dir" ]; then
+    log "another run cached the $label meanwhile; using that one"
+  else
+    mv "$stage" "$dir"
+    log "zipkin ready: $dir/zipkin-server"
+  fi
+  add_export "$var" "$dir/zipkin-server"
+}
+
 for tool in "${want[@]}"; do
   case "$tool" in
     temporal) ensure_temporal ;;
     nats) ensure_nats ;;
     test-server) ensure_test_server ;;
     schemathesis) ensure_schemathesis ;;
+    zipkin) ensure_zipkin ;;
   esac
 done
 if [ "$print_env" -eq 1 ]; then printf '%s\n' "${exports[@]}"; fi

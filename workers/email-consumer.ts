@@ -3,7 +3,9 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../common/config';
 import { createDb, dbTimeouts, type Db } from '../common/db';
 import type { DomainEvent } from '../common/events';
+import { correlationHeaders } from '../common/correlation-context';
 import type { Logger } from '../common/logger';
+import { inSpan, SpanKind } from '../common/tracing';
 import { isErasedEmail } from '../common/personal-data';
 import { emailFor, messageIdFor } from './email-templates';
 import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
@@ -54,7 +56,9 @@ export async function sendEmailForEvent(
     update: { attempts: { increment: 1 }, status: 'SENDING' },
   });
   try {
-    await mailer.sendMail({ from, to, subject: email.subject, text: email.text, messageId, headers: { 'X-Order-Id': event.orderId, 'X-Event-Id': event.id } });
+    // A span of its own (no address in it): the SMTP exchange is the end of the order's trace.
+    await inSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'messaging.message.id': event.id, 'email.type': event.type } }, () =>
+      mailer.sendMail({ from, to, subject: email.subject, text: email.text, messageId, headers: { 'X-Order-Id': event.orderId, 'X-Event-Id': event.id, ...correlationHeaders() } }));
   } catch (err) {
     // The SMTP server refused or was unreachable: not a crash after sending, so no warning on retry.
     await db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SEND_FAILED' } }).catch(() => undefined);
@@ -66,6 +70,7 @@ export async function sendEmailForEvent(
     db.processedEvent.createMany({ data: [{ consumer: EMAIL_CONSUMER, eventId: event.id }], skipDuplicates: true }),
     db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SENT', sentAt } }),
   ]), { ...DEFAULT_MARK_SENT_RETRY, ...options.markRetry }, { eventId: event.id, messageId }, logger, options.signal);
+  logger?.info({ eventId: event.id, type: event.type, messageId }, 'email sent');
   return 'applied';
 }
 

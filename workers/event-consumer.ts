@@ -7,7 +7,10 @@ import type { Logger } from '../common/logger';
 import { createProcessRegistry, oncePerScrape, startMetricsServer } from '../common/metrics-server';
 import { connectNats, dlqStreamName, ensureDurableConsumer, natsManager, replaySubject, requireStream } from '../common/nats';
 import { consumerUser } from '../common/nats-users';
+import { withCorrelation } from '../common/correlation-context';
+import { contextOfMessage } from '../common/event-headers';
 import type { RunningProcess } from '../common/run-process';
+import { inSpan, SpanKind } from '../common/tracing';
 import { sendToDeadLetters } from './dead-letters';
 
 /**
@@ -144,7 +147,7 @@ export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parse
     const result = await spec.handle(event);
     clearInterval(heartbeat);
     msg.ack();
-    logger.debug({ eventId: event.id, type: event.type, result }, 'event handled');
+    logger.info({ eventId: event.id, type: event.type, result }, 'event handled');
     return result;
   } catch (err) {
     clearInterval(heartbeat);
@@ -157,6 +160,24 @@ export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parse
     retryLater();
     return 'retried';
   }
+}
+
+/**
+ * processMessage inside the event's correlation (its log lines carry correlationId and orderId)
+ * and in a CONSUMER span ("email OrderConfirmed") continuing the publisher's trace from the
+ * message headers.
+ */
+function handleInContext(msg: JsMsg, parsed: ReturnType<typeof parseMessage>, ctx: ConsumerContext): Promise<Outcome> {
+  const { parent, correlationId } = contextOfMessage(msg.headers);
+  const event = parsed.event;
+  return withCorrelation({ correlationId: correlationId ?? event?.correlationId, orderId: event?.orderId }, () => inSpan(`${ctx.spec.name} ${event?.type ?? 'message'}`, {
+    kind: SpanKind.CONSUMER, parent,
+    attributes: { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': ctx.spec.name, ...(event ? { 'messaging.message.id': event.id } : {}) },
+  }, async (span) => {
+    const outcome = await processMessage(msg, parsed, ctx);
+    span.setAttribute('outcome', outcome);
+    return outcome;
+  }));
 }
 
 type BrokerState = { pending: number; ackPending: number; redelivered: number; dlq: number };
@@ -245,7 +266,7 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
       const parsed = parseMessage(msg);
       await queue.submit(parsed.key, async () => {
         const end = metrics.duration.startTimer({ consumer: spec.name });
-        const outcome = await processMessage(msg, parsed, ctx).catch((err: unknown) => {
+        const outcome = await handleInContext(msg, parsed, ctx).catch((err: unknown) => {
           logger.error({ err }, 'unexpected consumer error; message will be redelivered');
           msg.nak(redeliveryDelayMs(msg.info.deliveryCount, settings.retryBaseMs, settings.retryMaxMs));
           return 'retried' as const;

@@ -4,6 +4,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { Client, Pool } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../common/config';
+import { withCorrelation } from '../common/correlation-context';
+import { eventMessageHeaders } from '../common/event-headers';
 import { eventSubject } from '../common/events';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, oncePerScrape, startMetricsServer } from '../common/metrics-server';
@@ -11,6 +13,7 @@ import { connectNats, natsManager, requireStream } from '../common/nats';
 import { dbTimeouts, pgTimeoutOptions } from '../common/pg';
 import { orderIdOfRow, OUTBOX_ROW_SELECT, toEnvelope, type OutboxRow, type RowOfOrder } from '../common/outbox';
 import type { RunningProcess } from '../common/run-process';
+import { extractTraceContext, inSpan, SpanKind } from '../common/tracing';
 
 /**
  * Outbox relay: publishes outbox rows to JetStream and marks them published.
@@ -63,17 +66,32 @@ export interface RelayHooks {
   beforeMark?(eventIds: string[]): Promise<void>;
 }
 
+/**
+ * Publishes one row in a PRODUCER span continuing the trace of the activity that wrote it (the
+ * row's trace context), with the correlation id and the span's trace context as message headers.
+ * Returns the seconds from the event's occurredAt to the broker's ack.
+ */
+async function publishRow(js: JetStreamClient, subjectPrefix: string, row: OutboxRow, logger?: Logger): Promise<number> {
+  const event = toEnvelope(row);
+  const subject = eventSubject(subjectPrefix, event.type);
+  return withCorrelation({ correlationId: event.correlationId, orderId: event.orderId }, () => inSpan(`publish ${event.type}`, {
+    kind: SpanKind.PRODUCER, parent: extractTraceContext(row.trace_context),
+    attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.message.id': event.id },
+  }, async () => {
+    await js.publish(subject, JSON.stringify(event), { msgID: event.id, headers: eventMessageHeaders(event.correlationId) });
+    const lagSeconds = (Date.now() - Date.parse(event.occurredAt)) / 1000;
+    logger?.info({ eventId: event.id, type: event.type, lagMs: Math.round(lagSeconds * 1000) }, 'event published');
+    return lagSeconds;
+  }));
+}
+
 /** Publishes one batch pipelined (not one await per event) and marks what the broker acknowledged. */
-export async function relayBatch(pool: Pool, js: JetStreamClient, subjectPrefix: string, batchSize: number, hooks: RelayHooks = {}): Promise<RelayBatchResult> {
+export async function relayBatch(pool: Pool, js: JetStreamClient, subjectPrefix: string, batchSize: number, hooks: RelayHooks = {}, logger?: Logger): Promise<RelayBatchResult> {
   const { rows } = await pool.query<OutboxRow>(
     `SELECT ${OUTBOX_ROW_SELECT} FROM outbox_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1`, [batchSize]);
   if (rows.length === 0) return { published: 0, deferred: 0, lagsSeconds: [] };
   const batch = firstEventPerOrder(rows);
-  const results = await Promise.allSettled(batch.map(async (row) => {
-    const event = toEnvelope(row);
-    await js.publish(eventSubject(subjectPrefix, event.type), JSON.stringify(event), { msgID: event.id });
-    return (Date.now() - Date.parse(event.occurredAt)) / 1000;
-  }));
+  const results = await Promise.allSettled(batch.map((row) => publishRow(js, subjectPrefix, row, logger)));
   // Each event in the batch belongs to a different order, so every acknowledged one can be
   // marked even if an earlier one failed; the failed ones are retried, their orders' later events
   // stay behind them.
@@ -218,7 +236,7 @@ export async function startOutboxRelay(config: Config, logger: Logger, opts: { h
           await requireStream(jsm, config.EVENTS_STREAM); // created by the admin user (ops nats setup), not by the relay
           streamReady = true;
         }
-        const result = await relayBatch(pool, js, config.EVENTS_SUBJECT_PREFIX, config.RELAY_BATCH_SIZE, opts.hooks);
+        const result = await relayBatch(pool, js, config.EVENTS_SUBJECT_PREFIX, config.RELAY_BATCH_SIZE, opts.hooks, logger);
         if (failures > 0) logger.info({ afterFailures: failures }, 'relay publishing again');
         failures = 0;
         metrics.published.inc(result.published);

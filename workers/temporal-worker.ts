@@ -1,29 +1,64 @@
+import type { Context as ActivityContext } from '@temporalio/activity';
+import { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { InventoryClient } from '../common/clients/inventory-client';
 import { PaymentClient } from '../common/clients/payment-client';
 import type { Config } from '../common/config';
+import { correlationActivityInterceptor } from '../common/correlation-activity-interceptor';
 import { createDb, dbTimeouts } from '../common/db';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
 import { temporalDataConverter } from '../common/temporal-connection';
 import type { RunningProcess } from '../common/run-process';
+import { currentTracing, startTracing, type Tracing } from '../common/tracing';
 import { workerTuning } from './temporal-worker-tuning';
-import { workflowCodeOptions } from './workflow-bundle';
+import { WORKFLOW_INTERCEPTOR_MODULES, workflowCodeOptions } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/**
+ * The sink the workflow interceptors send workflow spans to, into this process's span processor
+ * (a no-op one with tracing off). The replayer needs it too (it is not called during replay).
+ */
+export function workflowSpanSinks(tracing: Tracing = currentTracing() ?? startTracing({ serviceName: 'worker' })) {
+  return { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) };
+}
+
+/**
+ * Spans of workflows and activities (also local ones), and each activity inside its order's
+ * correlation id (outermost first: the activity's span is active when the correlation
+ * interceptor runs, so its lines carry the trace id too).
+ */
+function tracingOptions(logger: Logger, code: ReturnType<typeof workflowCodeOptions>) {
+  return {
+    interceptors: {
+      // The prebuilt bundle has them inside already (scripts/build.ts); the SDK warns if they are named again.
+      ...(code.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      activity: [
+        (ctx: ActivityContext) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+        correlationActivityInterceptor(logger),
+      ],
+    },
+    sinks: workflowSpanSinks(),
+  };
+}
 
 /** The Temporal worker process: runs the order workflow and its activities on our task queue. */
 export async function startTemporalWorker(config: Config, logger: Logger): Promise<RunningProcess> {
   const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const code = workflowCodeOptions();
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...workflowCodeOptions(),
+    ...code,
     ...workerTuning(config),
     dataConverter: temporalDataConverter(config),
+    ...tracingOptions(logger, code),
     activities: createActivities({
       db,
       inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),

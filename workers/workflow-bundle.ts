@@ -2,6 +2,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
 
+/**
+ * The workflow interceptor modules, in the bundle the SDK makes at start-up (dev, tests, replay)
+ * and in the prebuilt one (scripts/build.ts): OpenTelemetry's (workflow and activity-scheduling
+ * spans, trace context to the activities) and ours (the correlation id to the activities).
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+  require.resolve('../common/correlation-workflow-interceptors'),
+];
+
 /** Where `npm run build` writes the ahead-of-time workflow bundle, relative to dist/. */
 export const PREBUILT_WORKFLOW_BUNDLE = 'workflows/workflow-bundle.js';
 

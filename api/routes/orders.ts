@@ -22,6 +22,7 @@ import { idempotency, keyedRequestOf, type KeyedRequestInfo } from '../idempoten
 import { cancelUpdateIdFor, orderIdFor } from '../order-id';
 import { CLIENT_MEMO, orderNotFound, orderOwnerLookup } from '../order-owner';
 import { correlationIdOf } from '../access-log';
+import { bindOrderId } from '../../common/correlation-context';
 import { createOrderBody, CUSTOMER_ID_PATTERN, duplicateSkus, MAX_LIST_LIMIT, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
 
 function parseOrderId(req: Request): string {
@@ -187,6 +188,7 @@ export function ordersRouter({
     // With a key, the order id comes from (client, key): every attempt of this request names the same order.
     const keyedReq = keyedRequestOf(res);
     const orderId = keyedReq ? orderIdFor(keyedReq.clientId, keyedReq.key) : randomUUID();
+    bindOrderId(orderId);
     const earlier = keyedReq && await placedBefore(orderId, keyedReq, order, res);
     if (earlier) return void sendAccepted(res, earlier);
 
@@ -261,6 +263,7 @@ export function ordersRouter({
 
   router.get('/orders/:orderId', async (req, res) => {
     const orderId = parseOrderId(req);
+    bindOrderId(orderId);
     const row = await db.order.findUnique({ where: { id: orderId }, include: { lines: { orderBy: { sku: 'asc' } } } });
     if (!isOperator(res) && await ownerOf(orderId, row, res) !== authenticatedClient(res).clientId) throw orderNotFound(orderId);
     const terminal = row ? terminalStatuses.has(row.status) : false;
@@ -276,6 +279,7 @@ export function ordersRouter({
         customerId: row.customerId,
         currency: row.currency,
         totalCents: row.totalCents,
+        correlationId: row.correlationId,
         items: row.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPriceCents: l.unitPriceCents })),
         createdAt: row.createdAt,
         updatedAt: row.updatedAt,

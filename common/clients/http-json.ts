@@ -1,3 +1,6 @@
+import { correlationHeaders } from '../correlation-context';
+import { inSpan, injectTraceContext, SpanKind } from '../tracing';
+
 /**
  * The one place our code calls a peer service over HTTP, and the one place that decides which
  * failures are worth retrying: network errors, timeouts, 429 and 5xx are transient; any other
@@ -39,12 +42,31 @@ export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
 }
 
+/**
+ * Calls a peer in a CLIENT span ("POST inventory"); the request carries the span's `traceparent`
+ * and the current correlation id (X-Correlation-Id), so the peer's span and log lines join ours.
+ */
 export async function requestJson(service: string, url: string, init: PeerRequest): Promise<JsonResponse> {
+  const path = new URL(url).pathname;
+  return inSpan(`${init.method} ${service}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'http.request.method': init.method, 'peer.service': service, 'url.path': path },
+  }, async (span) => {
+    const res = await send(service, url, init);
+    span.setAttribute('http.response.status_code', res.status);
+    return res;
+  });
+}
+
+async function send(service: string, url: string, init: PeerRequest): Promise<JsonResponse> {
   let res: Response;
   try {
     res = await fetch(url, {
       method: init.method,
-      headers: { accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+      headers: {
+        accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...correlationHeaders(), ...injectTraceContext(), ...init.headers,
+      },
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
       signal: AbortSignal.timeout(init.timeoutMs),
     });

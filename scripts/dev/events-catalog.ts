@@ -71,8 +71,13 @@ function eventMessage(type: EventType) {
     correlationId: { description: 'Carried from the REST request that started the order', location: '$message.payload#/correlationId' },
     headers: {
       type: 'object',
-      properties: { 'Nats-Msg-Id': { type: 'string', format: 'uuid', description: 'The envelope id; JetStream drops a re-publish with the same id within EVENTS_DUPLICATE_WINDOW' } },
-      required: ['Nats-Msg-Id'],
+      properties: {
+        'Nats-Msg-Id': { type: 'string', format: 'uuid', description: 'The envelope id; JetStream drops a re-publish with the same id within EVENTS_DUPLICATE_WINDOW' },
+        'X-Correlation-Id': { type: 'string', description: 'The envelope\'s correlationId (common/event-headers.ts)' },
+        traceparent: { type: 'string', description: 'W3C trace context of the relay\'s publish span, when tracing is on: the consumer\'s span continues it' },
+        tracestate: { type: 'string', description: 'W3C trace state, when the trace has one' },
+      },
+      required: ['Nats-Msg-Id', 'X-Correlation-Id'],
     },
     payload,
     'x-schema-version': eventSchemaVersions[type],

@@ -22,8 +22,10 @@ async function main() {
     say,
     onMail: (mail, file) => say(`mail to ${mail.to.join(', ')}: "${mail.subject}" (saved as ${file})`),
     signal: startup.signal,
+    // DEV_TRACE_VIEWER=off: no Zipkin (it needs Java); OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_ZIPKIN_ENDPOINT: your own collector.
+    traceViewer: process.env.DEV_TRACE_VIEWER !== 'off',
   });
-  const { ports, env, temporalUi, apiKeys } = system;
+  const { ports, env, temporalUi, apiKeys, traceViewerUrl } = system;
   const api = `http://127.0.0.1:${ports.http.api}`;
   console.log(`
   Order orchestrator is up.
@@ -33,10 +35,11 @@ async function main() {
                       browser's endpoint and turn on "Include cross-origin credentials")
     Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products; -H 'authorization: Bearer ${env.INVENTORY_TOKEN}')
     Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...; -H 'authorization: Bearer ${env.PAYMENT_TOKEN}')
+    Traces            ${traceViewerUrl ? `${traceViewerUrl}   (Zipkin: one trace per order, POST /orders to the email sent; paste the traceId of a log line, or search by serviceName)` : env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ? `sent to ${env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_ZIPKIN_ENDPOINT}` : 'off (DEV_TRACE_VIEWER=off)'}
     Postgres          ${env.DATABASE_URL}
     NATS              ${env.NATS_URL}   (one user per process, dev passwords dev-nats-<user>; see README "NATS users")
     SMTP              ${env.SMTP_URL}
-    Metrics           ${PROCESSES.filter((p) => 'metricsPort' in p).map((p) => `${p.name} :${ports.health(p)}`).join(', ')}
+    Metrics           ${PROCESSES.filter((p) => 'metricsPort' in p).map((p) => `${p.name} :${ports.health(p)}`).join(', ')}, Temporal SDK (worker) :${ports.temporalMetrics}
     Operator tools    npm run ops -- help      (dead letters: dlq list|show|replay|drop; analytics rebuild; nats setup; apikey create|revoke|list; customer erase)
 
   API keys (every call but /healthz sends "Authorization: Bearer <key>"; kept in ${devApiKeysFile(dataDir)}):

@@ -6,8 +6,9 @@ import { healthPort, PROCESSES, type ProcessSpec } from '../../common/processes'
  * shifted by one offset (DEV_PORT_OFFSET) so a second system (a test of the dev runner) can run
  * beside the first.
  */
-const BASE_PORTS = { postgres: 54329, nats: 4222, temporal: 7233, temporalUi: 8233, smtp: 2525 };
-const MAX_OFFSET = 65_535 - Math.max(...Object.values(BASE_PORTS), ...PROCESSES.map(healthPort));
+const BASE_PORTS = { postgres: 54329, nats: 4222, temporal: 7233, temporalUi: 8233, smtp: 2525, traceViewer: 9411 };
+const WORKER = PROCESSES.find((p) => p.name === 'worker')!;
+const MAX_OFFSET = 65_535 - Math.max(...Object.values(BASE_PORTS), ...PROCESSES.map(healthPort), WORKER.temporalMetricsPort);
 
 export function devPorts(offset: number) {
   if (!Number.isInteger(offset) || offset < 0 || offset > MAX_OFFSET) {
@@ -19,6 +20,10 @@ export function devPorts(offset: number) {
   const http = { api: httpPort('api'), inventory: httpPort('inventory'), payment: httpPort('payment') };
   return {
     postgres: at(BASE_PORTS.postgres), nats: at(BASE_PORTS.nats), temporal: at(BASE_PORTS.temporal), temporalUi: at(BASE_PORTS.temporalUi), smtp: at(BASE_PORTS.smtp),
+    /** The trace viewer (Zipkin): its UI and the span API our processes send to. */
+    traceViewer: at(BASE_PORTS.traceViewer),
+    /** The worker's Temporal SDK metrics (TEMPORAL_METRICS_PORT). */
+    temporalMetrics: at(WORKER.temporalMetricsPort),
     http,
     health,
     /** What our processes need to find each other on these ports. */
@@ -34,7 +39,7 @@ export function devPorts(offset: number) {
 }
 
 /** Every port the dev system listens on at offset 0. */
-export const DEV_DEFAULT_PORTS: number[] = [...Object.values(BASE_PORTS), ...PROCESSES.map(healthPort)];
+export const DEV_DEFAULT_PORTS: number[] = [...Object.values(BASE_PORTS), ...PROCESSES.map(healthPort), WORKER.temporalMetricsPort];
 
 /** An offset under which every dev port is free right now (for a second system beside `npm run dev`). */
 export async function freeDevPortOffset(): Promise<number> {

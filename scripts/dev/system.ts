@@ -8,6 +8,7 @@ import { PROCESSES, type ProcessName } from '../../common/processes';
 import { migrate } from '../../prisma/migrate';
 import { ensureTools, REPO_ROOT, startNats, startPostgres, startSmtpSink, startTemporalDevServer, type StartedService, type TemporalDevServerOptions } from '../infra';
 import type { PostgresServer } from '../infra/postgres';
+import { startZipkin } from '../infra/zipkin';
 import type { ReceivedMail } from '../infra/smtp-sink';
 import { ensureDevApiKeys, type DevApiKeys } from './dev-api-keys';
 import { devPorts } from './ports';
@@ -32,6 +33,12 @@ export interface DevSystemOptions {
   signal?: AbortSignal;
   /** The Temporal dev server: in memory instead of its file (benchmarks), other SQLite pragmas for the file. */
   temporal?: Pick<TemporalDevServerOptions, 'sqlitePragmas'> & { inMemory?: boolean };
+  /**
+   * Start the trace viewer (Zipkin, scripts/infra/zipkin.ts) and send every process's spans to it
+   * (`npm run dev`). Without it, or when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_ZIPKIN_ENDPOINT
+   * (environment or processEnv) names a collector, none is started; with neither, tracing is off.
+   */
+  traceViewer?: boolean;
 }
 
 /** An infrastructure part that can be stopped, killed and started again on the same state. */
@@ -49,6 +56,8 @@ export interface DevSystem {
   env: Record<string, string>;
   ports: ReturnType<typeof devPorts>;
   temporalUi: string;
+  /** The trace viewer's UI, when this system started one. */
+  traceViewerUrl?: string;
   /** A shop's and an operator's API key (scripts/dev/dev-api-keys.ts). */
   apiKeys: DevApiKeys;
   infra: Partial<Record<'postgres' | 'nats' | 'temporal', RestartableService>>;
@@ -111,7 +120,13 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
   };
 
   try {
-    const needed = [...(process.env.TEMPORAL_ADDRESS ? [] : ['temporal' as const]), ...(process.env.NATS_URL ? [] : ['nats' as const])];
+    const given = (name: string) => opts.processEnv?.[name] || process.env[name];
+    const collector = given('OTEL_EXPORTER_OTLP_ENDPOINT') || given('OTEL_EXPORTER_ZIPKIN_ENDPOINT');
+    const startViewer = opts.traceViewer === true && !collector;
+    const needed = [
+      ...(process.env.TEMPORAL_ADDRESS ? [] : ['temporal' as const]), ...(process.env.NATS_URL ? [] : ['nats' as const]),
+      ...(startViewer ? ['zipkin' as const] : []),
+    ];
     if (needed.length) say(`getting local tools: ${needed.join(', ')} (built once, then cached)`);
     const tools = needed.length ? await ensureTools(needed) : {};
     checkpoint();
@@ -175,6 +190,19 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
       say(`SMTP sink on ${smtp.url} (messages saved in ${mailDir})`);
     }
 
+    let traceViewerUrl: string | undefined;
+    if (collector) {
+      for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_ZIPKIN_ENDPOINT']) if (given(name)) env[name] = given(name)!;
+      say(`traces go to ${collector}`);
+    } else if (startViewer) {
+      const zipkin = await startZipkin({ bin: tools.ZIPKIN_BIN!, port: ports.traceViewer, logFile: join(dataDir, 'zipkin.log') });
+      extras.push(zipkin);
+      env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = zipkin.spansEndpoint;
+      traceViewerUrl = zipkin.uiUrl;
+      say(`Zipkin (traces, kept in memory) on ${zipkin.uiUrl}`);
+      checkpoint();
+    }
+
     const applied = await migrate(env.DATABASE_URL);
     say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
     const apiKeys = await ensureDevApiKeys(env.DATABASE_URL, dataDir);
@@ -188,7 +216,10 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     checkpoint();
 
     const launch = (spec: (typeof PROCESSES)[number], instance: number, instanceEnv: Record<string, string> = {}) => {
-      const metrics = 'metricsPort' in spec && instance === 0 ? { METRICS_PORT: String(ports.health(spec)) } : {};
+      const metrics = {
+        ...('metricsPort' in spec && instance === 0 ? { METRICS_PORT: String(ports.health(spec)) } : {}),
+        ...('temporalMetricsPort' in spec && instance === 0 ? { TEMPORAL_METRICS_PORT: String(ports.temporalMetrics) } : {}),
+      };
       const name = instance === 0 ? spec.name : `${spec.name}#${instance + 1}`;
       const supervised = new SupervisedProcess({
         // One node process per service, TypeScript loaded by tsx's hook (a crash kills the service itself).
@@ -207,7 +238,7 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
     }
 
     return {
-      env, ports, temporalUi, apiKeys, infra,
+      env, ports, temporalUi, apiKeys, infra, ...(traceViewerUrl ? { traceViewerUrl } : {}),
       instances: (name) => running.get(name) ?? [],
       addInstance: (name, instanceEnv) => launch(PROCESSES.find((p) => p.name === name)!, running.get(name)?.length ?? 0, instanceEnv),
       async removeInstance(name) {

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { correlationLogFields } from '../../common/correlation-context';
 import { problem } from '../../common/http';
 import type { Logger } from '../../common/logger';
 
@@ -33,7 +34,9 @@ export function callerAuthentication(serviceName: string, callers: ReadonlyMap<s
         `Every ${serviceName} call but /healthz, /readyz and /openapi.json needs "Authorization: Bearer <token>" with the token configured for the calling service.`);
     }
     (res.locals as AuthenticatedCaller).caller = caller;
-    res.on('finish', () => logger.info({ caller, method: req.method, path: req.originalUrl, status: res.statusCode }, `${serviceName} call`));
+    // Taken now: the answer's 'finish' may run outside the request's context.
+    const correlation = correlationLogFields();
+    res.on('finish', () => logger.info({ ...correlation, caller, method: req.method, path: req.originalUrl, status: res.statusCode }, `${serviceName} call`));
     next();
   };
 }

@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import type { Pool } from 'pg';
 import { notFoundHandler, problemErrorHandler } from '../../common/http';
 import type { Logger } from '../../common/logger';
+import { correlationIdOfCall, requestContext } from '../../common/tracing-http';
 import { callerAuthentication } from './caller-auth';
 import { callerPermissions, type CallerPermissions } from './caller-permissions';
 import type { FaultInjector } from './faults';
@@ -40,12 +41,16 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   const { serviceName, databaseUrlSetting, pool, logger, faults, callers, permissions, testMode, routes, testRoutes = [], document } = options;
   const app = express();
   app.disable('x-powered-by');
+  // The caller's span and correlation id (headers of every peer call), current while a call is handled (again after the JSON parser).
+  const context = requestContext({ correlationIdOf: (req) => correlationIdOfCall(req) });
+  app.use(context);
   app.use(healthRoutes(pool, serviceName, databaseUrlSetting));
   app.get('/openapi.json', (_req, res) => { res.json(document); });
   app.use(callerAuthentication(serviceName, callers, logger));
   app.use(methodNotAllowed(document.paths));
   app.use(callerPermissions(serviceName, callers.keys(), permissions, logger));
   app.use(express.json({ limit: '100kb' }));
+  app.use(context);
   if (testMode) {
     faults.mount(app);
     for (const router of testRoutes) app.use(router);

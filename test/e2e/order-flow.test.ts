@@ -59,7 +59,7 @@ describe('an order end to end', () => {
     expect(res.headers.get('location')).toBe(`/orders/${created.orderId}`);
 
     const order = await orderUntilTerminal(created.orderId);
-    expect(order).toMatchObject({ orderId: created.orderId, status: 'CONFIRMED', totalCents: 2500, items: [{ sku: 'E2E-MUG', quantity: 2, unitPriceCents: 1250 }] });
+    expect(order).toMatchObject({ orderId: created.orderId, status: 'CONFIRMED', totalCents: 2500, correlationId: 'checkout-123', items: [{ sku: 'E2E-MUG', quantity: 2, unitPriceCents: 1250 }] });
     expect(await peers.inventory.getProduct('E2E-MUG')).toMatchObject({ stock: 3, reserved: 0 });
     expect((await peers.payment.forOrder(created.orderId)).balance).toMatchObject({ capturedCents: 2500 });
 

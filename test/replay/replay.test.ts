@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
+import { WORKFLOWS_PATH, workflowSpanSinks } from '../../workers/temporal-worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/workflow-bundle';
 import { HISTORIES_DIR } from '../harness/histories';
 import { testDataConverter } from '../harness/temporal';
 
@@ -42,7 +43,9 @@ describe('workflow replay', () => {
     }));
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'order-replay', dataConverter: testDataConverter() }, histories)) {
+    // With the worker's workflow interceptors (tracing, correlation id): they add headers, not commands.
+    const options = { workflowsPath: WORKFLOWS_PATH, replayName: 'order-replay', dataConverter: testDataConverter(), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }, sinks: workflowSpanSinks() };
+    for await (const result of Worker.runReplayHistories(options, histories)) {
       replayed += 1;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }

@@ -15,7 +15,7 @@ import { DEV_PEER_TOKENS } from '../../common/config';
  */
 jest.setTimeout(300_000);
 
-const EXTERNAL = ['DATABASE_URL', 'NATS_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PAYMENT_WEBHOOK_URL', 'DEV_DATA_DIR', 'DEV_PORT_OFFSET'];
+const EXTERNAL = ['DATABASE_URL', 'NATS_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'PAYMENT_WEBHOOK_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_ZIPKIN_ENDPOINT', 'DEV_TRACE_VIEWER', 'DEV_DATA_DIR', 'DEV_PORT_OFFSET'];
 const runs: ScriptRun[] = [];
 const dirs: string[] = [];
 
@@ -57,8 +57,9 @@ it('brings the system up from a private directory, confirms an order, restarts a
   expect((await fetch(`${api}/orders`)).status).toBe(401);
   expect((await fetch(`${api}/analytics/summary`, { headers: auth })).status).toBe(403);
   expect((await fetch(`${api}/analytics/summary`, { headers: { authorization: `Bearer ${operatorKey}` } })).status).toBe(200);
+  const correlationId = `dev-runner-${offset}`;
   const placed = await fetch(`${api}/orders`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...auth },
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId, ...auth },
     body: JSON.stringify({ customerId: 'c-dev', customerEmail: 'dev@shop.example', currency: 'EUR', items: [{ sku: 'MUG-001', quantity: 1 }], payment: { token: 'tok_visa' } }),
   });
   expect(placed.status).toBe(202);
@@ -69,6 +70,23 @@ it('brings the system up from a private directory, confirms an order, restarts a
     status = ((await (await fetch(`${api}/orders/${orderId}`, { headers: auth })).json()) as { status: string }).status;
   }
   expect(status).toBe('CONFIRMED');
+
+  // The order is one trace in the trace viewer (Zipkin, its real UI), from the API's request to the email sent;
+  // a log line names its trace.
+  const zipkin = `http://127.0.0.1:${9411 + offset}`;
+  expect(run.output()).toContain(`Traces            ${zipkin}/zipkin/`);
+  expect(await (await fetch(`${zipkin}/zipkin/`)).text()).toMatch(/<title>Zipkin<\/title>/);
+  const traceId = new RegExp(`\\[worker\\] INFO activity completed \\{"correlationId":"${correlationId}".*?"traceId":"([0-9a-f]{32})"`).exec(run.output())?.[1];
+  expect(traceId).toBeDefined();
+  let spans: { name: string; localEndpoint?: { serviceName?: string } }[] = [];
+  for (let i = 0; i < 60 && !spans.some((sp) => sp.name === 'smtp send'); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const res = await fetch(`${zipkin}/api/v2/trace/${traceId}`);
+    spans = res.ok ? await res.json() as typeof spans : [];
+  }
+  const services = new Set(spans.map((sp) => sp.localEndpoint?.serviceName));
+  expect([...services].sort()).toEqual(['analytics-consumer', 'api', 'email-consumer', 'inventory', 'outbox-relay', 'payment', 'temporal-worker']);
+  expect(spans.map((sp) => sp.name)).toEqual(expect.arrayContaining(['post /orders', 'runworkflow:orderworkflow', 'publish orderconfirmed', 'email orderconfirmed', 'smtp send']));
 
   // The peers want a caller token; dev runs them in test mode, and says so.
   expect(run.output()).toMatch(/inventory and payment run in test mode/);

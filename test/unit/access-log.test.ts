@@ -43,6 +43,18 @@ describe('access log', () => {
     expect(JSON.stringify(line)).not.toMatch(/jane|customerId|shop-a-key|authorization/i);
   });
 
+  it('answers with the request\'s correlation id: its X-Correlation-Id, else its traceparent\'s trace id, else a new one', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
+    const given = await fetch(`${url}/orders`, { headers: { 'x-correlation-id': 'shop:req-1', traceparent } });
+    expect(given.headers.get('x-correlation-id')).toBe('shop:req-1');
+    const traced = await fetch(`${url}/orders`, { headers: { 'x-correlation-id': 'not valid!', traceparent } });
+    expect(traced.headers.get('x-correlation-id')).toBe(traceId);
+    expect(await lineFor(traced)).toMatchObject({ correlationId: traceId, path: '/orders' });
+    const fresh = await fetch(`${url}/orders`, { headers: { traceparent: 'garbage' } });
+    expect(fresh.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('has no client for a request without one, and logs a 5xx at error level', async () => {
     const line = await lineFor(await fetch(`${url}/boom`));
     expect(line).toMatchObject({ msg: 'request failed', level: 50, status: 503, path: '/boom' });

@@ -37,7 +37,7 @@ describe('outbox row <-> event envelope (pure logic)', () => {
   it('reads rows the benchmark inserts with SQL back as the envelopes inserted', () => {
     const other = { ...expected, id: randomUUID(), orderId: randomUUID(), causationId: null };
     const { text, values } = outboxInsert([expected, other]);
-    const columns = /^INSERT INTO outbox_events \(([^)]*)\) VALUES \(\$1, .*\), \(\$9, .*\)$/.exec(text)?.[1]?.split(', ') ?? [];
+    const columns = /^INSERT INTO outbox_events \(([^)]*)\) VALUES \(\$1, .*\), \(\$10, .*\)$/.exec(text)?.[1]?.split(', ') ?? [];
     expect(['sequence', ...columns]).toEqual(OUTBOX_ROW_SELECT.split(', '));
     const rows = [0, 1].map((r) => Object.fromEntries(columns.map((column, i) => {
       const value = values[r * columns.length + i];

@@ -1,0 +1,20 @@
+import { spawnLogged, waitForPort, type StartedService } from './spawn';
+
+/**
+ * Zipkin server (tools/ensure-tools.sh fetches it from Maven Central) as `npm run dev`'s trace
+ * viewer: one Java process on loopback, traces in memory (gone when it stops), its UI at /zipkin/,
+ * its span API at /api/v2/spans where our processes send their spans (OTEL_EXPORTER_ZIPKIN_ENDPOINT).
+ */
+export async function startZipkin(opts: { bin: string; port: number; logFile: string }): Promise<StartedService & { uiUrl: string; spansEndpoint: string }> {
+  const proc = spawnLogged(opts.bin, [
+    `--armeria.ports[0].ip=127.0.0.1`, `--armeria.ports[0].port=${opts.port}`, '--armeria.ports[0].protocols=http',
+  ], opts.logFile, { env: { ...process.env, STORAGE_TYPE: 'mem', SELF_TRACING_ENABLED: 'false' } });
+  try {
+    await waitForPort(opts.port, 'Zipkin', 120_000, proc.child);
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`${(err as Error).message}; see ${opts.logFile}`);
+  }
+  const base = `http://127.0.0.1:${opts.port}`;
+  return { name: 'zipkin', url: base, uiUrl: `${base}/zipkin/`, spansEndpoint: `${base}/api/v2/spans`, stop: proc.stop, crash: proc.crash };
+}
