@@ -162,12 +162,13 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['nats-jetstream', 'postgres-data']);
   });
 
-  it('publishes only the API, the Temporal UI and Mailpit, on localhost', () => {
+  it('publishes only the API, the Temporal UI, Mailpit and Grafana, on localhost', () => {
     const published = Object.fromEntries(Object.entries(services).filter(([, s]) => s.ports?.length).map(([name, s]) => [name, s.ports]));
     expect(published).toEqual({
       api: ['127.0.0.1:3000:3000'],
       'temporal-ui': ['127.0.0.1:8233:8080'],
       mailpit: ['127.0.0.1:8025:8025'],
+      grafana: ['127.0.0.1:3300:3000'],
     });
     for (const name of ['postgres', 'nats', 'temporal']) expect(service(name).ports).toBeUndefined();
     expect(composeText).not.toMatch(/^\s*expose:/m);
