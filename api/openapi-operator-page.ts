@@ -1,6 +1,7 @@
 import { authResponses, commonResponses, header, json, ok, open, problems } from './openapi';
 import { dashboardQuery, operatorDashboard } from './operator-dashboard';
-import { OPERATOR_SESSION, SIGN_IN_TARGETS } from './routes/operator-page';
+import { API_DOCS_ASSETS } from './routes/api-docs';
+import { OPERATOR_PAGE_ASSETS, OPERATOR_SESSION, SIGN_IN_TARGETS } from './routes/operator-page';
 
 /**
  * The browser pages (api/routes/operator-page.ts, api/routes/api-docs.ts) in the OpenAPI document:
@@ -41,7 +42,7 @@ export function operatorPagePaths() {
         },
       },
     },
-    '/operator/assets/{file}': assets(['operator.js', 'pages.css', 'chart.umd.min.js']),
+    '/operator/assets/{file}': assets(Object.keys(OPERATOR_PAGE_ASSETS)),
     '/operator/login': {
       get: {
         summary: 'The sign-in form for the browser pages (holds no data)',
@@ -69,6 +70,6 @@ export function operatorPagePaths() {
         responses: { 200: html('The page'), ...signIn, ...authResponses, ...commonResponses },
       },
     },
-    '/docs/assets/{file}': assets(['docs.js', 'pages.css', 'swagger-ui.css', 'swagger-ui-bundle.js']),
+    '/docs/assets/{file}': assets(Object.keys(API_DOCS_ASSETS)),
   };
 }

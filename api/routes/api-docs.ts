@@ -10,15 +10,17 @@ import { PAGES_DIR } from './operator-page';
  * its main readers, so any valid key may read it, as it may read /openapi.json; a browser signs in
  * at /operator/login (api/routes/operator-page.ts), whose session covers /docs and /openapi.json.
  */
+const SWAGGER_UI_DIR = getAbsoluteFSPath();
+/** The files the API reference loads, by the name in its URL (/docs/assets/<name>). */
+export const API_DOCS_ASSETS: Readonly<Record<string, string>> = {
+  'docs.js': join(PAGES_DIR, 'docs.js'),
+  'swagger-ui.css': join(SWAGGER_UI_DIR, 'swagger-ui.css'),
+  'swagger-ui-bundle.js': join(SWAGGER_UI_DIR, 'swagger-ui-bundle.js'),
+};
+
 export function apiDocsRouter(): Router {
   const router = Router();
-  const swaggerUi = getAbsoluteFSPath();
   router.get('/docs', pageSecurityHeaders, htmlPage(join(PAGES_DIR, 'docs.html')));
-  router.get('/docs/assets/:file', staticAssets({
-    'docs.js': join(PAGES_DIR, 'docs.js'),
-    'pages.css': join(PAGES_DIR, 'pages.css'),
-    'swagger-ui.css': join(swaggerUi, 'swagger-ui.css'),
-    'swagger-ui-bundle.js': join(swaggerUi, 'swagger-ui-bundle.js'),
-  }));
+  router.get('/docs/assets/:file', staticAssets(API_DOCS_ASSETS));
   return router;
 }

@@ -22,6 +22,13 @@ import { htmlPage, staticAssets } from '../static-assets';
 export const PAGES_DIR = join(__dirname, '..', 'operator-page');
 const CHART_JS_DIR = dirname(require.resolve('chart.js'));
 
+/** The files the operator page loads, by the name in its URL (/operator/assets/<name>). */
+export const OPERATOR_PAGE_ASSETS: Readonly<Record<string, string>> = {
+  'operator.js': join(PAGES_DIR, 'operator.js'),
+  'pages.css': join(PAGES_DIR, 'pages.css'),
+  'chart.umd.min.js': join(CHART_JS_DIR, 'chart.umd.min.js'),
+};
+
 export const OPERATOR_SESSION: SessionCookie = {
   name: 'operator_session', purpose: 'operator-session', paths: ['/operator', '/docs', '/openapi.json'], maxAgeMs: 8 * 3_600_000,
 };
@@ -68,11 +75,7 @@ export function operatorPageRouter({ db }: Pick<ApiDeps, 'db'>): Router {
   const router = Router();
   const operator = requireScope('operator');
   router.get('/operator', operator, pageSecurityHeaders, htmlPage(join(PAGES_DIR, 'operator.html')));
-  router.get('/operator/assets/:file', operator, staticAssets({
-    'operator.js': join(PAGES_DIR, 'operator.js'),
-    'pages.css': join(PAGES_DIR, 'pages.css'),
-    'chart.umd.min.js': join(CHART_JS_DIR, 'chart.umd.min.js'),
-  }));
+  router.get('/operator/assets/:file', operator, staticAssets(OPERATOR_PAGE_ASSETS));
   router.get('/operator/dashboard', operator, async (req, res) => {
     const q = dashboardQuery.safeParse(req.query);
     if (!q.success) throw validationProblem(q.error, 'query');
@@ -82,7 +85,7 @@ export function operatorPageRouter({ db }: Pick<ApiDeps, 'db'>): Router {
 }
 
 const signInForm = (next: (typeof SIGN_IN_TARGETS)[number]) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in · Order orchestrator</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Sign in · Order orchestrator</title></head>
 <body>
 <h1>Order orchestrator: sign in</h1>
 <p>Paste an API key (<code>npm run dev</code> prints one; the operator page needs an operator key, the API reference any key).

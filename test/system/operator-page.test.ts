@@ -144,13 +144,17 @@ describe('the operator page', () => {
     expect(new URL(page.url()).pathname).toBe('/operator/login');
   });
 
-  it('refuses a shop: its session and its bearer key get 403; no credential gets 401 outside a browser', async () => {
+  it('refuses a shop: its session and its bearer key get 403; without a credential, a browser goes to the sign-in form and others get 401', async () => {
     const page = await newPage();
     expect((await signIn(page, '/operator', sys.shopKey))?.status()).toBe(403);
     const bearer = await newPage({ authorization: `Bearer ${sys.shopKey}` });
     expect((await bearer.goto(`${sys.apiUrl}/operator`))?.status()).toBe(403);
     expect((await fetch(`${sys.apiUrl}/operator/dashboard`, { headers: { authorization: `Bearer ${sys.shopKey}` } })).status).toBe(403);
-    expect((await fetch(`${sys.apiUrl}/operator`)).status).toBe(401);
+    // Without a credential: a browser's navigation goes to the sign-in form, anything else gets 401.
+    const navigation = await fetch(`${sys.apiUrl}/operator`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect([navigation.status, navigation.headers.get('location')]).toEqual([303, '/operator/login?next=%2Foperator']);
+    expect((await fetch(`${sys.apiUrl}/operator`, { headers: { accept: 'application/json' } })).status).toBe(401);
+    expect((await fetch(`${sys.apiUrl}/operator/dashboard`, { headers: { accept: 'application/json' } })).status).toBe(401);
     expect((await fetch(`${sys.apiUrl}/operator/assets/chart.umd.min.js`)).status).toBe(401);
   });
 
