@@ -6,7 +6,7 @@ import { authenticate, authenticatedClient, requireScope } from '../auth';
 import { startSession, type SessionCookie } from '../browser-session';
 import type { ApiDeps } from '../deps';
 import { dashboardQuery, readDashboard } from '../operator-dashboard';
-import { pageSecurityHeaders } from '../security-headers';
+import { inlineStyleHash, pageContentSecurityPolicy, pageSecurityHeaders } from '../security-headers';
 import { htmlPage, staticAssets } from '../static-assets';
 
 /**
@@ -43,7 +43,8 @@ const signInTarget = z.enum(SIGN_IN_TARGETS).catch('/operator');
  */
 export function operatorSignInRouter(deps: Pick<ApiDeps, 'db' | 'logger' | 'codec'>): Router {
   const router = Router();
-  router.get('/operator/login', pageSecurityHeaders, (req, res) => {
+  router.get('/operator/login', (req, res) => {
+    res.set('Content-Security-Policy', SIGN_IN_CSP);
     res.type('html').send(signInForm(signInTarget.parse(req.query.next)));
   });
   router.post('/operator/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res, next) => {
@@ -84,15 +85,23 @@ export function operatorPageRouter({ db }: Pick<ApiDeps, 'db'>): Router {
   return router;
 }
 
+const SIGN_IN_STYLE = `body{margin:0;font:14px/1.5 system-ui,sans-serif;background:#f4f6f8;color:#1f2933}
+main{max-width:560px;margin:12vh auto;background:#fff;border:1px solid #e4e7eb;border-radius:8px;padding:24px 28px}
+h1{font-size:20px;margin:0 0 8px}p{color:#52606d}form{display:flex;gap:8px;margin-top:16px}
+input[name=key]{flex:1;padding:8px;border:1px solid #cbd2d9;border-radius:4px;font:inherit}
+button{padding:8px 16px;border:0;border-radius:4px;background:#2f6fb3;color:#fff;font:inherit;cursor:pointer}`;
+const SIGN_IN_CSP = pageContentSecurityPolicy([inlineStyleHash(SIGN_IN_STYLE)]);
+
 const signInForm = (next: (typeof SIGN_IN_TARGETS)[number]) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Sign in · Order orchestrator</title></head>
-<body>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Sign in · Order orchestrator</title>
+<style>${SIGN_IN_STYLE}</style></head>
+<body><main>
 <h1>Order orchestrator: sign in</h1>
-<p>Paste an API key (<code>npm run dev</code> prints one; the operator page needs an operator key, the API reference any key).
+<p>Paste an API key (<code>npm run dev</code> prints one). The operator page needs an operator key, the API reference any key.
 This browser stays signed in for 8 hours, or until the key is revoked.</p>
 <form method="post" action="/operator/login">
 <input type="hidden" name="next" value="${next}">
-<input name="key" type="password" autocomplete="off" size="60" required aria-label="API key"> <button type="submit">Sign in</button>
+<input name="key" type="password" autocomplete="off" required aria-label="API key" placeholder="ook_…"> <button type="submit">Sign in</button>
 </form>
-</body></html>
+</main></body></html>
 `;

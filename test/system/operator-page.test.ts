@@ -57,9 +57,10 @@ async function newPage(extraHTTPHeaders?: Record<string, string>): Promise<Page>
 }
 
 /** Opens `path` without a credential: the page sends the browser to the sign-in form; signs in with `key`. */
-async function signIn(page: Page, path: string, key: string) {
+async function signIn(page: Page, path: string, key: string, screenshot?: string) {
   await page.goto(`${sys.apiUrl}${path}`);
   expect(new URL(page.url()).pathname).toBe('/operator/login');
+  if (screenshot) await page.screenshot({ path: join(ARTIFACTS_DIR, screenshot) });
   await page.fill('input[name=key]', key);
   const [response] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
   return response;
@@ -116,7 +117,7 @@ describe('the operator page', () => {
     const problems: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error' && !/\/operator\/stuck/.test(m.location().url) && !/Failed to load resource.*404/.test(m.text())) problems.push(m.text()); });
     page.on('pageerror', (e) => problems.push(e.message));
-    const landed = await signIn(page, '/operator', operatorKey);
+    const landed = await signIn(page, '/operator', operatorKey, 'sign-in.png');
     expect(landed?.status()).toBe(200);
     expect(new URL(page.url()).pathname).toBe('/operator');
     await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
