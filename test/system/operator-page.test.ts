@@ -169,10 +169,14 @@ describe('the operator page', () => {
 describe('the API reference', () => {
   it('lists the operations in Chromium for a shop signed in through the form', async () => {
     const page = await newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(e.message));
     const landed = await signIn(page, '/docs', sys.shopKey);
     expect(landed?.status()).toBe(200);
     await page.waitForSelector('.opblock', { timeout: 30_000 });
     expect(await page.locator('.opblock').count()).toBeGreaterThanOrEqual(10);
+    expect(problems).toEqual([]); // nothing the page's CSP refused
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'api-reference.png') });
   });
 });
