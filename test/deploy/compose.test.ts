@@ -159,7 +159,7 @@ describe('docker-compose.yml', () => {
     expect(nats.command).toEqual(['nats-server', '--config', '/etc/nats/nats-server.conf']);
     expect(nats.healthcheck!.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${monitorPort}/healthz`]);
     expect(service('postgres').volumes).toEqual(['postgres-data:/var/lib/postgresql/data']);
-    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['nats-jetstream', 'postgres-data']);
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['grafana-data', 'nats-jetstream', 'postgres-data', 'prometheus-data']);
   });
 
   it('publishes only the API, the Temporal UI, Mailpit and Grafana, on localhost', () => {
