@@ -212,9 +212,10 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
     return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, dlq: dlq.state.messages };
   });
   const metrics = consumerMetrics(registry, readBrokerState, spec.name);
+  let reporting: Promise<void> = Promise.resolve();
   const reportBacklog = () => {
     if (!spec.reportBacklog) return;
-    readBrokerState().then((state) => spec.reportBacklog!(state))
+    reporting = readBrokerState().then((state) => spec.reportBacklog!(state))
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not report the consumer backlog; the operator page shows the last report'));
   };
   reportBacklog();
@@ -273,6 +274,7 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
     registry,
     async stop() {
       clearInterval(backlogReports);
+      await reporting; // before cleanup() closes what the report writes to
       await messages.close();
       await loop;
       await queue.idle();
