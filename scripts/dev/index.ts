@@ -31,6 +31,7 @@ async function main() {
     Temporal Web UI   ${temporalUi}   (payloads are encrypted; to see them decoded, sign in at ${api}/codec/session
                       with the operator key, then in the UI's Codec Server settings enter ${api}/codec as this
                       browser's endpoint and turn on "Include cross-origin credentials")
+    Operator page     ${api}/operator   (sign in with the operator key; API reference ${api}/docs, any key)
     Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products; -H 'authorization: Bearer ${env.INVENTORY_TOKEN}')
     Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...; -H 'authorization: Bearer ${env.PAYMENT_TOKEN}')
     Postgres          ${env.DATABASE_URL}
