@@ -68,7 +68,9 @@ export function operatorSignInRouter(deps: Pick<ApiDeps, 'db' | 'logger' | 'code
 /** Before authenticate(): a browser navigating to a page without a credential goes to the sign-in form instead of a 401. */
 export const signInRedirect: RequestHandler = (req, res, next) => {
   const page = SIGN_IN_TARGETS.find((p) => p === `${req.baseUrl}${req.path}`.replace(/\/$/, ''));
-  if (!page || req.method !== 'GET' || res.locals.client || req.headers.authorization !== undefined || !req.accepts('html')) return next();
+  // Only a client that prefers HTML (a browser's navigation); `*/*` (curl, API clients, scanners) gets the 401.
+  const prefersHtml = req.accepts(['application/problem+json', 'text/html']) === 'text/html';
+  if (!page || req.method !== 'GET' || res.locals.client || req.headers.authorization !== undefined || !prefersHtml) return next();
   res.redirect(303, `/operator/login?next=${encodeURIComponent(page)}`);
 };
 

@@ -155,6 +155,7 @@ describe('the operator page', () => {
     const navigation = await fetch(`${sys.apiUrl}/operator`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect([navigation.status, navigation.headers.get('location')]).toEqual([303, '/operator/login?next=%2Foperator']);
     expect((await fetch(`${sys.apiUrl}/operator`, { headers: { accept: 'application/json' } })).status).toBe(401);
+    expect((await fetch(`${sys.apiUrl}/docs`, { redirect: 'manual' })).status).toBe(401); // accept: */*
     expect((await fetch(`${sys.apiUrl}/operator/dashboard`, { headers: { accept: 'application/json' } })).status).toBe(401);
     expect((await fetch(`${sys.apiUrl}/operator/assets/chart.umd.min.js`)).status).toBe(401);
   });
