@@ -43,8 +43,18 @@ function draw(id, type, data, options = {}) {
   });
 }
 
-function renderOrdersByStatus(rows) {
-  const buckets = unique(rows.map((r) => r.bucket));
+/** Every bucket of the window, oldest first, named as the server names them (UTC), so quiet hours or days show as gaps. */
+function windowBuckets(days, bucket, now) {
+  const step = bucket === 'hour' ? 3_600_000 : 86_400_000;
+  const name = (t) => (bucket === 'hour' ? `${new Date(t).toISOString().slice(0, 13)}:00Z` : new Date(t).toISOString().slice(0, 10));
+  const end = Date.parse(now);
+  const names = [];
+  for (let t = end - days * 86_400_000; t <= end + step - 1; t += step) names.push(name(Math.min(t, end)));
+  return unique(names);
+}
+
+function renderOrdersByStatus(rows, allBuckets) {
+  const buckets = unique([...allBuckets, ...rows.map((r) => r.bucket)]);
   const statuses = STATUS_ORDER.filter((s) => rows.some((r) => r.status === s))
     .concat(unique(rows.map((r) => r.status)).filter((s) => !STATUS_ORDER.includes(s)));
   draw('orders-by-status', 'bar', {
@@ -56,8 +66,8 @@ function renderOrdersByStatus(rows) {
   }, { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } });
 }
 
-function renderRevenue(rows) {
-  const days = unique(rows.map((r) => r.day));
+function renderRevenue(rows, allDays) {
+  const days = unique([...allDays, ...rows.map((r) => r.day)]);
   const currencies = unique(rows.map((r) => r.currency));
   draw('revenue', 'bar', {
     labels: days,
@@ -161,8 +171,8 @@ async function load() {
     if (!res.ok) throw new Error(res.status === 401 ? 'signed out: reload to sign in again' : `dashboard answered HTTP ${res.status}`);
     const d = await res.json();
     renderTiles(d);
-    renderOrdersByStatus(d.ordersByStatus);
-    renderRevenue(d.revenueByDay);
+    renderOrdersByStatus(d.ordersByStatus, windowBuckets(d.windowDays, d.bucket, d.generatedAt));
+    renderRevenue(d.revenueByDay, windowBuckets(d.windowDays, 'day', d.generatedAt));
     renderCancelReasons(d.cancelReasons);
     renderLatencies(d.stepLatencies);
     renderConsumers(d.consumers);
