@@ -63,7 +63,13 @@ function renderOrdersByStatus(rows, allBuckets) {
       label: status, backgroundColor: STATUS_COLORS[status] ?? '#999',
       data: buckets.map((b) => rows.find((r) => r.bucket === b && r.status === status)?.orders ?? 0),
     })),
-  }, { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } });
+  }, {
+    scales: {
+      // Hours as "07:00" (UTC) on the axis; the tooltip keeps the full bucket name.
+      x: { stacked: true, ticks: { callback(value) { const label = this.getLabelForValue(value); return label.length > 10 ? `${label.slice(11, 16)}` : label; } } },
+      y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+    },
+  });
 }
 
 function renderRevenue(rows, allDays) {
