@@ -8,9 +8,12 @@ import type { ApiDeps } from './deps';
 import { createApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { postRateLimit } from './rate-limit';
+import { sessionFromCookie } from './browser-session';
 import { analyticsRouter } from './routes/analytics';
+import { apiDocsRouter } from './routes/api-docs';
 import { codecRouter } from './routes/codec';
 import { livenessRouter, readinessRouter } from './routes/health';
+import { OPERATOR_SESSION, operatorPageRouter, operatorSignInRouter, signInRedirect } from './routes/operator-page';
 import { ordersRouter } from './routes/orders';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
 import { securityHeaders } from './security-headers';
@@ -31,9 +34,12 @@ export function createApiApp(deps: ApiDeps): express.Express {
   // its POSTs need an operator key (a bearer header, or the session cookie /codec/session sets).
   app.use('/codec', codecRouter(deps, { authorize: [authenticate(deps), requireScope('operator')] }));
   app.use(livenessRouter());
+  app.use(operatorSignInRouter(deps)); // the sign-in form holds no data; it sets the browser session the pages below accept
   // Paths open without a key (liveness) answer an undeclared method with 405 here; the others only to a caller with a key.
   app.use(methodNotAllowedHandler(openPaths(openApi.paths)));
   // Everything below needs an API key (api/auth.ts); nothing is parsed for a caller without one.
+  // The browser pages' session cookie stands for a key (api/browser-session.ts).
+  app.use(OPERATOR_SESSION.paths, sessionFromCookie(deps, OPERATOR_SESSION), signInRedirect);
   app.use(authenticate(deps));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(context);
@@ -41,6 +47,8 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.use(readinessRouter(deps));
   app.use(ordersRouter(deps));
   app.use(analyticsRouter(deps));
+  app.use(operatorPageRouter(deps));
+  app.use(apiDocsRouter());
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

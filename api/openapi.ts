@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { orderStatuses } from '../common/order/status';
 import { analyticsSummary, cancelAccepted, liveness, orderAccepted, orderList, orderView, readiness, webhookReceived } from './openapi-bodies';
 import { problemResponse, problemSchemas, type ProblemKind } from './openapi-problems';
+import { operatorPagePaths } from './openapi-operator-page';
 import { payloadsBody } from './routes/codec';
 import { webhookBody } from './routes/payment-webhooks';
 import { CLIENT_ID_PATTERN } from './api-keys';
@@ -16,17 +17,17 @@ import { createOrderBody, CUSTOMER_ID_PATTERN, MAX_LIST_LIMIT, orderIdParam } fr
  * a rule they cannot state (an unknown or repeated SKU, the catalog's currency, the total, a
  * cursor we did not hand out, an Idempotency-Key reused for another request).
  */
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
+export const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
-const json = (schema: z.ZodType) => ({ 'application/json': { schema: jsonSchema(schema) } });
+export const json = (schema: z.ZodType) => ({ 'application/json': { schema: jsonSchema(schema) } });
 
-const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });
+export const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });
 const CORRELATION = { 'X-Correlation-Id': { $ref: '#/components/headers/XCorrelationId' } };
 const withCorrelation = (response: Record<string, unknown>) => ({ ...response, headers: { ...CORRELATION, ...(response.headers as object | undefined) } });
-const ok = (description: string, content: Record<string, unknown>, headers: Record<string, unknown> = {}) => withCorrelation({ description, headers, content });
-const problems = (description: string, kinds: ProblemKind[] = [], headers: Record<string, unknown> = {}) =>
+export const ok = (description: string, content: Record<string, unknown>, headers: Record<string, unknown> = {}) => withCorrelation({ description, headers, content });
+export const problems = (description: string, kinds: ProblemKind[] = [], headers: Record<string, unknown> = {}) =>
   withCorrelation(problemResponse(description, kinds, headers as Record<string, Record<string, unknown>>));
 
 const RETRY_AFTER = { 'Retry-After': header('Seconds to wait before retrying', { type: 'string', pattern: '^[0-9]+$' }) };
@@ -36,12 +37,12 @@ const RATE_LIMIT_HEADERS = {
 };
 
 /** What every operation that needs an API key may also answer. */
-const authResponses = {
+export const authResponses = {
   401: problems('No API key, or an unknown, malformed or revoked one', ['Unauthenticated', 'InvalidApiKey'], { 'WWW-Authenticate': header('Bearer challenge (RFC 6750)') }),
   403: problems('The API key lacks the scope this operation needs', ['Forbidden']),
 };
 /** What every operation may answer when express refuses the request as sent or something fails unexpectedly. */
-const commonResponses = {
+export const commonResponses = {
   415: problems('A content type, charset or encoding the API does not read', ['BadRequest']),
   500: problems('Unexpected failure; no internal detail is given', ['Internal']),
 };
@@ -64,7 +65,7 @@ const orderIdPath = { name: 'orderId', in: 'path', required: true, schema: jsonS
 const replayedHeader = { 'Idempotent-Replayed': header('"true" when this is the kept answer of an earlier request with the same Idempotency-Key', { type: 'string', enum: ['true'] }) };
 const locationHeader = { Location: header('The order: poll it with GET', { type: 'string', pattern: '^/orders/[0-9a-f-]{36}$' }) };
 
-const open = { security: [] as unknown[] };
+export const open = { security: [] as unknown[] };
 
 /** `namespace`: the Temporal namespace the codec server serves (the only X-Namespace it accepts). */
 export function openApiDocument(namespace = 'default') {
@@ -193,6 +194,7 @@ export function openApiDocument(namespace = 'default') {
         },
       },
       ...codecPaths(namespace),
+      ...operatorPagePaths(),
       '/healthz': {
         get: { summary: 'Liveness', ...open, responses: { 200: ok('The process is up', json(liveness)), ...commonResponses } },
       },

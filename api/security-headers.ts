@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
@@ -21,4 +22,29 @@ export function securityHeaders(): RequestHandler {
     res.set('Cache-Control', 'no-store');
     headers(req, res, next);
   };
+}
+
+/**
+ * The browser pages (the operator page, the API reference, the sign-in form): the JSON API's CSP
+ * widened only to what they load, all from this origin: their scripts and stylesheets (no inline
+ * script or style), images (Swagger UI's icons are data: URIs), fetches, and the sign-in form's POST.
+ */
+export function pageContentSecurityPolicy(inlineStyleHashes: string[] = []): string {
+  return [
+    "default-src 'none'", "script-src 'self'", ["style-src 'self'", ...inlineStyleHashes.map((h) => `'${h}'`)].join(' '), "img-src 'self' data:", "font-src 'self'",
+    "connect-src 'self'", "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export const pageSecurityHeaders: RequestHandler = (_req, res, next) => {
+  res.set('Content-Security-Policy', pageContentSecurityPolicy());
+  next();
+};
+
+/**
+ * A page that can load nothing behind a key (the sign-in form) styles itself with one inline
+ * <style> block, allowed by its hash alone: `'sha256-…'` of exactly that text.
+ */
+export function inlineStyleHash(css: string): string {
+  return `sha256-${createHash('sha256').update(css).digest('base64')}`;
 }

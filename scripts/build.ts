@@ -7,7 +7,8 @@ import { PREBUILT_WORKFLOW_BUNDLE, WORKFLOW_INTERCEPTOR_MODULES } from '../worke
 
 /**
  * `npm run build`: the production build in dist/, run with plain `node` (no tsx at run time).
- * Compiles the TypeScript, copies the SQL the services and the migrator read at run time, and
+ * Compiles the TypeScript, copies the SQL the services and the migrator read and the browser pages
+ * (api/operator-page) the API serves at run time, and
  * bundles the workflow code ahead of time so the production worker does not run webpack at start.
  */
 const repo = join(__dirname, '..');
@@ -23,6 +24,7 @@ async function main() {
     if (existsSync(join(repo, sql))) cpSync(join(repo, sql), join(dist, sql));
   }
   cpSync(join(repo, 'prisma/migrations'), join(dist, 'prisma/migrations'), { recursive: true });
+  cpSync(join(repo, 'api/operator-page'), join(dist, 'api/operator-page'), { recursive: true }); // the browser pages' HTML, script, CSS
 
   console.log('[build] bundling the workflow code');
   // The bundle carries the failure converter the worker's data converter names (encrypted failure

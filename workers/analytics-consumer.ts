@@ -4,6 +4,7 @@ import { isEventOfType, type DomainEvent, type EventType } from '../common/event
 import type { Logger } from '../common/logger';
 import { orderStatuses, statusEvents, type OrderStatus } from '../common/order/status';
 import type { Prisma } from '../generated/prisma/client.ts';
+import { recordConsumerLag } from './consumer-lag';
 import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
 export const ANALYTICS_CONSUMER = 'analytics';
@@ -44,6 +45,7 @@ export async function applyAnalyticsEventInTx(tx: Prisma.TransactionClient, even
       INSERT INTO analytics_orders (order_id, status, currency, total_cents, item_count, placed_at, last_event_at)
       VALUES (${event.orderId}::uuid, ${status}, ${p.currency}, ${p.totalCents}, ${p.itemCount}, ${at}, ${at})
       ON CONFLICT (order_id) DO NOTHING`;
+    await recordTransition(tx, event.orderId, status, at);
     return 'applied';
   }
   const reasonCode = isEventOfType(event, 'OrderCancelled') ? event.payload.reasonCode : null;
@@ -54,7 +56,15 @@ export async function applyAnalyticsEventInTx(tx: Prisma.TransactionClient, even
       cancel_reason_code = COALESCE(${reasonCode}, cancel_reason_code)
     WHERE order_id = ${event.orderId}::uuid`;
   if (updated === 0) throw new OrderNotProjectedYetError(`${event.type} ${event.id} arrived before OrderPlaced of order ${event.orderId} was applied; it will be retried`);
+  await recordTransition(tx, event.orderId, status, at);
   return 'applied';
+}
+
+/** When the order reached `status` (the operator page's saga step latencies); the first event of a status counts. */
+async function recordTransition(tx: Prisma.TransactionClient, orderId: string, status: OrderStatus, at: Date): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO analytics_order_transitions (order_id, status, at) VALUES (${orderId}::uuid, ${status}, ${at})
+    ON CONFLICT (order_id, status) DO NOTHING`;
 }
 
 /** Live apply: one transaction, holding the analytics lock shared so a rebuild can exclude it. */
@@ -72,5 +82,6 @@ export async function startAnalyticsConsumer(config: Config, logger: Logger): Pr
     name: ANALYTICS_CONSUMER,
     handles: ANALYTICS_EVENT_TYPES,
     handle: (event) => applyAnalyticsEvent(db, event),
+    reportBacklog: (state) => recordConsumerLag(db, ANALYTICS_CONSUMER, state),
   }, () => db.$disconnect());
 }

@@ -39,7 +39,7 @@ export async function rebuildAnalytics(config: Config, db: Db, onProgress: (p: R
     return await db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ANALYTICS_LOCK_ID}::bigint)`;
       const ordersBefore = await tx.analyticsOrder.count();
-      await tx.$executeRaw`DELETE FROM analytics_orders`;
+      await tx.$executeRaw`DELETE FROM analytics_orders`; // and their transitions (ON DELETE CASCADE)
       await tx.$executeRaw`DELETE FROM processed_events WHERE consumer = ${ANALYTICS_CONSUMER}`;
 
       // Read up to the stream's end as of now; later events are the live consumer's.

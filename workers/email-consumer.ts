@@ -8,6 +8,7 @@ import type { Logger } from '../common/logger';
 import { inSpan, SpanKind } from '../common/tracing';
 import { isErasedEmail } from '../common/personal-data';
 import { emailFor, messageIdFor } from './email-templates';
+import { recordConsumerLag } from './consumer-lag';
 import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
 export const EMAIL_CONSUMER = 'email';
@@ -144,6 +145,7 @@ export async function startEmailConsumer(config: Config, logger: Logger): Promis
     name: EMAIL_CONSUMER,
     handles: CUSTOMER_FACING,
     handle: (event) => sendEmailForEvent(db, mailer, config.EMAIL_FROM, event, logger, { signal: stopping.signal }),
+    reportBacklog: (state) => recordConsumerLag(db, EMAIL_CONSUMER, state),
   }, async () => {
     mailer.close();
     await db.$disconnect();

@@ -37,7 +37,11 @@ export interface EventConsumerSpec {
   handles: ReadonlySet<string>;
   /** Applies the event's effect durably (with its inbox row) before returning. */
   handle(event: DomainEvent): Promise<HandleResult>;
+  /** Keeps the backlog the broker reports where the operator page reads it (workers/consumer-lag.ts), every BACKLOG_REPORT_MS. */
+  reportBacklog?(state: BrokerState): Promise<void>;
 }
+
+const BACKLOG_REPORT_MS = 10_000;
 
 export interface ConsumerSettings {
   concurrency: number;
@@ -180,7 +184,7 @@ function handleInContext(msg: JsMsg, parsed: ReturnType<typeof parseMessage>, ct
   }));
 }
 
-type BrokerState = { pending: number; ackPending: number; redelivered: number; dlq: number };
+export type BrokerState = { pending: number; ackPending: number; redelivered: number; dlq: number };
 
 function consumerMetrics(registry: Registry, readBrokerState: () => Promise<BrokerState>, consumer: string) {
   const outcomes = new Counter({ name: 'consumer_messages_total', help: 'Messages handled by outcome', labelNames: ['consumer', 'outcome'], registers: [registry] });
@@ -224,10 +228,20 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
   });
 
   const registry = createProcessRegistry(spec.name);
-  const metrics = consumerMetrics(registry, async () => {
+  const readBrokerState = oncePerScrape(async (): Promise<BrokerState> => {
     const [info, dlq] = await Promise.all([jsm.consumers.info(config.EVENTS_STREAM, spec.name), jsm.streams.info(dlqStreamName(config))]);
     return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, dlq: dlq.state.messages };
-  }, spec.name);
+  });
+  const metrics = consumerMetrics(registry, readBrokerState, spec.name);
+  let reporting: Promise<void> = Promise.resolve();
+  const reportBacklog = () => {
+    if (!spec.reportBacklog) return;
+    reporting = readBrokerState().then((state) => spec.reportBacklog!(state))
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not report the consumer backlog; the operator page shows the last report'));
+  };
+  reportBacklog();
+  const backlogReports = setInterval(reportBacklog, BACKLOG_REPORT_MS);
+  backlogReports.unref();
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(registry, config.METRICS_PORT, config.HTTP_HOST);
   if (metricsServer) logger.info({ url: metricsServer.url }, `${spec.name} consumer metrics`);
 
@@ -280,6 +294,8 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
   return {
     registry,
     async stop() {
+      clearInterval(backlogReports);
+      await reporting; // before cleanup() closes what the report writes to
       await messages.close();
       await loop;
       await queue.idle();

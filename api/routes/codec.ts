@@ -3,9 +3,8 @@ import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { problem } from '../../common/http';
 import { PayloadDecryptionError, payloadFromJson, payloadToJson } from '../../common/temporal-codec';
-import { scopesOf } from '../api-keys';
-import { authenticatedClient, type AuthenticatedClient } from '../auth';
-import { issueCodecSession, verifyCodecSession } from '../codec-session';
+import { authenticatedClient } from '../auth';
+import { sessionFromCookie, startSession, type SessionCookie } from '../browser-session';
 import type { ApiDeps } from '../deps';
 
 /**
@@ -26,6 +25,7 @@ export interface CodecRouterOptions {
 
 export const CODEC_SESSION_COOKIE = 'codec_session';
 const SESSION_MAX_AGE_MS = 8 * 3_600_000;
+const codecSession: SessionCookie = { name: CODEC_SESSION_COOKIE, purpose: 'codec-session', paths: ['/codec'], maxAgeMs: SESSION_MAX_AGE_MS };
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64'); // standard or URL-safe
 export const payloadsBody = z.object({
@@ -57,18 +57,7 @@ export function codecRouter({ db, logger, codec: { codec, namespace, uiOrigins, 
     }
   };
   /** A browser's session cookie (no Authorization header) authenticates the request as the key it was issued for. */
-  const fromSessionCookie: RequestHandler = async (req, res, next) => {
-    const token = req.headers.authorization === undefined ? sessionCookie(req.headers.cookie) : undefined;
-    if (!token) return next();
-    try {
-      const verified = await verifyCodecSession(db, token);
-      if (verified) res.locals.client = { clientId: verified.clientId, keyId: verified.keyId, scopes: scopesOf(verified.scope) } satisfies AuthenticatedClient;
-      next();
-    } catch (err) {
-      logger.error({ err }, 'could not check a codec session');
-      next(problem(503, 'authentication-unavailable', 'Authentication unavailable', 'The session could not be checked just now. Retry shortly.'));
-    }
-  };
+  const fromSessionCookie = sessionFromCookie({ db, logger }, codecSession);
   const guarded = [fromSessionCookie, ...authorize];
   router.route('/decode').post(guarded, payloadsJson, convert('decode')).all(methodNotAllowed);
   router.route('/encode').post(guarded, payloadsJson, convert('encode')).all(methodNotAllowed);
@@ -83,30 +72,19 @@ export function codecRouter({ db, logger, codec: { codec, namespace, uiOrigins, 
     req.headers.authorization = `Bearer ${key}`;
     next();
   }, ...authorize, async (req, res, next) => {
-    // The cookie names the key and is signed with its stored hash; it never holds the key (api/codec-session.ts).
-    let session: string | undefined;
+    // The cookie names the key and is signed with its stored hash; it never holds the key (api/browser-session.ts).
+    let signedIn: boolean;
     try {
-      session = await issueCodecSession(db, authenticatedClient(res).keyId, SESSION_MAX_AGE_MS);
+      signedIn = await startSession(db, res, codecSession, authenticatedClient(res).keyId, secureCookie || req.secure);
     } catch (err) {
       return next(err);
     }
-    if (!session) return next(problem(401, 'invalid-api-key', 'Invalid API key', 'The key was revoked a moment ago.'));
-    res.cookie(CODEC_SESSION_COOKIE, session, {
-      httpOnly: true, sameSite: 'strict', secure: secureCookie || req.secure, path: '/codec', maxAge: SESSION_MAX_AGE_MS,
-    });
+    if (!signedIn) return next(problem(401, 'invalid-api-key', 'Invalid API key', 'The key was revoked a moment ago.'));
     const endpoint = `${req.protocol}://${req.get('host')}${req.baseUrl}`;
     res.type('html').send(`<!doctype html><title>Codec session</title><p>Signed in for 8 hours. In the Temporal Web UI's <b>Codec Server</b> settings, enter <code>${escapeHtml(endpoint)}</code> as this browser's endpoint, turn on <b>Include cross-origin credentials</b>, and reload.</p>`);
   });
   router.route('/session').all(methodNotAllowed);
   return router;
-}
-
-function sessionCookie(header: string | undefined): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === CODEC_SESSION_COOKIE) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return undefined;
 }
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -33,6 +33,7 @@ async function main() {
     Temporal Web UI   ${temporalUi}   (payloads are encrypted; to see them decoded, sign in at ${api}/codec/session
                       with the operator key, then in the UI's Codec Server settings enter ${api}/codec as this
                       browser's endpoint and turn on "Include cross-origin credentials")
+    Operator page     ${api}/operator   (sign in with the operator key; API reference ${api}/docs, any key)
     Inventory         http://127.0.0.1:${ports.http.inventory}   (GET /products; -H 'authorization: Bearer ${env.INVENTORY_TOKEN}')
     Payment           http://127.0.0.1:${ports.http.payment}   (GET /payments?orderId=...; -H 'authorization: Bearer ${env.PAYMENT_TOKEN}')
     Traces            ${traceViewerUrl ? `${traceViewerUrl}   (Zipkin: one trace per order, POST /orders to the email sent; paste the traceId of a log line, or search by serviceName)` : env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ? `sent to ${env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_ZIPKIN_ENDPOINT}` : 'off (DEV_TRACE_VIEWER=off)'}

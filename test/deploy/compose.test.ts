@@ -159,16 +159,17 @@ describe('docker-compose.yml', () => {
     expect(nats.command).toEqual(['nats-server', '--config', '/etc/nats/nats-server.conf']);
     expect(nats.healthcheck!.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${monitorPort}/healthz`]);
     expect(service('postgres').volumes).toEqual(['postgres-data:/var/lib/postgresql/data']);
-    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['nats-jetstream', 'postgres-data']);
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['grafana-data', 'nats-jetstream', 'postgres-data', 'prometheus-data']);
   });
 
-  it('publishes only the API, the Temporal UI, Mailpit and Jaeger\'s UI, on localhost', () => {
+  it('publishes only the API, the Temporal UI, Mailpit, Jaeger\'s UI and Grafana, on localhost', () => {
     const published = Object.fromEntries(Object.entries(services).filter(([, s]) => s.ports?.length).map(([name, s]) => [name, s.ports]));
     expect(published).toEqual({
       api: ['127.0.0.1:3000:3000'],
       'temporal-ui': ['127.0.0.1:8233:8080'],
       mailpit: ['127.0.0.1:8025:8025'],
       jaeger: ['127.0.0.1:16686:16686'],
+      grafana: ['127.0.0.1:3300:3000'],
     });
     for (const name of ['postgres', 'nats', 'temporal']) expect(service(name).ports).toBeUndefined();
     expect(composeText).not.toMatch(/^\s*expose:/m);

@@ -189,6 +189,9 @@ describe('an order end to end', () => {
     const doc = (await (await fetch(`${api.url}/openapi.json`, { headers: auth() })).json()) as { openapi: string; paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { required: string[] } }> } } }> };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/orders']!.post!.requestBody.content['application/json']!.schema.required).toEqual(['customerId', 'customerEmail', 'currency', 'items', 'payment']);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/analytics/summary', '/codec/decode', '/codec/encode', '/codec/session', '/healthz', '/metrics', '/openapi.json', '/orders', '/orders/{orderId}', '/orders/{orderId}/cancel', '/readyz', '/webhooks/payments']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/analytics/summary', '/codec/decode', '/codec/encode', '/codec/session', '/docs', '/docs/assets/{file}', '/healthz', '/metrics', '/openapi.json',
+      '/operator', '/operator/assets/{file}', '/operator/dashboard', '/operator/login', '/orders', '/orders/{orderId}', '/orders/{orderId}/cancel', '/readyz', '/webhooks/payments',
+    ]);
   });
 });
