@@ -10,6 +10,7 @@ import { postRateLimit } from './rate-limit';
 import { analyticsRouter } from './routes/analytics';
 import { codecRouter } from './routes/codec';
 import { livenessRouter, readinessRouter } from './routes/health';
+import { operatorInspectionRouter } from './routes/operator-inspection';
 import { ordersRouter } from './routes/orders';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
 import { securityHeaders } from './security-headers';
@@ -36,6 +37,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.use(readinessRouter(deps));
   app.use(ordersRouter(deps));
   app.use(analyticsRouter(deps));
+  app.use(operatorInspectionRouter(deps));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

@@ -46,6 +46,7 @@ const PROBLEM_KINDS = {
   OrderLookupUnavailable: { slug: 'order-lookup-unavailable', status: 503 },
   CodecNamespaceUnknown: { slug: 'codec-namespace-unknown', status: 400 },
   PayloadNotDecodable: { slug: 'payload-not-decodable', status: 422 },
+  InspectionUnavailable: { slug: 'inspection-unavailable', status: 503 },
 } satisfies Record<string, { slug: string; status: number | JsonSchema; extensions?: Record<string, JsonSchema> }>;
 
 export type ProblemKind = keyof typeof PROBLEM_KINDS;

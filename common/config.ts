@@ -16,7 +16,7 @@ const url = z.string().url();
  */
 export const DEV_PEER_TOKENS = {
   inventory: { api: 'dev-inventory-token-api', worker: 'dev-inventory-token-worker', tools: 'dev-inventory-token-tools' },
-  payment: { worker: 'dev-payment-token-worker', tools: 'dev-payment-token-tools' },
+  payment: { api: 'dev-payment-token-api', worker: 'dev-payment-token-worker', tools: 'dev-payment-token-tools' },
 } as const;
 
 const CALLER_NAME = /^[a-z][a-z0-9-]{0,31}$/;

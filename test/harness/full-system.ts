@@ -55,7 +55,7 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
   };
   const processes = new Map<ProcessName, RunningProcess>();
   for (const [name, start] of Object.entries(starters)) processes.set(name as ProcessName, await start());
-  const apiConfig: Config = { ...config, INVENTORY_TOKEN: TEST_CALLERS.api };
+  const apiConfig: Config = { ...config, INVENTORY_TOKEN: TEST_CALLERS.api, PAYMENT_TOKEN: TEST_CALLERS.api };
   const api = await startApi(apiConfig, quietLogger);
   processes.set('api', api);
   const newKey = async (clientId: string, scope: Scope = 'shop') => (await createApiKey(peers.db, clientId, scope)).key;
