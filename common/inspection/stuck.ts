@@ -61,6 +61,7 @@ const CANDIDATES = 500;
 /** Inspections run at once (each reads every source). */
 const CONCURRENCY = 4;
 
+/** The workflow's status; null: none; undefined: Temporal could not be read. */
 async function describe(sources: InspectionSources, orderId: string): Promise<WorkflowFacts | null | undefined> {
   try {
     const d = await sources.temporal.withDeadline(Date.now() + sources.settings.TEMPORAL_CALL_TIMEOUT,
@@ -68,7 +69,7 @@ async function describe(sources: InspectionSources, orderId: string): Promise<Wo
     return { status: d.status.name, searchAttributeStatus: d.typedSearchAttributes.get(OrderStatusAttribute) ?? null };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
+    return undefined; // Temporal unreadable: judged by the row alone; the diagnosis says why
   }
 }
 
@@ -97,9 +98,7 @@ export async function findStuckOrders(sources: InspectionSources, opts: { olderT
   for (const orderId of new Set([...open, ...runningIds])) {
     if (flagged.length >= limit) break;
     const row = rows.get(orderId) ?? null;
-    // Old enough rows are listed whatever the workflow says; only younger ones need Temporal's view.
-    const needsWorkflow = !row || isTerminal(row.status) || row.createdAt.getTime() >= now.getTime() - opts.olderThanMs;
-    const workflow = needsWorkflow ? await describe(sources, orderId) : undefined;
+    const workflow = await describe(sources, orderId);
     const why = stuckReason(row, workflow, now, opts.olderThanMs);
     if (why) flagged.push({ orderId, status: row?.status ?? 'NOT_RECORDED', since: row?.createdAt ?? startedAt.get(orderId) ?? now, why });
   }
