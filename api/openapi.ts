@@ -3,7 +3,7 @@ import { orderStatuses } from '../common/order/status';
 import { analyticsSummary, cancelAccepted, liveness, orderAccepted, orderList, orderView, readiness, webhookReceived } from './openapi-bodies';
 import { problemResponse, problemSchemas, type ProblemKind } from './openapi-problems';
 import { payloadsBody } from './routes/codec';
-import { DURATION_PATTERN, MAX_STUCK_LIMIT } from './routes/operator-inspection';
+import { DURATION_PATTERN, MAX_STUCK_LIMIT, STUCK_LIMIT_PATTERN } from './routes/operator-inspection';
 import { orderInspection, stuckOrders } from './operator-inspection-bodies';
 import { webhookBody } from './routes/payment-webhooks';
 import { CLIENT_ID_PATTERN } from './api-keys';
@@ -203,7 +203,7 @@ export function openApiDocument(namespace = 'default') {
           description: 'Each with its diagnosis, the path of its inspection and its workflow in the Temporal Web UI. The same as `npm run ops -- stuck --older-than <olderThan> --json`.',
           parameters: [
             { name: 'olderThan', in: 'query', required: false, description: 'Threshold, e.g. 10m (default), 30s, 2h, 1d', schema: { type: 'string', pattern: DURATION_PATTERN, default: '10m' } },
-            { name: 'limit', in: 'query', required: false, description: `At most this many orders (1-${MAX_STUCK_LIMIT}, default 50)`, schema: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+            { name: 'limit', in: 'query', required: false, description: `At most this many orders (1-${MAX_STUCK_LIMIT}, default 50)`, schema: { type: 'string', pattern: STUCK_LIMIT_PATTERN } },
           ],
           responses: {
             200: ok('The stuck orders, oldest first', json(stuckOrders)),

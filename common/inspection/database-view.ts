@@ -15,12 +15,14 @@ const iso = (d: Date) => d.toISOString();
 const lagSeconds = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
 
 export async function readDatabaseFacts(db: Db, orderId: string, now: Date): Promise<DatabaseFacts> {
-  const [row, events, emails] = await Promise.all([
+  const [row, events] = await Promise.all([
     db.order.findUnique({ where: { id: orderId } }),
     db.outboxEvent.findMany({ where: { aggregateId: orderId }, orderBy: { sequence: 'asc' } }),
-    db.sentEmail.findMany({ where: { orderId }, orderBy: { sentAt: 'asc' } }),
   ]);
   const processed = events.length === 0 ? [] : await db.processedEvent.findMany({ where: { eventId: { in: events.map((e) => e.id) } } });
+  // After the inboxes: the email consumer marks an email SENT in the transaction that fills its inbox,
+  // so an email read later is never behind the inbox read before it.
+  const emails = await db.sentEmail.findMany({ where: { orderId }, orderBy: { sentAt: 'asc' } });
   const handledAt = new Map(processed.map((p) => [`${p.consumer}/${p.eventId}`, p.processedAt]));
   return {
     order: row && {

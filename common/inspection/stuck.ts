@@ -80,14 +80,20 @@ export async function findStuckOrders(sources: InspectionSources, opts: { olderT
   const openRows = await db.order.findMany({
     where: { status: { in: nonTerminalStatuses } }, orderBy: { createdAt: 'asc' }, take: CANDIDATES, select: { id: true, status: true, createdAt: true, updatedAt: true },
   });
-  const startedBefore = new Date(now.getTime() - opts.olderThanMs).toISOString();
+  // Not before 1970: any threshold is a valid one, and Temporal's query takes no earlier date.
+  const startedBefore = new Date(Math.max(0, now.getTime() - opts.olderThanMs)).toISOString();
   const runningIds: string[] = [];
   const startedAt = new Map<string, Date>();
-  for await (const wf of temporal.workflow.list({ query: `WorkflowType="${ORDER_WORKFLOW_TYPE}" AND ExecutionStatus="Running" AND StartTime < "${startedBefore}"` })) {
-    if (!wf.workflowId.startsWith('order-')) continue;
-    runningIds.push(wf.workflowId.slice('order-'.length));
-    startedAt.set(wf.workflowId.slice('order-'.length), wf.startTime);
-    if (runningIds.length >= CANDIDATES) break;
+  try {
+    const query = `WorkflowType="${ORDER_WORKFLOW_TYPE}" AND ExecutionStatus="Running" AND StartTime < "${startedBefore}"`;
+    for await (const wf of temporal.workflow.list({ query })) {
+      if (!wf.workflowId.startsWith('order-')) continue;
+      runningIds.push(wf.workflowId.slice('order-'.length));
+      startedAt.set(wf.workflowId.slice('order-'.length), wf.startTime);
+      if (runningIds.length >= CANDIDATES) break;
+    }
+  } catch {
+    // Temporal unreadable: the rows alone still say which orders are not terminal; each diagnosis says why Temporal was not read.
   }
   const open = new Set(openRows.map((r) => r.id));
   const otherRows = await db.order.findMany({
