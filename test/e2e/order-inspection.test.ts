@@ -125,6 +125,19 @@ describe('inspecting orders (ops inspect, ops stuck, GET /operator/...)', () => 
     expect(stuckNow.find((s) => s.orderId === orderId)).toMatchObject({ why: 'workflow TERMINATED, row not terminal' });
   });
 
+  it('says the worker is down when nobody picks up the workflow task, and that the status query fails', async () => {
+    await system.stopProcess('worker');
+    const orderId = await place('tok_visa');
+    await new Promise((r) => setTimeout(r, 16_000)); // the rule's grace period (15 s)
+    const down = await inspection(orderId);
+    expect(down.order).toBeNull(); // the worker records the order: nothing yet
+    expect(down.workflow).toMatchObject({ status: 'RUNNING', pendingWorkflowTask: { state: 'SCHEDULED' }, liveState: { unreadable: expect.stringMatching(/^status query failed/) } });
+    expect(down.diagnosis).toMatchObject({ rule: 'worker-down', text: expect.stringMatching(/^worker down: workflow task not picked up for \d+ s$/) });
+
+    await system.restart('worker');
+    await untilStatus(orderId, 'CONFIRMED');
+  }, 90_000);
+
   it('says the relay is down, with the number of unpublished events, and all done once it is back', async () => {
     await system.stopProcess('relay');
     const orderId = await place('tok_visa');
