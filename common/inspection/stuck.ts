@@ -56,6 +56,9 @@ export function temporalUiUrl(settings: Pick<InspectionSettings, 'TEMPORAL_UI_OR
   return `${origin}/namespaces/${encodeURIComponent(settings.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(orderWorkflowId(orderId))}`;
 }
 
+/** `order-`: what orderWorkflowId puts before the order id. */
+const WORKFLOW_ID_PREFIX = orderWorkflowId('');
+
 /** Rows and running workflows looked at, at most, per kind. */
 const CANDIDATES = 500;
 /** Inspections run at once (each reads every source). */
@@ -87,9 +90,10 @@ export async function findStuckOrders(sources: InspectionSources, opts: { olderT
   try {
     const query = `WorkflowType="${ORDER_WORKFLOW_TYPE}" AND ExecutionStatus="Running" AND StartTime < "${startedBefore}"`;
     for await (const wf of temporal.workflow.list({ query })) {
-      if (!wf.workflowId.startsWith('order-')) continue;
-      runningIds.push(wf.workflowId.slice('order-'.length));
-      startedAt.set(wf.workflowId.slice('order-'.length), wf.startTime);
+      if (!wf.workflowId.startsWith(WORKFLOW_ID_PREFIX)) continue;
+      const orderId = wf.workflowId.slice(WORKFLOW_ID_PREFIX.length);
+      runningIds.push(orderId);
+      startedAt.set(orderId, wf.startTime);
       if (runningIds.length >= CANDIDATES) break;
     }
   } catch {

@@ -24,7 +24,8 @@ export async function withInspectionSources<T>(work: (sources: InspectionSources
 
 const part = <T>(value: Readout<T>, show: (v: T) => string) => (isUnreadable(value) ? `(not read: ${value.unreadable})` : show(value));
 
-function render(i: OrderInspection, uiUrl: string): string {
+/** The inspection for a person: one section per source, the diagnosis last. */
+export function renderInspection(i: OrderInspection, uiUrl: string): string {
   const lines: string[] = [`order ${i.orderId}   (inspected ${i.inspectedAt})`];
   const o = i.order;
   lines.push(o ? `row:        ${o.status}${o.cancelReasonCode ? ` (${o.cancelReasonCode})` : ''}, ${(o.totalCents / 100).toFixed(2)} ${o.currency}, client ${o.clientId}, `
@@ -67,7 +68,7 @@ export const inspectCommands: OpsCommand[] = [{
     if (!orderId || extra.length > 0 || !orderIdParam.safeParse(orderId).success) throw new UsageError('give one order id (a UUID)');
     await withInspectionSources(async (sources) => {
       const inspection = await inspectOrder(sources, orderId);
-      console.log(values.json ? JSON.stringify(inspection, null, 2) : render(inspection, temporalUiUrl(sources.settings, orderId)));
+      console.log(values.json ? JSON.stringify(inspection, null, 2) : renderInspection(inspection, temporalUiUrl(sources.settings, orderId)));
     });
   },
 }];
