@@ -14,6 +14,7 @@ import { apiDocsRouter } from './routes/api-docs';
 import { codecRouter } from './routes/codec';
 import { livenessRouter, readinessRouter } from './routes/health';
 import { OPERATOR_SESSION, operatorPageRouter, operatorSignInRouter, signInRedirect } from './routes/operator-page';
+import { operatorInspectionRouter } from './routes/operator-inspection';
 import { ordersRouter } from './routes/orders';
 import { paymentWebhooksRouter } from './routes/payment-webhooks';
 import { securityHeaders } from './security-headers';
@@ -49,6 +50,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.use(analyticsRouter(deps));
   app.use(operatorPageRouter(deps));
   app.use(apiDocsRouter());
+  app.use(operatorInspectionRouter(deps));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

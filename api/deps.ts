@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { InventoryClient } from '../common/clients/inventory-client';
 import type { Db } from '../common/db';
+import type { InspectionSources } from '../common/inspection/sources';
 import type { Logger } from '../common/logger';
 import type { RateLimitSettings } from './rate-limit';
 
@@ -21,6 +22,8 @@ export interface ApiDeps {
   temporalCallTimeoutMs: number;
   /** POSTs per client and window (API_RATE_LIMIT_POSTS, API_RATE_LIMIT_WINDOW). */
   rateLimit: RateLimitSettings;
+  /** Where the operator inspection reads (GET /operator/...); absent: those routes answer 503. */
+  inspection?: InspectionSources;
   /** The codec server (/codec): the client's payload codec, our namespace, the Web UI origins allowed by CORS. */
   codec: { codec: PayloadCodec; namespace: string; uiOrigins: string[]; /** Session cookies only over HTTPS (production). */ secureCookie: boolean };
 }

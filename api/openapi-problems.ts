@@ -47,6 +47,7 @@ const PROBLEM_KINDS = {
   CodecNamespaceUnknown: { slug: 'codec-namespace-unknown', status: 400 },
   PayloadNotDecodable: { slug: 'payload-not-decodable', status: 422 },
   NotFound: { slug: 'not-found', status: 404 },
+  InspectionUnavailable: { slug: 'inspection-unavailable', status: 503 },
 } satisfies Record<string, { slug: string; status: number | JsonSchema; extensions?: Record<string, JsonSchema> }>;
 
 export type ProblemKind = keyof typeof PROBLEM_KINDS;

@@ -4,6 +4,8 @@ import { analyticsSummary, cancelAccepted, liveness, orderAccepted, orderList, o
 import { problemResponse, problemSchemas, type ProblemKind } from './openapi-problems';
 import { operatorPagePaths } from './openapi-operator-page';
 import { payloadsBody } from './routes/codec';
+import { DURATION_PATTERN, MAX_STUCK_LIMIT, STUCK_LIMIT_PATTERN } from './routes/operator-inspection';
+import { orderInspection, stuckOrders } from './operator-inspection-bodies';
 import { webhookBody } from './routes/payment-webhooks';
 import { CLIENT_ID_PATTERN } from './api-keys';
 import { createOrderBody, CUSTOMER_ID_PATTERN, MAX_LIST_LIMIT, orderIdParam } from './schemas';
@@ -179,6 +181,38 @@ export function openApiDocument(namespace = 'default') {
         get: {
           summary: 'Orders and amounts by status',
           responses: { 200: ok('Summary', json(analyticsSummary)), ...authResponses, ...commonResponses },
+        },
+      },
+      '/operator/orders/{orderId}/inspection': {
+        get: {
+          summary: 'Operators: one order seen from everywhere, with a diagnosis',
+          description: 'The order row and its changes, the workflow (status, pending activities with attempts and last failure, timers, live state), the outbox, the stream messages, each consumer\'s inbox, dead letters, the email, and the payment and inventory records; `diagnosis.text` says why the order is where it is. A part that could not be read is `{"unreadable": "<why>"}`. The same as `npm run ops -- inspect <orderId> --json`.',
+          parameters: [orderIdPath],
+          responses: {
+            200: ok('The inspection', json(orderInspection)),
+            400: problems('Not an order id', ['ValidationError', 'BadRequest']),
+            ...authResponses,
+            404: problems('No row and no workflow for this id', ['OrderNotFound']),
+            ...commonResponses,
+            503: problems('This process cannot inspect (no inspection sources)', ['InspectionUnavailable']),
+          },
+        },
+      },
+      '/operator/stuck': {
+        get: {
+          summary: 'Operators: orders not terminal past a threshold, or whose row and workflow disagree',
+          description: 'Each with its diagnosis, the path of its inspection and its workflow in the Temporal Web UI. The same as `npm run ops -- stuck --older-than <olderThan> --json`.',
+          parameters: [
+            { name: 'olderThan', in: 'query', required: false, description: 'Threshold, e.g. 10m (default), 30s, 2h, 1d', schema: { type: 'string', pattern: DURATION_PATTERN, default: '10m' } },
+            { name: 'limit', in: 'query', required: false, description: `At most this many orders (1-${MAX_STUCK_LIMIT}, default 50)`, schema: { type: 'string', pattern: STUCK_LIMIT_PATTERN } },
+          ],
+          responses: {
+            200: ok('The stuck orders, oldest first', json(stuckOrders)),
+            400: problems('A malformed threshold or limit, or an unknown parameter', ['ValidationError', 'BadRequest']),
+            ...authResponses,
+            ...commonResponses,
+            503: problems('This process cannot inspect (no inspection sources)', ['InspectionUnavailable']),
+          },
         },
       },
       '/metrics': {

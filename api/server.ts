@@ -5,6 +5,7 @@ import { InventoryClient } from '../common/clients/inventory-client';
 import type { Config } from '../common/config';
 import { createDb, dbTimeouts } from '../common/db';
 import { closeServer } from '../common/http';
+import { openInspectionSources } from '../common/inspection/sources';
 import { temporalDataConverter, temporalPayloadCodec } from '../common/temporal-connection';
 import type { Logger } from '../common/logger';
 import { createApiApp } from './app';
@@ -20,8 +21,10 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
     // Starting an order's workflow is a span of the request's trace; the workflow continues it (Temporal headers).
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
+  // The operator inspection (GET /operator/...): NATS as the read-only inspector user, connected on first use.
+  const inspection = await openInspectionSources(config, { db, temporal });
   const app = createApiApp({
-    db, temporal, logger, taskQueue: config.TEMPORAL_TASK_QUEUE,
+    db, temporal, logger, inspection: inspection.sources, taskQueue: config.TEMPORAL_TASK_QUEUE,
     codec: { codec, namespace: config.TEMPORAL_NAMESPACE, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookie: process.env.NODE_ENV === 'production' },
     paymentConfirmationTimeoutMs: config.PAYMENT_CONFIRMATION_TIMEOUT,
     paymentWebhookSecret: config.PAYMENT_WEBHOOK_SECRET,
@@ -45,6 +48,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
     async stop() {
       clearInterval(purge);
       await closeServer(server);
+      await inspection.close();
       await connection.close();
       await db.$disconnect();
     },

@@ -16,7 +16,7 @@ const url = z.string().url();
  */
 export const DEV_PEER_TOKENS = {
   inventory: { api: 'dev-inventory-token-api', worker: 'dev-inventory-token-worker', tools: 'dev-inventory-token-tools' },
-  payment: { worker: 'dev-payment-token-worker', tools: 'dev-payment-token-tools' },
+  payment: { api: 'dev-payment-token-api', worker: 'dev-payment-token-worker', tools: 'dev-payment-token-tools' },
 } as const;
 
 const CALLER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -56,6 +56,13 @@ const duration = z.string().regex(DURATION, 'must be a duration such as 20s, 15m
   const [, n, unit] = v.match(DURATION)!;
   return Number(n) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
 });
+
+/** Milliseconds of a duration written like the settings' (`10m`, `2h`), for command lines and query strings; throws with the accepted forms. */
+export function parseDuration(text: string): number {
+  const parsed = duration.safeParse(text);
+  if (!parsed.success) throw new ConfigError(`"${text}" is not a duration such as 20s, 15m, 1h or 7d`);
+  return parsed.data;
+}
 
 // ------------------------------------------------------------------------------------------------
 // Secrets. Mark a variable as a secret in the schema below with

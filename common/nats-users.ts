@@ -20,13 +20,16 @@ import { ConfigError } from './config';
  *   publishes only its own dead letters (`dlq.<prefix>.<consumer>`). It cannot publish events.
  * - `dlq` (the `ops dlq` commands) reads and deletes dead letters and publishes replays
  *   (`<prefix>._replay.<consumer>.<type>`); it cannot publish a new event.
+ * - `inspector` (`ops inspect`, `ops stuck` and the API's operator inspection) only reads: the
+ *   two streams' info and messages, and the consumers' info (their ack floors). It cannot
+ *   publish, consume, ack or delete anything.
  *
  * Every user has its own reply-subject prefix (`_INBOX_<user>`): replies and pull deliveries
  * go there, so no user can subscribe to another's (a shared `_INBOX.>` would let the analytics
  * user read the email consumer's deliveries).
  */
 export const CONSUMER_USERS = ['email', 'analytics'] as const;
-export const NATS_USERS = ['admin', 'relay', ...CONSUMER_USERS, 'dlq'] as const;
+export const NATS_USERS = ['admin', 'relay', ...CONSUMER_USERS, 'dlq', 'inspector'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
 /** The stream names and subject prefix permissions are written for; tests use wildcards (`*`). */
@@ -69,6 +72,14 @@ export function natsPermissions(user: NatsUser, scope: NatsScope): NatsPermissio
         publish: [
           `${JS_API}.INFO`, `${JS_API}.STREAM.INFO.${dlqStream}`, `${JS_API}.STREAM.MSG.GET.${dlqStream}`, `${JS_API}.STREAM.MSG.DELETE.${dlqStream}`,
           `${prefix}._replay.*.*`,
+        ],
+        subscribe: [inbox],
+      };
+    case 'inspector':
+      return {
+        publish: [
+          `${JS_API}.INFO`, `${JS_API}.STREAM.INFO.${stream}`, `${JS_API}.STREAM.INFO.${dlqStream}`,
+          `${JS_API}.STREAM.MSG.GET.${stream}`, `${JS_API}.STREAM.MSG.GET.${dlqStream}`, `${JS_API}.CONSUMER.INFO.${stream}.*`,
         ],
         subscribe: [inbox],
       };

@@ -16,6 +16,16 @@ export interface ReservationLine {
   quantity: number;
 }
 
+/** The inventory service's record of an order's stock (GET /reservations/{orderId}). */
+export interface Reservation {
+  orderId: string;
+  /** RESERVED, COMMITTED or RELEASED. */
+  status: string;
+  lines: ReservationLine[];
+  createdAt: string;
+  updatedAt: string;
+}
+
 export type ReserveOutcome =
   | { kind: 'reserved' }
   | { kind: 'insufficient-stock'; sku: string; requested?: number; available?: number }
@@ -49,6 +59,14 @@ export class InventoryClient {
     const res = await this.request(`${this.baseUrl}/products/${encodeURIComponent(sku)}`, { method: 'PUT', body: product, timeoutMs: this.timeoutMs });
     if (res.status === 200 || res.status === 201) return res.body as Product;
     throw unexpected('inventory', `PUT /products/${sku}`, res);
+  }
+
+  /** The order's reservation, or null when it has none. */
+  async getReservation(orderId: string): Promise<Reservation | null> {
+    const res = await this.request(`${this.baseUrl}/reservations/${encodeURIComponent(orderId)}`, { method: 'GET', timeoutMs: this.timeoutMs });
+    if (res.status === 200) return res.body as Reservation;
+    if (res.status === 404) return null;
+    throw unexpected('inventory', `GET /reservations/${orderId}`, res);
   }
 
   async reserve(orderId: string, lines: ReservationLine[], idempotencyKey: string): Promise<ReserveOutcome> {

@@ -257,7 +257,7 @@ export async function startDevSystem(opts: DevSystemOptions): Promise<DevSystem>
 /** The peers' dev callers: the API and the worker each present their own token; tools (scripts, curl) theirs. */
 const DEV_TOOLS_PEER_ENV = { INVENTORY_TOKEN: DEV_PEER_TOKENS.inventory.tools, PAYMENT_TOKEN: DEV_PEER_TOKENS.payment.tools };
 const DEV_CALLER_ENV: Partial<Record<ProcessName, Record<string, string>>> = {
-  api: { INVENTORY_TOKEN: DEV_PEER_TOKENS.inventory.api },
+  api: { INVENTORY_TOKEN: DEV_PEER_TOKENS.inventory.api, PAYMENT_TOKEN: DEV_PEER_TOKENS.payment.api },
   worker: { INVENTORY_TOKEN: DEV_PEER_TOKENS.inventory.worker, PAYMENT_TOKEN: DEV_PEER_TOKENS.payment.worker },
 };
 

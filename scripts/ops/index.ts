@@ -4,7 +4,9 @@ import { apiKeyCommands } from './apikey';
 import { UsageError, type OpsCommand } from './command';
 import { customerCommands } from './customer';
 import { dlqCommands } from './dlq';
+import { inspectCommands } from './inspect';
 import { natsCommands } from './nats';
+import { stuckCommands } from './stuck';
 
 /**
  * The operator's tools, one entry: `npm run ops -- <command>`, or in a production build
@@ -18,6 +20,8 @@ const commands: OpsCommand[] = [
   ...natsCommands,
   ...customerCommands,
   ...apiKeyCommands,
+  ...inspectCommands,
+  ...stuckCommands,
   { name: 'help', args: '', summary: 'this list', run: async () => console.log(usage()) },
 ];
 
@@ -29,7 +33,9 @@ function usage(): string {
     ...rows.map(([left, summary]) => `  ${left!.padEnd(width)}  ${summary}`),
     'Settings come from the environment like every other process: NATS_URL, EVENTS_STREAM and',
     'EVENTS_SUBJECT_PREFIX for dlq and nats; DATABASE_URL for analytics, customer and apikey. NATS user: dlq for',
-    'dlq, admin for nats setup and analytics rebuild (NATS_USER/NATS_PASSWORD; dev defaults if unset).',
+    'dlq, admin for nats setup and analytics rebuild, inspector for inspect and stuck (NATS_USER/NATS_PASSWORD;',
+    'dev defaults if unset). inspect and stuck also read Postgres, Temporal (TEMPORAL_ADDRESS) and the peers',
+    '(INVENTORY_TOKEN / PAYMENT_TOKEN: the tools caller).',
   ].join('\n');
 }
 

@@ -13,8 +13,8 @@ import type { Logger } from '../../common/logger';
 export type CallerPermissions = Readonly<Record<string, readonly string[] | '*'>>;
 
 export const INVENTORY_CALLER_PERMISSIONS: CallerPermissions = {
-  /** The API prices orders from the catalog. */
-  api: ['GET /products/{sku}'],
+  /** The API prices orders from the catalog, and reads an order's reservation for the operator inspection. */
+  api: ['GET /products/{sku}', 'GET /reservations/{orderId}'],
   /** The worker runs the saga's stock steps. */
   worker: ['POST /reservations', 'GET /reservations/{orderId}', 'POST /reservations/{orderId}/release', 'POST /reservations/{orderId}/commit'],
   /** Operators' and developers' tools (catalog upkeep, scripts, tests, test-mode routes). */
@@ -22,6 +22,8 @@ export const INVENTORY_CALLER_PERMISSIONS: CallerPermissions = {
 };
 
 export const PAYMENT_CALLER_PERMISSIONS: CallerPermissions = {
+  /** The API reads an order's payment for the operator inspection (GET /operator/orders/{orderId}/inspection). */
+  api: ['GET /payments'],
   /** The worker runs the saga's payment steps and their undos. */
   worker: [
     'POST /payments/authorize', 'POST /payments/{paymentId}/capture', 'POST /payments/{paymentId}/void', 'POST /payments/{paymentId}/refund',

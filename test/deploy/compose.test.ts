@@ -203,16 +203,16 @@ describe('docker-compose.yml', () => {
 
   it('gives each caller of a peer its own token, required like every secret, and no peer test mode', () => {
     const required = (variable: string) => `\${${variable}:?set ${variable} in .env (see .env.example)}`;
-    for (const variable of ['INVENTORY_TOKEN_API', 'INVENTORY_TOKEN_WORKER', 'PAYMENT_TOKEN_WORKER']) {
+    for (const variable of ['INVENTORY_TOKEN_API', 'INVENTORY_TOKEN_WORKER', 'PAYMENT_TOKEN_API', 'PAYMENT_TOKEN_WORKER']) {
       const mentions = composeText.match(new RegExp(`\\$\\{${variable}[^}]*\\}`, 'g')) ?? [];
       expect({ variable, mentions: mentions.length }).toEqual({ variable, mentions: 2 });
       for (const m of mentions) expect(m).toBe(required(variable));
       expect(read('.env.example')).toMatch(new RegExp(`^${variable}=$`, 'm'));
     }
     expect(service('inventory').environment!.INVENTORY_CALLER_TOKENS).toBe(`api:${required('INVENTORY_TOKEN_API')},worker:${required('INVENTORY_TOKEN_WORKER')}`);
-    expect(service('payment').environment!.PAYMENT_CALLER_TOKENS).toBe(`worker:${required('PAYMENT_TOKEN_WORKER')}`);
+    expect(service('payment').environment!.PAYMENT_CALLER_TOKENS).toBe(`api:${required('PAYMENT_TOKEN_API')},worker:${required('PAYMENT_TOKEN_WORKER')}`);
     expect(service('api').environment!.INVENTORY_TOKEN).toBe(required('INVENTORY_TOKEN_API'));
-    expect(service('api').environment!.PAYMENT_TOKEN).toBeUndefined();
+    expect(service('api').environment!.PAYMENT_TOKEN).toBe(required('PAYMENT_TOKEN_API'));
     expect(service('worker').environment).toMatchObject({ INVENTORY_TOKEN: required('INVENTORY_TOKEN_WORKER'), PAYMENT_TOKEN: required('PAYMENT_TOKEN_WORKER') });
     for (const name of ['relay', 'email', 'analytics']) expect(Object.keys(service(name).environment!).filter((k) => /TOKEN/.test(k))).toEqual([]);
     expect(composeText).not.toContain('SERVICE_TEST_MODE');
@@ -229,7 +229,7 @@ describe('docker-compose.yml', () => {
 
   it('connects each NATS client as its own user, and sets the streams up as admin before the relay and consumers start', () => {
     const required = (variable: string) => new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`);
-    const natsUserOf: Record<string, string> = { relay: 'relay', ...Object.fromEntries(CONSUMER_USERS.map((u) => [u, u])), 'nats-setup': 'admin' };
+    const natsUserOf: Record<string, string> = { api: 'inspector', relay: 'relay', ...Object.fromEntries(CONSUMER_USERS.map((u) => [u, u])), 'nats-setup': 'admin' };
     for (const [name, s] of Object.entries(services)) {
       const env = s.environment ?? {};
       const user = natsUserOf[name];

@@ -27,6 +27,8 @@ export interface FullSystem {
   createApiKey(clientId: string, scope?: Scope): Promise<string>;
   /** Stops one of our processes (as a crash or deploy would) and starts a new one in its place. */
   restart(name: Exclude<ProcessName, 'api'>, downMs?: number): Promise<void>;
+  /** Stops one of our processes and leaves it down (an outage) until `restart` starts it again. */
+  stopProcess(name: Exclude<ProcessName, 'api'>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,7 +57,7 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
   };
   const processes = new Map<ProcessName, RunningProcess>();
   for (const [name, start] of Object.entries(starters)) processes.set(name as ProcessName, await start());
-  const apiConfig: Config = { ...config, INVENTORY_TOKEN: TEST_CALLERS.api };
+  const apiConfig: Config = { ...config, INVENTORY_TOKEN: TEST_CALLERS.api, PAYMENT_TOKEN: TEST_CALLERS.api };
   const api = await startApi(apiConfig, quietLogger);
   processes.set('api', api);
   const newKey = async (clientId: string, scope: Scope = 'shop') => (await createApiKey(peers.db, clientId, scope)).key;
@@ -69,6 +71,10 @@ export async function startFullSystem(overrides: Partial<Record<keyof Config, st
       processes.delete(name);
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       processes.set(name, await starters[name]());
+    },
+    async stopProcess(name) {
+      await processes.get(name)?.stop();
+      processes.delete(name);
     },
     async stop() {
       for (const p of [...processes.values()].reverse()) await p.stop();

@@ -18,7 +18,7 @@ export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' 
  */
 export const TEST_CALLERS = { api: `test-api-${randomUUID()}`, worker: `test-worker-${randomUUID()}`, tools: `test-tools-${randomUUID()}` };
 const INVENTORY_CALLERS = new Map(Object.entries(TEST_CALLERS));
-const PAYMENT_CALLERS = new Map([['worker', TEST_CALLERS.worker], ['tools', TEST_CALLERS.tools]]);
+const PAYMENT_CALLERS = new Map([['api', TEST_CALLERS.api], ['worker', TEST_CALLERS.worker], ['tools', TEST_CALLERS.tools]]);
 
 /** Headers of a test's own JSON call to a peer (faults, 3-D Secure, direct reads): the tools caller's token. */
 export function peerHeaders(): Record<string, string> {

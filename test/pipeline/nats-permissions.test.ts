@@ -98,6 +98,21 @@ it('lets the dlq tool read the dead letters and replay, but not publish a new ev
   await expect(dlq.jsm.streams.delete(dlqStreamName(config))).rejects.toThrow(PERMISSION);
 });
 
+it('lets the inspector read the streams, their messages and the consumers, and change nothing', async () => {
+  const inspector = await as('inspector');
+  const { first_seq: first } = (await inspector.jsm.streams.info(config.EVENTS_STREAM)).state;
+  expect((await inspector.jsm.streams.getMessage(config.EVENTS_STREAM, { seq: first }))?.subject).toBe(eventSubject(config.EVENTS_SUBJECT_PREFIX, 'OrderPlaced'));
+  expect((await inspector.jsm.streams.info(dlqStreamName(config))).config.name).toBe(dlqStreamName(config));
+  expect((await inspector.jsm.consumers.info(config.EVENTS_STREAM, 'email')).name).toBe('email');
+  await expect(inspector.js.publish(eventSubject(config.EVENTS_SUBJECT_PREFIX, 'OrderPlaced'), event('OrderPlaced'))).rejects.toThrow(PERMISSION);
+  await expect(inspector.js.publish(dlqSubject(config, 'email'), 'x')).rejects.toThrow(PERMISSION);
+  await expect(inspector.jsm.streams.deleteMessage(config.EVENTS_STREAM, first)).rejects.toThrow(PERMISSION);
+  await expect(inspector.jsm.consumers.add(config.EVENTS_STREAM, { durable_name: 'inspector-reader' })).rejects.toThrow(PERMISSION);
+  await expect(inspector.nc.request(`$JS.API.CONSUMER.MSG.NEXT.${config.EVENTS_STREAM}.email`, JSON.stringify({ batch: 1 }), { timeout: 5_000 })).rejects.toThrow(PERMISSION);
+  await expect(inspector.jsm.streams.delete(config.EVENTS_STREAM)).rejects.toThrow(PERMISSION);
+  expect(await streamMessageCount(config)).toBe(2);
+});
+
 it('refuses a wrong password, an unknown user and an anonymous connection', async () => {
   await expect(connectNats({ ...config, NATS_PASSWORD: 'dev-nats-wrong' }, 'relay', { name: 'wrong-password' })).rejects.toThrow(/authorization/i);
   await expect(connectNats({ ...config, NATS_USER: 'nobody', NATS_PASSWORD: 'x' }, 'relay', { name: 'unknown-user' })).rejects.toThrow(/authorization/i);

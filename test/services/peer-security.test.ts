@@ -15,7 +15,7 @@ import { call, newKey, problemType, testLogger } from './http-helpers';
  * on known paths are 405 with Allow; /openapi.json describes exactly the routes the app has.
  */
 const INVENTORY_CALLERS = new Map([['api', `api-token-${randomUUID()}`], ['worker', `inventory-worker-token-${randomUUID()}`], ['tools', `inventory-tools-token-${randomUUID()}`]]);
-const PAYMENT_CALLERS = new Map([['worker', `payment-worker-token-${randomUUID()}`], ['tools', `payment-tools-token-${randomUUID()}`]]);
+const PAYMENT_CALLERS = new Map([['api', `payment-api-token-${randomUUID()}`], ['worker', `payment-worker-token-${randomUUID()}`], ['tools', `payment-tools-token-${randomUUID()}`]]);
 const token = (callers: Map<string, string>, caller: string) => callers.get(caller)!;
 
 /** A logger whose lines the test can read. */
@@ -99,11 +99,20 @@ describe('caller credentials', () => {
       expect({ method, path, status: res.status, type: res.body?.type }).toEqual({ method, path, status: 403, type: problemType('caller-not-allowed') });
     }
     expect((await call(inventory.url, 'GET', `/products/${sku}`, { token: api })).body).toMatchObject({ priceCents: 500 }); // unchanged
-    const reserved = await call(inventory.url, 'POST', '/reservations', { token: worker, key: newKey(), body: { orderId: randomUUID(), lines: [{ sku, quantity: 1 }] } });
+    const reservedOrderId = randomUUID();
+    const reserved = await call(inventory.url, 'POST', '/reservations', { token: worker, key: newKey(), body: { orderId: reservedOrderId, lines: [{ sku, quantity: 1 }] } });
     expect(reserved.status).toBeLessThan(300);
+    // The API reads an order's reservation (the operator inspection) but cannot change it.
+    expect((await call(inventory.url, 'GET', `/reservations/${reservedOrderId}`, { token: api })).body).toMatchObject({ status: 'RESERVED' });
+    const release = await call(inventory.url, 'POST', `/reservations/${reservedOrderId}/release`, { token: api, key: newKey() });
+    expect({ status: release.status, type: release.body?.type }).toEqual({ status: 403, type: problemType('caller-not-allowed') });
     // Payment: the worker's steps, not the test routes (those are the tools caller's, in test mode).
     expect((await call(paymentInTestMode.url, 'PUT', '/test/faults', { token: token(PAYMENT_CALLERS, 'worker'), body: { failNextRequests: 0 } })).status).toBe(403);
     expect((await call(payment.url, 'GET', `/payments?orderId=${randomUUID()}`, { token: token(PAYMENT_CALLERS, 'worker') })).status).toBe(200);
+    // The API only reads an order's payment (the operator inspection).
+    expect((await call(payment.url, 'GET', `/payments?orderId=${randomUUID()}`, { token: token(PAYMENT_CALLERS, 'api') })).status).toBe(200);
+    const authorize = await call(payment.url, 'POST', '/payments/authorize', { token: token(PAYMENT_CALLERS, 'api'), key: newKey(), body: { orderId: randomUUID(), amountCents: 100, currency: 'EUR', token: 'tok_visa' } });
+    expect(authorize.status).toBe(403);
   });
 
   it('refuses to start with a caller token for a caller that has no permissions', () => {

@@ -23,15 +23,19 @@ describe('NATS users (common/nats-users.ts)', () => {
   it('scopes each user to the configured stream and prefix; only the relay publishes events and only admin manages streams', () => {
     const scope = natsScope({ EVENTS_STREAM: 'ORDER_EVENTS', EVENTS_SUBJECT_PREFIX: 'orders.events' });
     expect(natsPermissions('relay', scope).publish).toContain('orders.events.*');
-    for (const user of ['email', 'analytics', 'dlq'] as const) {
+    for (const user of ['email', 'analytics', 'dlq', 'inspector'] as const) {
       const publish = natsPermissions(user, scope).publish;
       expect({ user, publishesEvents: publish.some((s) => s === 'orders.events.*' || s === 'orders.events.>') }).toEqual({ user, publishesEvents: false });
     }
-    for (const user of ['relay', 'email', 'analytics', 'dlq'] as const) {
+    for (const user of ['relay', 'email', 'analytics', 'dlq', 'inspector'] as const) {
       const publish = natsPermissions(user, scope).publish;
       expect({ user, managesStreams: publish.some((s) => /STREAM\.(CREATE|UPDATE|DELETE|PURGE)|\$JS\.API\.>/.test(s)) }).toEqual({ user, managesStreams: false });
     }
     expect(natsPermissions('email', scope).publish).toEqual(expect.arrayContaining(['$JS.API.CONSUMER.MSG.NEXT.ORDER_EVENTS.email', '$JS.ACK.ORDER_EVENTS.email.>', 'dlq.orders.events.email']));
+    // The inspector only reads: no consumer of its own, no ack, no delete, nothing published but API reads.
+    const inspector = natsPermissions('inspector', scope).publish;
+    expect(inspector.filter((s) => /CREATE|DELETE|ACK|MSG\.NEXT|^dlq\.|^orders\./.test(s))).toEqual([]);
+    expect(inspector).toEqual(expect.arrayContaining(['$JS.API.STREAM.MSG.GET.ORDER_EVENTS', '$JS.API.STREAM.MSG.GET.ORDER_EVENTS_DLQ', '$JS.API.CONSUMER.INFO.ORDER_EVENTS.*']));
     expect(natsPermissions('email', TEST_NATS_SCOPE).publish).toContain('$JS.API.CONSUMER.MSG.NEXT.*.email');
   });
 });

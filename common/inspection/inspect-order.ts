@@ -1,0 +1,36 @@
+import { readDatabaseFacts } from './database-view';
+import { diagnose } from './diagnosis';
+import type { OrderInspection, Readout } from './inspection';
+import { readPayment, readReservation } from './peer-records';
+import type { InspectionSources } from './sources';
+import { readDeadLetters, readStreamMessages } from './stream-view';
+import { readWorkflow } from './workflow-view';
+
+/**
+ * The inspection of one order: every source read in parallel, each part that cannot be read
+ * saying why instead of failing the whole, and the diagnosis last. The one join behind
+ * `npm run ops -- inspect`, `ops stuck` and the operator endpoints.
+ */
+
+/** The status query waits at most this long: without a worker it would wait for the whole call deadline. */
+const QUERY_TIMEOUT_MS = 3_000;
+
+const unreadable = (what: string) => (err: unknown) => ({ unreadable: `${what}: ${(err as Error).message}` });
+
+export async function inspectOrder(sources: InspectionSources, orderId: string, now = new Date()): Promise<OrderInspection> {
+  const { settings } = sources;
+  const jetstream = sources.jetstream();
+  jetstream.catch(() => undefined); // awaited below; a failed connect is reported per part
+  const [database, workflow, payment, inventory, deadLetters] = await Promise.all([
+    readDatabaseFacts(sources.db, orderId, now),
+    readWorkflow(sources.temporal, orderId, { callTimeoutMs: settings.TEMPORAL_CALL_TIMEOUT, queryTimeoutMs: Math.min(QUERY_TIMEOUT_MS, settings.TEMPORAL_CALL_TIMEOUT) }),
+    readPayment(sources.payment, orderId),
+    readReservation(sources.inventory, orderId),
+    jetstream.then((jsm) => readDeadLetters(jsm, settings, orderId)).catch(unreadable('NATS (dead letters)')),
+  ]);
+  const stream: Readout<OrderInspection['stream'] & object> = await jetstream
+    .then((jsm) => readStreamMessages(jsm, settings, database.outbox))
+    .catch(unreadable('NATS (events stream)'));
+  const facts = { orderId, inspectedAt: now.toISOString(), ...database, workflow, stream, deadLetters, payment, inventory };
+  return { ...facts, diagnosis: diagnose(facts, now) };
+}
