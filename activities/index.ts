@@ -1,12 +1,13 @@
 import type { InventoryClient } from '../common/clients/inventory-client';
 import type { PaymentClient } from '../common/clients/payment-client';
-import type { Db } from '../common/db';
+import type { Pool } from 'pg';
 import { createInventoryActivities } from './inventory';
 import { createOrderStateActivities } from './order-state';
 import { createPaymentActivities } from './payment';
 
 export interface ActivityDeps {
-  db: Db;
+  /** The order database (node-postgres: the activities' writes are the worker's hottest path). */
+  pool: Pool;
   inventory: InventoryClient;
   payment: PaymentClient;
 }
@@ -14,9 +15,9 @@ export interface ActivityDeps {
 /** All activities of the order saga, built from injected dependencies (tests pass their own). */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createOrderStateActivities(deps.db),
+    ...createOrderStateActivities(deps.pool),
     ...createInventoryActivities(deps.inventory),
-    ...createPaymentActivities(deps.payment, deps.db),
+    ...createPaymentActivities(deps.payment, deps.pool),
   };
 }
 

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { PaymentOrderClosedError, type PaymentClient } from '../common/clients/payment-client';
-import type { Db } from '../common/db';
+import type { Pool } from 'pg';
 import { BusinessFailure, ORDER_SECRET_MISSING_FAILURE, PAYMENT_ORDER_CLOSED_FAILURE } from '../common/failures';
 import { OrderSecretMissingError, readPaymentToken } from '../common/order-vault';
 import { idempotencyKeys } from './idempotency-keys';
@@ -22,20 +22,20 @@ function orderClosed(message: string): ApplicationFailure {
 }
 
 /** The card token to charge: from the vault, so that it never is in an activity's input. */
-async function paymentTokenOf(db: Db, req: AuthorizeRequest): Promise<string> {
+async function paymentTokenOf(pool: Pool, req: AuthorizeRequest): Promise<string> {
   if (req.paymentToken !== undefined) return req.paymentToken;
   try {
-    return await readPaymentToken(db, req.orderId);
+    return await readPaymentToken(pool, req.orderId);
   } catch (err) {
     if (err instanceof OrderSecretMissingError) throw ApplicationFailure.create({ message: err.message, type: ORDER_SECRET_MISSING_FAILURE, nonRetryable: true });
     throw err;
   }
 }
 
-export function createPaymentActivities(payment: PaymentClient, db: Db) {
+export function createPaymentActivities(payment: PaymentClient, pool: Pool) {
   return {
     async authorizePayment(req: AuthorizeRequest): Promise<AuthorizeResult> {
-      const token = await paymentTokenOf(db, req);
+      const token = await paymentTokenOf(pool, req);
       const outcome = await callPeer(() => payment.authorize(
         { orderId: req.orderId, amountCents: req.amountCents, currency: req.currency, token },
         idempotencyKeys.authorizePayment(req.orderId)));

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Db } from './db';
 
 /**
@@ -7,8 +7,6 @@ import type { Db } from './db';
  * input or result, or any other Temporal payload. Written by the API before the workflow starts,
  * read by order id, deleted when the order ends; see prisma/schema.prisma (OrderVault).
  */
-
-type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 export interface OrderSecrets {
   orderId: string;
@@ -37,21 +35,29 @@ export class OrderSecretMissingError extends Error {
   }
 }
 
-export async function readCustomerEmail(db: Db | Tx, orderId: string): Promise<string> {
-  const row = await db.orderVault.findUnique({ where: { orderId }, select: { customerEmail: true } });
-  if (!row?.customerEmail) throw new OrderSecretMissingError(orderId, 'customer email');
-  return row.customerEmail;
+/** Where the worker reads and forgets secrets: its pool, or the connection of a transaction. */
+type Queryable = Pick<Pool | PoolClient, 'query'>;
+
+async function readSecret(db: Queryable, orderId: string, column: 'customer_email' | 'payment_token'): Promise<string | undefined> {
+  const { rows } = await db.query<{ secret: string | null }>(`SELECT ${column} AS secret FROM order_vault WHERE order_id = $1::uuid`, [orderId]);
+  return rows[0]?.secret ?? undefined;
 }
 
-export async function readPaymentToken(db: Db, orderId: string): Promise<string> {
-  const row = await db.orderVault.findUnique({ where: { orderId }, select: { paymentToken: true } });
-  if (!row?.paymentToken) throw new OrderSecretMissingError(orderId, 'payment token');
-  return row.paymentToken;
+export async function readCustomerEmail(db: Queryable, orderId: string): Promise<string> {
+  const email = await readSecret(db, orderId, 'customer_email');
+  if (!email) throw new OrderSecretMissingError(orderId, 'customer email');
+  return email;
+}
+
+export async function readPaymentToken(db: Queryable, orderId: string): Promise<string> {
+  const token = await readSecret(db, orderId, 'payment_token');
+  if (!token) throw new OrderSecretMissingError(orderId, 'payment token');
+  return token;
 }
 
 /** Deletes an order's secrets, in the transaction that records its end. */
-export async function forgetOrderSecrets(tx: Tx, orderId: string): Promise<void> {
-  await tx.orderVault.deleteMany({ where: { orderId } });
+export async function forgetOrderSecrets(tx: PoolClient, orderId: string): Promise<void> {
+  await tx.query('DELETE FROM order_vault WHERE order_id = $1::uuid', [orderId]);
 }
 
 /**

@@ -5,7 +5,7 @@ import { injectTraceContext, type TraceCarrier } from './tracing';
 /**
  * The outbox row ↔ event envelope mapping, and the only place that knows both sides' names.
  * An event is written to `outbox_events` in the transaction that changed the order (by the order
- * activities through Prisma, by the benchmark with plain SQL) and read back by the relay, which
+ * activities with plain SQL, `outboxEventInsert`; by the benchmark with `outboxInsert`) and read back by the relay, which
  * publishes it as the envelope of common/events.ts. On the way the envelope's `orderId` is the
  * row's aggregate: Prisma field `aggregateId`, column `aggregate_id`.
  */
@@ -21,7 +21,7 @@ export interface NewOutboxEvent {
 }
 
 /**
- * The row for the order activities' Prisma `outboxEvent.create`. Validates on write: an event
+ * The row for a Prisma `outboxEvent.create`. Validates on write: an event
  * that does not match its schema must never reach the outbox. The active trace context (the
  * activity's span) goes with it, for the relay to continue the trace.
  */
@@ -85,6 +85,18 @@ export function toEnvelope(row: OutboxRow): EventEnvelope {
     causationId: row.causation_id,
     payload: row.payload,
   };
+}
+
+/**
+ * The same row as `outboxEventCreateInput` (validated payload, trace context) as one parameterized
+ * INSERT, for writers on node-postgres: the order activities, in the transaction that changed the order.
+ */
+export function outboxEventInsert(e: NewOutboxEvent, occurredAt = new Date()): { text: string; values: unknown[] } {
+  const row = outboxEventCreateInput(e, occurredAt);
+  // JSON as text: node-postgres would write a JS array as a Postgres array, not as JSON.
+  const values = [row.id, row.aggregateId, row.type, row.schemaVersion, row.occurredAt, row.correlationId, row.causationId ?? null,
+    JSON.stringify(row.payload), row.traceContext === Prisma.DbNull ? null : JSON.stringify(row.traceContext)];
+  return { text: `INSERT INTO outbox_events (${ROW_COLUMNS.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values };
 }
 
 function insertValues(e: EventEnvelope): unknown[] {

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { loadConfig, type Config } from './config';
 
 /** How long a pool waits for Postgres: for a new connection, and for one statement. 0: no limit. */
@@ -15,6 +15,17 @@ export function dbTimeouts(config: Pick<Config, 'DATABASE_CONNECT_TIMEOUT' | 'DA
 /** node-postgres options for those timeouts: the connect timeout is the pool's, the statement timeout is Postgres' own. */
 export function pgTimeoutOptions(timeouts: DbTimeouts): Pick<PoolConfig, 'connectionTimeoutMillis' | 'statement_timeout'> {
   return { connectionTimeoutMillis: timeouts.connectTimeoutMs, statement_timeout: timeouts.statementTimeoutMs };
+}
+
+/**
+ * A node-postgres pool with those timeouts (callers pass `dbTimeouts(config)`); `poolMax`: its most
+ * connections (DATABASE_POOL_MAX), unset node-postgres' 10. An idle connection that fails is
+ * replaced by the pool; `onIdleError` hears of it (without a listener node-postgres would crash the process).
+ */
+export function createPool(databaseUrl: string, timeouts: DbTimeouts, poolMax: number | undefined, onIdleError: (err: Error) => void): Pool {
+  const pool = new Pool({ connectionString: databaseUrl, ...pgTimeoutOptions(timeouts), ...(poolMax === undefined ? {} : { max: poolMax }) });
+  pool.on('error', onIdleError);
+  return pool;
 }
 
 /** Runs `work` in one transaction on a pooled connection: COMMIT if it returns, ROLLBACK if it throws. */

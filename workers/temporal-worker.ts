@@ -6,7 +6,7 @@ import { InventoryClient } from '../common/clients/inventory-client';
 import { PaymentClient } from '../common/clients/payment-client';
 import type { Config } from '../common/config';
 import { correlationActivityInterceptor } from '../common/correlation-activity-interceptor';
-import { createDb, dbTimeouts } from '../common/db';
+import { createPool, dbTimeouts } from '../common/pg';
 import type { Logger } from '../common/logger';
 import { createProcessRegistry, startMetricsServer } from '../common/metrics-server';
 import { temporalDataConverter } from '../common/temporal-connection';
@@ -48,7 +48,7 @@ function tracingOptions(logger: Logger, code: ReturnType<typeof workflowCodeOpti
 
 /** The Temporal worker process: runs the order workflow and its activities on our task queue. */
 export async function startTemporalWorker(config: Config, logger: Logger): Promise<RunningProcess> {
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
+  const pool = createPool(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX, (err) => logger.error({ err }, 'idle worker database connection failed; it will be replaced'));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const code = workflowCodeOptions();
   const worker = await Worker.create({
@@ -60,7 +60,7 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
     dataConverter: temporalDataConverter(config),
     ...tracingOptions(logger, code),
     activities: createActivities({
-      db,
+      pool,
       inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
       payment: new PaymentClient(config.PAYMENT_URL, config.PAYMENT_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
     }),
@@ -75,7 +75,7 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
       await running;
       await metricsServer?.stop();
       await connection.close();
-      await db.$disconnect();
+      await pool.end();
     },
   };
 }

@@ -20,7 +20,7 @@ describe('order activities', () => {
 
   beforeAll(async () => {
     peers = await startPeers();
-    acts = createActivities({ db: peers.db, inventory: peers.inventory, payment: peers.payment });
+    acts = createActivities({ pool: peers.pool, inventory: peers.inventory, payment: peers.payment });
   });
   afterAll(() => peers?.stop());
 
@@ -112,7 +112,7 @@ describe('order activities', () => {
       const orderId = randomUUID();
       const lines = [{ sku: 'ACT-5', quantity: 2 }];
       // An activity whose client gives up long before the slowed-down service runs the reserve.
-      const impatient = createActivities({ db: peers.db, inventory: new InventoryClient(peers.inventoryUrl, TEST_CALLERS.worker, 300), payment: peers.payment });
+      const impatient = createActivities({ pool: peers.pool, inventory: new InventoryClient(peers.inventoryUrl, TEST_CALLERS.worker, 300), payment: peers.payment });
       await setPeerFaults(peers.inventoryUrl, { latencyMs: 1_000 });
       try {
         expect(await failureOf(env.run(impatient.reserveStock, { orderId, lines }))).toBeInstanceOf(TransientPeerError);
@@ -220,7 +220,7 @@ describe('order activities', () => {
       let impatient: OrderActivities;
       const LATE_MS = 1_500;
       beforeAll(() => {
-        impatient = createActivities({ db: peers.db, inventory: peers.inventory, payment: new PaymentClient(peers.paymentUrl, TEST_CALLERS.worker, 300) });
+        impatient = createActivities({ pool: peers.pool, inventory: peers.inventory, payment: new PaymentClient(peers.paymentUrl, TEST_CALLERS.worker, 300) });
       });
       afterEach(() => setPeerFaults(peers.paymentUrl, {}));
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
 import pino from 'pino';
 import { bearer } from '../../common/clients/http-json';
 import { InventoryClient } from '../../common/clients/inventory-client';
@@ -28,6 +29,8 @@ export function peerHeaders(): Record<string, string> {
 export interface Peers {
   database: TestDatabase;
   db: Db;
+  /** The same database through node-postgres (what the activities use). */
+  pool: Pool;
   inventory: InventoryClient;
   payment: PaymentClient;
   inventoryUrl: string;
@@ -49,9 +52,11 @@ export async function startPeers(opts: { webhookUrl?: string; webhookSecret?: st
     databaseUrl: database.url, port: 0, logger: quietLogger, callers: PAYMENT_CALLERS, testMode: true, ...opts,
   });
   const db = createDb(database.url);
+  const pool = new Pool({ connectionString: database.url });
   return {
     database,
     db,
+    pool,
     // The tests' own client (catalog set-up, direct reads) and the workflow tests' activities: the tools caller.
     inventory: new InventoryClient(inventoryService.url, TEST_CALLERS.tools, 5_000),
     payment: new PaymentClient(paymentService.url, TEST_CALLERS.tools, 5_000),
@@ -59,6 +64,7 @@ export async function startPeers(opts: { webhookUrl?: string; webhookSecret?: st
     paymentUrl: paymentService.url,
     async stop() {
       await db.$disconnect();
+      await pool.end();
       await paymentService.stop();
       await inventoryService.stop();
       await database.drop();

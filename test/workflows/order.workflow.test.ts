@@ -33,7 +33,7 @@ describe('order workflow (time-skipping)', () => {
       taskQueue,
       workflowsPath: WORKFLOWS_PATH,
       dataConverter: testDataConverter(),
-      activities: createActivities({ db: peers.db, inventory: peers.inventory, payment: peers.payment }),
+      activities: createActivities({ pool: peers.pool, inventory: peers.inventory, payment: peers.payment }),
     });
     running = worker.run();
   });
