@@ -6,6 +6,7 @@ import { PayloadDecryptionError, payloadFromJson, payloadToJson } from '../../co
 import { authenticatedClient } from '../auth';
 import { sessionFromCookie, startSession, type SessionCookie } from '../browser-session';
 import type { ApiDeps } from '../deps';
+import { sameOriginPostsOnly } from '../same-origin';
 
 /**
  * Temporal codec server (https://docs.temporal.io/codec-server), mounted at /codec: the Web UI and
@@ -67,7 +68,8 @@ export function codecRouter({ db, logger, codec: { codec, namespace, uiOrigins, 
   router.get('/session', (_req, res) => {
     res.type('html').send(SESSION_FORM);
   });
-  router.post('/session', express.urlencoded({ extended: false, limit: '4kb' }), (req, _res, next) => {
+  // Only from the form above, on this origin (api/same-origin.ts: login CSRF).
+  router.post('/session', sameOriginPostsOnly, express.urlencoded({ extended: false, limit: '4kb' }), (req, _res, next) => {
     const key = typeof req.body?.key === 'string' ? req.body.key.trim() : '';
     req.headers.authorization = `Bearer ${key}`;
     next();
