@@ -6,6 +6,7 @@ import type { OperatorDashboard } from '../../api/operator-dashboard';
 import { ARTIFACTS_DIR, launchChromium } from '../harness/browser';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
 import { waitFor } from '../harness/system';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * The operator page and the API reference in a real headless Chromium, over every real process:
@@ -25,11 +26,11 @@ beforeAll(async () => {
   browser = await launchChromium(); // first: without a browser, fail at once with what to install
   sys = await startFullSystem();
 });
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await sys?.stop();
-});
+afterAll(() => cleanUp(
+  async () => { for (const c of contexts) await c.close().catch(() => undefined); },
+  () => browser?.close(),
+  () => sys?.stop(),
+));
 
 async function placeOrder(item: { currency: string; priceCents: number; quantity: number; stock?: number }, token: string): Promise<string> {
   const sku = `PAGE-${randomUUID().slice(0, 8)}`;
