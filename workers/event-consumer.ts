@@ -219,10 +219,28 @@ export interface RunningConsumer extends RunningProcess {
 
 interface MaxDeliveriesAdvisory { stream: string; consumer: string; stream_seq: number; deliveries: number }
 
-/** Runs a durable pull consumer on the order events stream until stopped. */
+/**
+ * Runs a durable pull consumer on the order events stream until stopped. `cleanup` closes what the
+ * caller opened for the handler (its database, its mailer): after stop(), or when start-up fails.
+ */
 export async function startEventConsumer(config: Config, logger: Logger, spec: EventConsumerSpec, cleanup: () => Promise<void> = async () => undefined): Promise<RunningConsumer> {
+  // What start-up has opened so far: closed again, last first, if a later step fails, so a
+  // consumer that did not start leaves no connection, timer or port behind.
+  const opened: (() => unknown)[] = [cleanup];
+  try {
+    return await startConsuming(config, logger, spec, cleanup, opened);
+  } catch (err) {
+    for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startConsuming(
+  config: Config, logger: Logger, spec: EventConsumerSpec, cleanup: () => Promise<void>, opened: (() => unknown)[],
+): Promise<RunningConsumer> {
   const settings = consumerSettings(config);
   const nc: NatsConnection = await connectNats(config, consumerUser(spec.name), { waitOnFirstConnect: true });
+  opened.push(() => nc.close());
   const jsm = await natsManager(nc);
   const js: JetStreamClient = jetstream(nc);
   // The streams are the admin user's (ops nats setup); the durable is this consumer's own.
@@ -247,11 +265,11 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
     reporting = readBrokerState().then((state) => spec.reportBacklog!(state))
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not report the consumer backlog; the operator page shows the last report'));
   };
-  reportBacklog();
-  const backlogReports = setInterval(reportBacklog, BACKLOG_REPORT_MS);
-  backlogReports.unref();
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(registry, config.METRICS_PORT, config.HTTP_HOST);
-  if (metricsServer) logger.info({ url: metricsServer.url }, `${spec.name} consumer metrics`);
+  if (metricsServer) {
+    opened.push(() => metricsServer.stop());
+    logger.info({ url: metricsServer.url }, `${spec.name} consumer metrics`);
+  }
 
   const ctx: ConsumerContext = {
     spec, settings, logger,
@@ -262,6 +280,7 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
 
   // Backstop: the broker gave up on a message without our handler seeing its last delivery.
   const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${config.EVENTS_STREAM}.${spec.name}`);
+  opened.push(() => advisories.unsubscribe());
   const advisoryLoop = (async () => {
     for await (const m of advisories) {
       try {
@@ -298,6 +317,10 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
       });
     }
   })();
+  // Last: nothing after it can fail, so a failed start never leaves the timer running.
+  reportBacklog();
+  const backlogReports = setInterval(reportBacklog, BACKLOG_REPORT_MS);
+  backlogReports.unref();
   logger.info({ durable: spec.name, stream: config.EVENTS_STREAM, concurrency: settings.concurrency }, 'event consumer running');
   return {
     registry,
