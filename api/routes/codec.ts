@@ -7,6 +7,7 @@ import { authenticatedClient } from '../auth';
 import { sessionFromCookie, startSession, type SessionCookie } from '../browser-session';
 import type { ApiDeps } from '../deps';
 import { sameOriginPostsOnly } from '../same-origin';
+import { letFormsSendTheirOrigin } from '../security-headers';
 
 /**
  * Temporal codec server (https://docs.temporal.io/codec-server), mounted at /codec: the Web UI and
@@ -66,6 +67,7 @@ export function codecRouter({ db, logger, codec: { codec, namespace, uiOrigins, 
   // Session for browsers that cannot send a bearer token (dev: the UI has no login): the operator
   // pastes an operator key once; the UI then sends the cookie with "Include cross-origin credentials".
   router.get('/session', (_req, res) => {
+    letFormsSendTheirOrigin(res);
     res.type('html').send(SESSION_FORM);
   });
   // Only from the form above, on this origin (api/same-origin.ts: login CSRF).

@@ -6,7 +6,7 @@ import { authenticate, authenticatedClient, requireScope } from '../auth';
 import { endSession, startSession, type SessionCookie } from '../browser-session';
 import type { ApiDeps } from '../deps';
 import { dashboardQuery, readDashboard } from '../operator-dashboard';
-import { inlineStyleHash, pageContentSecurityPolicy, pageSecurityHeaders } from '../security-headers';
+import { inlineStyleHash, letFormsSendTheirOrigin, pageContentSecurityPolicy, pageSecurityHeaders } from '../security-headers';
 import { sameOriginPostsOnly } from '../same-origin';
 import { htmlPage, staticAssets } from '../static-assets';
 
@@ -47,6 +47,7 @@ export function operatorSignInRouter(deps: Pick<ApiDeps, 'db' | 'logger' | 'code
   const router = Router();
   router.get('/operator/login', (req, res) => {
     res.set('Content-Security-Policy', SIGN_IN_CSP);
+    letFormsSendTheirOrigin(res);
     res.type('html').send(signInForm(signInTarget.parse(req.query.next)));
   });
   router.post('/operator/login', sameOriginPostsOnly, express.urlencoded({ extended: false, limit: '4kb' }), (req, res, next) => {

@@ -79,6 +79,13 @@ describe('the session forms', () => {
     }
   });
 
+  it('serves the forms\' pages with Referrer-Policy same-origin (under no-referrer a browser posts them with Origin: null)', async () => {
+    for (const path of ['/operator/login', '/codec/session']) {
+      const res = await fetch(`${url}${path}`);
+      expect([path, res.status, res.headers.get('referrer-policy')]).toEqual([path, 200, 'same-origin']);
+    }
+  });
+
   it('answers GET /operator/logout with 405 (sign-out is a post)', async () => {
     const res = await fetch(`${url}/operator/logout`);
     expect(res.status).toBe(405);
