@@ -146,6 +146,17 @@ describe('the operator page', () => {
     expect(new URL(page.url()).pathname).toBe('/operator/login');
   });
 
+  it('signs out with the page\'s Sign out button: the cookie is gone, the page leads to the sign-in form again', async () => {
+    const page = await newPage();
+    expect((await signIn(page, '/operator', sys.operatorKey))?.status()).toBe(200);
+    await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
+    const [signedOut] = await Promise.all([page.waitForNavigation(), page.click('form[action="/operator/logout"] button')]);
+    expect([signedOut?.status(), new URL(page.url()).pathname]).toEqual([200, '/operator/login']);
+    expect((await page.context().cookies()).map((c) => c.name)).not.toContain('operator_session');
+    await page.goto(`${sys.apiUrl}/operator`);
+    expect(new URL(page.url()).pathname).toBe('/operator/login');
+  });
+
   it('refuses a shop: its session and its bearer key get 403; without a credential, a browser goes to the sign-in form and others get 401', async () => {
     const page = await newPage();
     expect((await signIn(page, '/operator', sys.shopKey))?.status()).toBe(403);
