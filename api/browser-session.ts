@@ -88,3 +88,8 @@ export async function startSession(db: Db, res: Response, cookie: SessionCookie,
   for (const path of cookie.paths) res.cookie(cookie.name, token, { httpOnly: true, sameSite: 'strict', secure, path, maxAge: cookie.maxAgeMs });
   return true;
 }
+
+/** Signs the browser out: the cookie cleared at every path it was set for (same attributes, or the browser keeps it). */
+export function endSession(res: Response, cookie: SessionCookie, secure: boolean): void {
+  for (const path of cookie.paths) res.clearCookie(cookie.name, { httpOnly: true, sameSite: 'strict', secure, path });
+}

@@ -1,4 +1,4 @@
-import { authResponses, commonResponses, header, json, ok, open, problems } from './openapi';
+import { authResponses, commonResponses, CROSS_SITE_REFUSED, header, json, ok, open, problems } from './openapi';
 import { dashboardQuery, operatorDashboard } from './operator-dashboard';
 import { API_DOCS_ASSETS } from './routes/api-docs';
 import { OPERATOR_PAGE_ASSETS, OPERATOR_SESSION, SIGN_IN_TARGETS } from './routes/operator-page';
@@ -60,7 +60,20 @@ export function operatorPagePaths() {
         responses: {
           303: { description: 'Signed in: to the page asked for', headers: { Location: header('/operator or /docs'), 'Set-Cookie': header(`${OPERATOR_SESSION.name}, HttpOnly, SameSite=Strict, one per path`) } },
           413: problems('The body is larger than 4 kB', ['PayloadTooLarge']),
-          ...authResponses, ...commonResponses,
+          ...authResponses,
+          403: problems(CROSS_SITE_REFUSED, ['CrossSiteRequest']), // any valid key may sign in: no scope refusal
+          ...commonResponses,
+        },
+      },
+    },
+    '/operator/logout': {
+      post: {
+        summary: `Sign a browser out: clears the session cookie ${OPERATOR_SESSION.name} (no key needed)`,
+        ...open,
+        responses: {
+          303: { description: 'Signed out: to the sign-in form', headers: { Location: header('/operator/login'), 'Set-Cookie': header(`${OPERATOR_SESSION.name} expired, one per path`) } },
+          403: problems(CROSS_SITE_REFUSED, ['CrossSiteRequest']),
+          ...commonResponses,
         },
       },
     },

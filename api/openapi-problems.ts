@@ -48,6 +48,8 @@ const PROBLEM_KINDS = {
   PayloadNotDecodable: { slug: 'payload-not-decodable', status: 422 },
   NotFound: { slug: 'not-found', status: 404 },
   InspectionUnavailable: { slug: 'inspection-unavailable', status: 503 },
+  /** A browser form's post from another site's page (api/same-origin.ts). */
+  CrossSiteRequest: { slug: 'cross-site-request', status: 403 },
 } satisfies Record<string, { slug: string; status: number | JsonSchema; extensions?: Record<string, JsonSchema> }>;
 
 export type ProblemKind = keyof typeof PROBLEM_KINDS;

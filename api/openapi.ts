@@ -43,6 +43,9 @@ export const authResponses = {
   401: problems('No API key, or an unknown, malformed or revoked one', ['Unauthenticated', 'InvalidApiKey'], { 'WWW-Authenticate': header('Bearer challenge (RFC 6750)') }),
   403: problems('The API key lacks the scope this operation needs', ['Forbidden']),
 };
+/** The sign-in and sign-out forms' posts from another site's page (api/same-origin.ts: login CSRF). */
+export const CROSS_SITE_REFUSED = 'Posted from another site\'s page: Sec-Fetch-Site not same-origin, or an Origin of another host';
+
 /** What every operation may answer when express refuses the request as sent or something fails unexpectedly. */
 export const commonResponses = {
   415: problems('A content type, charset or encoding the API does not read', ['BadRequest']),
@@ -194,7 +197,7 @@ export function openApiDocument(namespace = 'default') {
             ...authResponses,
             404: problems('No row and no workflow for this id', ['OrderNotFound']),
             ...commonResponses,
-            503: problems('This process cannot inspect (no inspection sources)', ['InspectionUnavailable']),
+            503: problems('This process cannot inspect (no inspection sources, or a peer token such as PAYMENT_TOKEN not set)', ['InspectionUnavailable']),
           },
         },
       },
@@ -211,7 +214,7 @@ export function openApiDocument(namespace = 'default') {
             400: problems('A malformed threshold or limit, or an unknown parameter', ['ValidationError', 'BadRequest']),
             ...authResponses,
             ...commonResponses,
-            503: problems('This process cannot inspect (no inspection sources)', ['InspectionUnavailable']),
+            503: problems('This process cannot inspect (no inspection sources, or a peer token such as PAYMENT_TOKEN not set)', ['InspectionUnavailable']),
           },
         },
       },
@@ -277,7 +280,12 @@ function codecPaths(served: string) {
         summary: 'Sign a browser in with an operator key: sets an HttpOnly session cookie for /codec (8 hours)',
         ...open,
         requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } } } },
-        responses: { 200: ok('Signed in', { 'text/html': { schema: { type: 'string' } } }, { 'Set-Cookie': header('codec_session, HttpOnly, SameSite=Strict, Path=/codec') }), ...authResponses, ...commonResponses },
+        responses: {
+          200: ok('Signed in', { 'text/html': { schema: { type: 'string' } } }, { 'Set-Cookie': header('codec_session, HttpOnly, SameSite=Strict, Path=/codec') }),
+          ...authResponses,
+          403: problems(`The key is not an operator's, or: ${CROSS_SITE_REFUSED}`, ['Forbidden', 'CrossSiteRequest']),
+          ...commonResponses,
+        },
       },
     },
   };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 
 /**
@@ -36,8 +36,18 @@ export function pageContentSecurityPolicy(inlineStyleHashes: string[] = []): str
   ].join('; ');
 }
 
+/**
+ * For a page with a form that posts to this origin (sign-in, sign-out, the codec session):
+ * Referrer-Policy `same-origin` instead of `no-referrer`, under which the browser sends the post
+ * with `Origin: null`, which the forms refuse (api/same-origin.ts). Other origins still get nothing.
+ */
+export function letFormsSendTheirOrigin(res: Response): void {
+  res.set('Referrer-Policy', 'same-origin');
+}
+
 export const pageSecurityHeaders: RequestHandler = (_req, res, next) => {
   res.set('Content-Security-Policy', pageContentSecurityPolicy());
+  letFormsSendTheirOrigin(res); // the operator page's sign-out form
   next();
 };
 

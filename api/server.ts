@@ -21,7 +21,8 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
     // Starting an order's workflow is a span of the request's trace; the workflow continues it (Temporal headers).
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
-  // The operator inspection (GET /operator/...): NATS as the read-only inspector user, connected on first use.
+  // The operator inspection (GET /operator/...): NATS as the read-only inspector user and the peers' clients, both on
+  // first use (without PAYMENT_TOKEN the API starts; only the inspection answers 503).
   const inspection = await openInspectionSources(config, { db, temporal });
   const app = createApiApp({
     db, temporal, logger, inspection: inspection.sources, taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -10,3 +10,19 @@ export const ERASED_EMAIL = 'erased@erased.invalid';
 export function isErasedEmail(address: string): boolean {
   return address === ERASED_EMAIL;
 }
+
+/** What an email address in free text is replaced with by `redactEmailAddresses`. */
+export const REDACTED_EMAIL = '[email redacted]';
+
+// A quoted local part ("jane doe"@…) or an unquoted one, then a domain of one or more labels
+// (`jane@localhost` too); letters of any script, as internationalised addresses have them.
+const EMAIL_ADDRESS = /(?:"[^"\r\n]*"|[\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+)@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*/gu;
+
+/**
+ * Free text that may quote an address (an error from another system, a dead letter's reason),
+ * with every email address in it replaced by REDACTED_EMAIL. For text that leaves the process
+ * that sent the mail: logs, dead letters, the operator inspection.
+ */
+export function redactEmailAddresses(text: string): string {
+  return text.replace(EMAIL_ADDRESS, REDACTED_EMAIL);
+}

@@ -256,10 +256,10 @@ ensure_test_server() {
   local main_class=io/temporal/testserver/TestServer.class jar found=""
   for jar in "$stage"/lib/*.jar; do
     [ -f "$jar" ] || continue
-    if command -v unzip >/dev/null 2>&1; then
-      unzip -l "$jar" "$main_class" >/dev/null 2>&1 && { found="$jar"; break; }
+    if can_read_jars; then
+      jar_entry "$jar" "$main_class" >/dev/null 2>&1 && { found="$jar"; break; }
     else
-      found="(unchecked: no unzip)"; break
+      found="(unchecked: neither unzip nor ${PYTHON:-python3} on PATH)"; break
     fi
   done
   [ -n "$found" ] || die "Maven finished, but $stage/lib has no jar with io.temporal.testserver.TestServer" "${cmd[*]}" "$todo_maven" \
@@ -340,12 +340,29 @@ WRAP
   add_export "$var" "$wrapper"
 }
 
+# A jar is a zip file: its entries are read with unzip or, without it, Python's zipfile.
+# can_read_jars fails when neither is on PATH; the jar checks are then skipped, not required.
+can_read_jars() {
+  command -v unzip >/dev/null 2>&1 || command -v "${PYTHON:-python3}" >/dev/null 2>&1
+}
+
+# Prints one entry of a jar; fails when the jar or the entry is not there.
+jar_entry() {
+  if command -v unzip >/dev/null 2>&1; then
+    unzip -p "$1" "$2"
+  else
+    "${PYTHON:-python3}" -c 'import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode("utf-8", "replace"))' "$1" "$2"
+  fi
+}
+
 # Zipkin server's executable jar from Maven Central (Maven's dependency plugin, no project needed),
-# with a relocatable wrapper, checked to be Zipkin's Spring Boot jar, then moved into the cache.
-# The wrapper passes its arguments on (scripts/infra/zipkin.ts gives the port and address).
+# with a relocatable wrapper, checked to be Zipkin's Spring Boot jar (when a jar can be read here),
+# then moved into the cache. The wrapper passes its arguments on (scripts/infra/zipkin.ts gives the
+# port and address).
 check_zipkin() {
-  [ -x "$1/zipkin-server" ] && command -v unzip >/dev/null 2>&1 || return 1
-  check_output="$(unzip -p "$1/zipkin-server.jar" META-INF/MANIFEST.MF 2>&1)" || return 1
+  [ -x "$1/zipkin-server" ] && [ -s "$1/zipkin-server.jar" ] || return 1
+  can_read_jars || return 0
+  check_output="$(jar_entry "$1/zipkin-server.jar" META-INF/MANIFEST.MF 2>&1)" || return 1
   [[ "$check_output" == *"Start-Class: zipkin.server.ZipkinServer"* ]]
 }
 
@@ -359,7 +376,7 @@ ensure_zipkin() {
     return
   fi
   command -v java >/dev/null 2>&1 || die "Java is needed to run the $label (npm run dev's trace viewer), and there is no \`java\` on PATH" "" "install Java 17+; or start npm run dev with DEV_TRACE_VIEWER=off"
-  command -v unzip >/dev/null 2>&1 || die "unzip is needed to check the $label jar, and there is no \`unzip\` on PATH" "" "install unzip; or start npm run dev with DEV_TRACE_VIEWER=off"
+  can_read_jars || log "neither unzip nor ${PYTHON:-python3} on PATH: the $label jar is used without checking its manifest"
   local dir="$tools_dir/zipkin-$ZIPKIN_VERSION"
   if [ -e "$dir" ]; then
     if check_zipkin "$dir"; then

@@ -2,6 +2,7 @@ import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jets
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import type { Config } from '../common/config';
 import { dlqStreamName, dlqSubject, replaySubject } from '../common/nats';
+import { redactEmailAddresses } from '../common/personal-data';
 
 /**
  * Dead letters: events a consumer could not handle (malformed, or still failing after
@@ -11,6 +12,10 @@ import { dlqStreamName, dlqSubject, replaySubject } from '../common/nats';
  *
  * A replay goes to `<prefix>._replay.<consumer>.<type>`, which only that consumer's durable
  * reads, so other consumers do not see the event again.
+ *
+ * A reason never holds an email address: it is redacted when stored, and again when read, for
+ * dead letters stored before that (an SMTP error quoted the recipient). Readers: `ops dlq`, the
+ * operator inspection and its diagnosis.
  */
 type DlqSettings = Pick<Config, 'EVENTS_STREAM' | 'EVENTS_SUBJECT_PREFIX'>;
 
@@ -56,7 +61,7 @@ export async function sendToDeadLetters(js: JetStreamClient, config: DlqSettings
   const h = natsHeaders();
   h.set(DLQ_HEADERS.consumer, input.consumer);
   // Header values are one line; keep the reason readable but bounded.
-  h.set(DLQ_HEADERS.reason, input.reason.replace(/[\r\n]+/g, ' ').slice(0, 2_000));
+  h.set(DLQ_HEADERS.reason, redactEmailAddresses(input.reason.replace(/[\r\n]+/g, ' ')).slice(0, 2_000));
   h.set(DLQ_HEADERS.stream, input.stream);
   h.set(DLQ_HEADERS.streamSeq, String(input.streamSeq));
   h.set(DLQ_HEADERS.subject, input.subject);
@@ -71,7 +76,7 @@ function toDeadLetter(msg: StoredMsg): DeadLetter {
     seq: msg.seq,
     failedAt: msg.time,
     consumer: h.get(DLQ_HEADERS.consumer),
-    reason: h.get(DLQ_HEADERS.reason),
+    reason: redactEmailAddresses(h.get(DLQ_HEADERS.reason)),
     stream: h.get(DLQ_HEADERS.stream),
     streamSeq: Number(h.get(DLQ_HEADERS.streamSeq)),
     subject: h.get(DLQ_HEADERS.subject),

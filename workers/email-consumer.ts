@@ -63,7 +63,7 @@ export async function sendEmailForEvent(
   } catch (err) {
     // The SMTP server refused or was unreachable: not a crash after sending, so no warning on retry.
     await db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SEND_FAILED' } }).catch(() => undefined);
-    throw err;
+    throw new SmtpSendError(err);
   }
   const sentAt = new Date();
   // Idempotent: the inbox row is skipped if there, and marking SENT twice is the same as once.
@@ -73,6 +73,29 @@ export async function sendEmailForEvent(
   ]), { ...DEFAULT_MARK_SENT_RETRY, ...options.markRetry }, { eventId: event.id, messageId }, logger, options.signal);
   logger?.info({ eventId: event.id, type: event.type, messageId }, 'email sent');
   return 'applied';
+}
+
+/**
+ * Why a send failed, told by the SMTP reply code and the command it answered (`SMTP 550 (RCPT TO)`),
+ * or the mail library's error code when no reply came (`SMTP no reply (ECONNECTION)`). Never the
+ * server's reply text or the library's message: they quote the recipient ("550 5.1.1
+ * <jane@shop.example>: Recipient address rejected"), and this error's message goes on to the
+ * consumer's log, the dead letter and the operator inspection.
+ */
+export class SmtpSendError extends Error {
+  override readonly name = 'SmtpSendError';
+  /** The server's reply code, if it replied (5xx: refused for good, 4xx: try later). */
+  readonly responseCode?: number;
+
+  constructor(failure: unknown) {
+    const { responseCode, command, code } = (failure ?? {}) as { responseCode?: unknown; command?: unknown; code?: unknown };
+    // Only short tokens (`RCPT TO`, `ECONNECTION`): nothing a server or library could put an address in.
+    const token = (value: unknown) => typeof value === 'string' && /^[A-Z][A-Z0-9 _-]{0,30}$/i.test(value) ? value : undefined;
+    const replied = typeof responseCode === 'number' && Number.isInteger(responseCode);
+    const detail = (replied ? [token(command)] : [token(command), token(code)]).filter((part) => part !== undefined);
+    super(`SMTP ${replied ? responseCode : 'no reply'}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`);
+    if (replied) this.responseCode = responseCode;
+  }
 }
 
 /**

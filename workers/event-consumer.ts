@@ -11,6 +11,7 @@ import { withCorrelation } from '../common/correlation-context';
 import { contextOfMessage } from '../common/event-headers';
 import type { RunningProcess } from '../common/run-process';
 import { inSpan, SpanKind } from '../common/tracing';
+import { redactEmailAddresses } from '../common/personal-data';
 import { sendToDeadLetters } from './dead-letters';
 
 /**
@@ -124,11 +125,12 @@ export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parse
   const { spec, settings, logger } = ctx;
   const deliveries = msg.info.deliveryCount;
   const retryLater = () => msg.nak(redeliveryDelayMs(deliveries, settings.retryBaseMs, settings.retryMaxMs));
-  const toDeadLetters = async (reason: string): Promise<Outcome> => {
+  const toDeadLetters = async (why: string): Promise<Outcome> => {
+    const reason = redactEmailAddresses(why);
     try {
       await ctx.deadLetter(msg, reason);
     } catch (err) {
-      logger.error({ seq: msg.seq, err: (err as Error).message }, 'could not store the dead letter; the message will be redelivered');
+      logger.error({ seq: msg.seq, err: errorText(err) }, 'could not store the dead letter; the message will be redelivered');
       retryLater();
       return 'retried';
     }
@@ -137,7 +139,7 @@ export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parse
   };
 
   if (parsed.malformed !== undefined) {
-    logger.error({ seq: msg.seq, subject: msg.subject, reason: parsed.malformed }, 'malformed event; moved to the dead-letter stream');
+    logger.error({ seq: msg.seq, subject: msg.subject, reason: redactEmailAddresses(parsed.malformed) }, 'malformed event; moved to the dead-letter stream');
     return toDeadLetters(`malformed: ${parsed.malformed}`);
   }
   const event = parsed.event;
@@ -155,7 +157,8 @@ export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parse
     return result;
   } catch (err) {
     clearInterval(heartbeat);
-    const message = (err as Error).message;
+    // A handler's error may quote another system's text (an SMTP reply names the recipient).
+    const message = errorText(err);
     if (deliveries >= settings.maxDeliver) {
       logger.error({ eventId: event.id, type: event.type, deliveries, err: message }, 'event still failing after the last delivery; moved to the dead-letter stream');
       return toDeadLetters(`failed ${deliveries} deliveries; last error: ${message}`);
@@ -164,6 +167,11 @@ export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parse
     retryLater();
     return 'retried';
   }
+}
+
+/** An error's message for a log line or a dead letter: any email address in it redacted. */
+function errorText(err: unknown): string {
+  return redactEmailAddresses(err instanceof Error ? err.message : String(err));
 }
 
 /**
@@ -211,10 +219,28 @@ export interface RunningConsumer extends RunningProcess {
 
 interface MaxDeliveriesAdvisory { stream: string; consumer: string; stream_seq: number; deliveries: number }
 
-/** Runs a durable pull consumer on the order events stream until stopped. */
+/**
+ * Runs a durable pull consumer on the order events stream until stopped. `cleanup` closes what the
+ * caller opened for the handler (its database, its mailer): after stop(), or when start-up fails.
+ */
 export async function startEventConsumer(config: Config, logger: Logger, spec: EventConsumerSpec, cleanup: () => Promise<void> = async () => undefined): Promise<RunningConsumer> {
+  // What start-up has opened so far: closed again, last first, if a later step fails, so a
+  // consumer that did not start leaves no connection, timer or port behind.
+  const opened: (() => unknown)[] = [cleanup];
+  try {
+    return await startConsuming(config, logger, spec, cleanup, opened);
+  } catch (err) {
+    for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startConsuming(
+  config: Config, logger: Logger, spec: EventConsumerSpec, cleanup: () => Promise<void>, opened: (() => unknown)[],
+): Promise<RunningConsumer> {
   const settings = consumerSettings(config);
   const nc: NatsConnection = await connectNats(config, consumerUser(spec.name), { waitOnFirstConnect: true });
+  opened.push(() => nc.close());
   const jsm = await natsManager(nc);
   const js: JetStreamClient = jetstream(nc);
   // The streams are the admin user's (ops nats setup); the durable is this consumer's own.
@@ -239,11 +265,11 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
     reporting = readBrokerState().then((state) => spec.reportBacklog!(state))
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not report the consumer backlog; the operator page shows the last report'));
   };
-  reportBacklog();
-  const backlogReports = setInterval(reportBacklog, BACKLOG_REPORT_MS);
-  backlogReports.unref();
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(registry, config.METRICS_PORT, config.HTTP_HOST);
-  if (metricsServer) logger.info({ url: metricsServer.url }, `${spec.name} consumer metrics`);
+  if (metricsServer) {
+    opened.push(() => metricsServer.stop());
+    logger.info({ url: metricsServer.url }, `${spec.name} consumer metrics`);
+  }
 
   const ctx: ConsumerContext = {
     spec, settings, logger,
@@ -254,6 +280,7 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
 
   // Backstop: the broker gave up on a message without our handler seeing its last delivery.
   const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${config.EVENTS_STREAM}.${spec.name}`);
+  opened.push(() => advisories.unsubscribe());
   const advisoryLoop = (async () => {
     for await (const m of advisories) {
       try {
@@ -267,7 +294,7 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
         metrics.outcomes.inc({ consumer: spec.name, outcome: 'dead-lettered' });
         logger.error({ streamSeq: advisory.stream_seq }, 'message reached max deliveries; moved to the dead-letter stream');
       } catch (err) {
-        logger.error({ err: (err as Error).message }, 'could not dead-letter a message that reached max deliveries');
+        logger.error({ err: errorText(err) }, 'could not dead-letter a message that reached max deliveries');
       }
     }
   })();
@@ -281,7 +308,7 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
       await queue.submit(parsed.key, async () => {
         const end = metrics.duration.startTimer({ consumer: spec.name });
         const outcome = await handleInContext(msg, parsed, ctx).catch((err: unknown) => {
-          logger.error({ err }, 'unexpected consumer error; message will be redelivered');
+          logger.error({ err: errorText(err), stack: err instanceof Error && err.stack ? redactEmailAddresses(err.stack) : undefined }, 'unexpected consumer error; message will be redelivered');
           msg.nak(redeliveryDelayMs(msg.info.deliveryCount, settings.retryBaseMs, settings.retryMaxMs));
           return 'retried' as const;
         });
@@ -290,6 +317,10 @@ export async function startEventConsumer(config: Config, logger: Logger, spec: E
       });
     }
   })();
+  // Last: nothing after it can fail, so a failed start never leaves the timer running.
+  reportBacklog();
+  const backlogReports = setInterval(reportBacklog, BACKLOG_REPORT_MS);
+  backlogReports.unref();
   logger.info({ durable: spec.name, stream: config.EVENTS_STREAM, concurrency: settings.concurrency }, 'event consumer running');
   return {
     registry,

@@ -193,8 +193,36 @@ async function load() {
   }
 }
 
+let refreshTimer;
+let loading = false;
+let loadAgain = false;
+
+/**
+ * Loads now, and again REFRESH_MS after that load finished (not on a fixed interval): while the
+ * server is slow (the stuck list waits on an unreachable Temporal) requests never pile up. A
+ * change of the window during a load loads once more right after it.
+ */
+async function refresh() {
+  clearTimeout(refreshTimer);
+  if (loading) {
+    loadAgain = true;
+    return;
+  }
+  loading = true;
+  try {
+    await load();
+  } finally {
+    loading = false;
+    if (loadAgain) {
+      loadAgain = false;
+      refresh();
+    } else {
+      refreshTimer = setTimeout(refresh, REFRESH_MS);
+    }
+  }
+}
+
 window.addEventListener('DOMContentLoaded', () => {
-  $('days').addEventListener('change', load);
-  load();
-  setInterval(load, REFRESH_MS);
+  $('days').addEventListener('change', refresh);
+  refresh();
 });

@@ -6,6 +6,8 @@ import { PayloadDecryptionError, payloadFromJson, payloadToJson } from '../../co
 import { authenticatedClient } from '../auth';
 import { sessionFromCookie, startSession, type SessionCookie } from '../browser-session';
 import type { ApiDeps } from '../deps';
+import { sameOriginPostsOnly } from '../same-origin';
+import { letFormsSendTheirOrigin } from '../security-headers';
 
 /**
  * Temporal codec server (https://docs.temporal.io/codec-server), mounted at /codec: the Web UI and
@@ -65,9 +67,11 @@ export function codecRouter({ db, logger, codec: { codec, namespace, uiOrigins, 
   // Session for browsers that cannot send a bearer token (dev: the UI has no login): the operator
   // pastes an operator key once; the UI then sends the cookie with "Include cross-origin credentials".
   router.get('/session', (_req, res) => {
+    letFormsSendTheirOrigin(res);
     res.type('html').send(SESSION_FORM);
   });
-  router.post('/session', express.urlencoded({ extended: false, limit: '4kb' }), (req, _res, next) => {
+  // Only from the form above, on this origin (api/same-origin.ts: login CSRF).
+  router.post('/session', sameOriginPostsOnly, express.urlencoded({ extended: false, limit: '4kb' }), (req, _res, next) => {
     const key = typeof req.body?.key === 'string' ? req.body.key.trim() : '';
     req.headers.authorization = `Bearer ${key}`;
     next();

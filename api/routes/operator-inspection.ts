@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { parseDuration } from '../../common/config';
+import { ConfigError, parseDuration } from '../../common/config';
 import { problem, validationProblem } from '../../common/http';
 import { inspectOrder } from '../../common/inspection/inspect-order';
 import type { InspectionSources } from '../../common/inspection/sources';
@@ -28,7 +28,22 @@ export const stuckQuery = z.strictObject({
   limit: z.string().regex(new RegExp(STUCK_LIMIT_PATTERN), `must be a whole number from 1 to ${MAX_STUCK_LIMIT}`).transform(Number).default(50),
 });
 
-const unavailable = () => problem(503, 'inspection-unavailable', 'Inspection unavailable', 'This API process has no inspection sources configured; use `npm run ops -- inspect`.');
+const unavailable = (why: string) => problem(503, 'inspection-unavailable', 'Inspection unavailable', why);
+
+/**
+ * The sources, if this process can inspect: it has them, and the settings they read on first use
+ * (the peers' tokens) are set. Otherwise 503 naming what is missing; the rest of the API is unaffected.
+ */
+function usableSources(sources: InspectionSources | undefined): InspectionSources {
+  if (!sources) throw unavailable('This API process has no inspection sources configured; use `npm run ops -- inspect`.');
+  try {
+    sources.peers();
+  } catch (err) {
+    if (err instanceof ConfigError) throw unavailable(`The inspection reads the payment and inventory services with this process's tokens: ${err.message}`);
+    throw err;
+  }
+  return sources;
+}
 
 /** Known: a row, or a workflow. Checked first so an unknown id is a cheap 404. */
 async function isKnownOrder(sources: InspectionSources, orderId: string): Promise<boolean> {
@@ -44,7 +59,7 @@ async function isKnownOrder(sources: InspectionSources, orderId: string): Promis
 
 export function operatorInspectionRouter(deps: ApiDeps): Router {
   const router = Router();
-  const sourcesOf = () => deps.inspection ?? (() => { throw unavailable(); })();
+  const sourcesOf = () => usableSources(deps.inspection);
 
   router.get('/operator/orders/:orderId/inspection', requireScope('operator'), async (req: Request, res) => {
     const id = orderIdParam.safeParse(req.params.orderId);

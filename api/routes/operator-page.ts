@@ -3,10 +3,11 @@ import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { problem, validationProblem } from '../../common/http';
 import { authenticate, authenticatedClient, requireScope } from '../auth';
-import { startSession, type SessionCookie } from '../browser-session';
+import { endSession, startSession, type SessionCookie } from '../browser-session';
 import type { ApiDeps } from '../deps';
 import { dashboardQuery, readDashboard } from '../operator-dashboard';
-import { inlineStyleHash, pageContentSecurityPolicy, pageSecurityHeaders } from '../security-headers';
+import { inlineStyleHash, letFormsSendTheirOrigin, pageContentSecurityPolicy, pageSecurityHeaders } from '../security-headers';
+import { sameOriginPostsOnly } from '../same-origin';
 import { htmlPage, staticAssets } from '../static-assets';
 
 /**
@@ -17,7 +18,8 @@ import { htmlPage, staticAssets } from '../static-assets';
  * sets the `operator_session` cookie (api/browser-session.ts) for the operator page, the API
  * reference (/docs) and the document it loads (/openapi.json). Any valid key may sign in; the
  * pages then check its scope as for a bearer key (a shop's session gets 403 here, the reference).
- * A bearer key works on every page directly too.
+ * A bearer key works on every page directly too. POST /operator/logout clears the cookie. Both
+ * posts are refused from another site's page (api/same-origin.ts: login CSRF).
  */
 export const PAGES_DIR = join(__dirname, '..', 'operator-page');
 const CHART_JS_DIR = dirname(require.resolve('chart.js'));
@@ -45,9 +47,10 @@ export function operatorSignInRouter(deps: Pick<ApiDeps, 'db' | 'logger' | 'code
   const router = Router();
   router.get('/operator/login', (req, res) => {
     res.set('Content-Security-Policy', SIGN_IN_CSP);
+    letFormsSendTheirOrigin(res);
     res.type('html').send(signInForm(signInTarget.parse(req.query.next)));
   });
-  router.post('/operator/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res, next) => {
+  router.post('/operator/login', sameOriginPostsOnly, express.urlencoded({ extended: false, limit: '4kb' }), (req, res, next) => {
     res.locals.signInTarget = signInTarget.parse(req.body?.next);
     const key = typeof req.body?.key === 'string' ? req.body.key.trim() : '';
     req.headers.authorization = `Bearer ${key}`;
@@ -61,6 +64,11 @@ export function operatorSignInRouter(deps: Pick<ApiDeps, 'db' | 'logger' | 'code
     }
     if (!signedIn) return next(problem(401, 'invalid-api-key', 'Invalid API key', 'The key was revoked a moment ago.'));
     res.redirect(303, res.locals.signInTarget as string);
+  });
+  // No key needed: it only clears this browser's cookie (a revoked key's session must be able to leave too).
+  router.post('/operator/logout', sameOriginPostsOnly, (req, res) => {
+    endSession(res, OPERATOR_SESSION, deps.codec.secureCookie || req.secure);
+    res.redirect(303, '/operator/login');
   });
   return router;
 }

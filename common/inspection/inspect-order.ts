@@ -17,15 +17,23 @@ const QUERY_TIMEOUT_MS = 3_000;
 
 const unreadable = (what: string) => (err: unknown) => ({ unreadable: `${what}: ${(err as Error).message}` });
 
-export async function inspectOrder(sources: InspectionSources, orderId: string, now = new Date()): Promise<OrderInspection> {
+export interface InspectOptions {
+  /** Temporal is known to be unreadable just now (why): its part says so without a call that would wait TEMPORAL_CALL_TIMEOUT. */
+  temporalUnreadable?: string;
+}
+
+export async function inspectOrder(sources: InspectionSources, orderId: string, now = new Date(), opts: InspectOptions = {}): Promise<OrderInspection> {
   const { settings } = sources;
+  const peers = sources.peers(); // first: a token not set fails the inspection, not one part
   const jetstream = sources.jetstream();
   jetstream.catch(() => undefined); // awaited below; a failed connect is reported per part
   const [database, workflow, payment, inventory, deadLetters] = await Promise.all([
     readDatabaseFacts(sources.db, orderId, now),
-    readWorkflow(sources.temporal, orderId, { callTimeoutMs: settings.TEMPORAL_CALL_TIMEOUT, queryTimeoutMs: Math.min(QUERY_TIMEOUT_MS, settings.TEMPORAL_CALL_TIMEOUT) }),
-    readPayment(sources.payment, orderId),
-    readReservation(sources.inventory, orderId),
+    opts.temporalUnreadable !== undefined
+      ? { unreadable: opts.temporalUnreadable }
+      : readWorkflow(sources.temporal, orderId, { callTimeoutMs: settings.TEMPORAL_CALL_TIMEOUT, queryTimeoutMs: Math.min(QUERY_TIMEOUT_MS, settings.TEMPORAL_CALL_TIMEOUT) }),
+    readPayment(peers.payment, orderId),
+    readReservation(peers.inventory, orderId),
     jetstream.then((jsm) => readDeadLetters(jsm, settings, orderId)).catch(unreadable('NATS (dead letters)')),
   ]);
   const stream: Readout<OrderInspection['stream'] & object> = await jetstream

@@ -18,14 +18,23 @@ export interface InspectionSources {
   temporal: Client;
   /** JetStream as the read-only `inspector` NATS user; connects on first use, so a NATS outage fails only that part. */
   jetstream(): Promise<JetStreamManager>;
+  /**
+   * The peers' clients, made on first use: their tokens (INVENTORY_TOKEN, PAYMENT_TOKEN) are read
+   * then, not when the process starts, so an API without PAYMENT_TOKEN still starts and only its
+   * inspection fails. Throws the ConfigError naming a token not set (NODE_ENV=production).
+   */
+  peers(): InspectionPeers;
+  settings: InspectionSettings;
+}
+
+export interface InspectionPeers {
   inventory: InventoryClient;
   payment: PaymentClient;
-  settings: InspectionSettings;
 }
 
 /**
  * Sources for a process: NATS (user `inspector`, or NATS_USER) connected lazily, the peers with
- * this process's INVENTORY_TOKEN / PAYMENT_TOKEN (operators' tools: the `tools` caller). The API
+ * this process's INVENTORY_TOKEN / PAYMENT_TOKEN (operators' tools: the `tools` caller), made lazily. The API
  * passes its own database and Temporal client; the CLI lets this open them. `close` ends only what
  * was opened here.
  */
@@ -41,10 +50,13 @@ export async function openInspectionSources(config: Config, shared: { db?: Db; t
     });
     return natsManager(await nats);
   };
+  let peers: InspectionPeers | undefined;
   const sources: InspectionSources = {
     db, temporal, jetstream,
-    inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
-    payment: new PaymentClient(config.PAYMENT_URL, config.PAYMENT_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
+    peers: () => peers ??= {
+      inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
+      payment: new PaymentClient(config.PAYMENT_URL, config.PAYMENT_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),
+    },
     settings: config,
   };
   return {

@@ -4,6 +4,7 @@ import { ORDER_WORKFLOW_TYPE, orderWorkflowId } from '../order/workflow-contract
 import { OrderStatusAttribute } from '../search-attributes';
 import { DIAGNOSIS_THRESHOLDS } from './diagnosis';
 import { inspectOrder } from './inspect-order';
+import { isUnreadable } from './inspection';
 import type { InspectionSettings, InspectionSources } from './sources';
 
 /**
@@ -64,15 +65,15 @@ const CANDIDATES = 500;
 /** Inspections run at once (each reads every source). */
 const CONCURRENCY = 4;
 
-/** The workflow's status; null: none; undefined: Temporal could not be read. */
-async function describe(sources: InspectionSources, orderId: string): Promise<WorkflowFacts | null | undefined> {
+/** The workflow's status; null: none; `unreadable`: Temporal could not be read, and why. */
+async function describe(sources: InspectionSources, orderId: string): Promise<WorkflowFacts | null | { unreadable: string }> {
   try {
     const d = await sources.temporal.withDeadline(Date.now() + sources.settings.TEMPORAL_CALL_TIMEOUT,
       () => sources.temporal.workflow.getHandle(orderWorkflowId(orderId)).describe());
     return { status: d.status.name, searchAttributeStatus: d.typedSearchAttributes.get(OrderStatusAttribute) ?? null };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
-    return undefined; // Temporal unreadable: judged by the row alone; the diagnosis says why
+    return { unreadable: `Temporal: ${(err as Error).message}` };
   }
 }
 
@@ -80,6 +81,7 @@ export async function findStuckOrders(sources: InspectionSources, opts: { olderT
   const now = opts.now ?? new Date();
   const limit = opts.limit ?? 50;
   const { db, temporal, settings } = sources;
+  sources.peers(); // a peer token not set fails the listing at once, not after the reads below
   const openRows = await db.order.findMany({
     where: { status: { in: nonTerminalStatuses } }, orderBy: { createdAt: 'asc' }, take: CANDIDATES, select: { id: true, status: true, createdAt: true, updatedAt: true },
   });
@@ -87,6 +89,9 @@ export async function findStuckOrders(sources: InspectionSources, opts: { olderT
   const startedBefore = new Date(Math.max(0, now.getTime() - opts.olderThanMs)).toISOString();
   const runningIds: string[] = [];
   const startedAt = new Map<string, Date>();
+  // Set once a call to Temporal fails: it is then not asked again, neither per order here nor in the
+  // inspections below (each call would wait TEMPORAL_CALL_TIMEOUT); the rows alone judge, each diagnosis says why.
+  let temporalUnreadable: string | undefined;
   try {
     const query = `WorkflowType="${ORDER_WORKFLOW_TYPE}" AND ExecutionStatus="Running" AND StartTime < "${startedBefore}"`;
     for await (const wf of temporal.workflow.list({ query })) {
@@ -96,8 +101,8 @@ export async function findStuckOrders(sources: InspectionSources, opts: { olderT
       startedAt.set(orderId, wf.startTime);
       if (runningIds.length >= CANDIDATES) break;
     }
-  } catch {
-    // Temporal unreadable: the rows alone still say which orders are not terminal; each diagnosis says why Temporal was not read.
+  } catch (err) {
+    temporalUnreadable = `Temporal: ${(err as Error).message}`;
   }
   const open = new Set(openRows.map((r) => r.id));
   const otherRows = await db.order.findMany({
@@ -108,17 +113,25 @@ export async function findStuckOrders(sources: InspectionSources, opts: { olderT
   for (const orderId of new Set([...open, ...runningIds])) {
     if (flagged.length >= limit) break;
     const row = rows.get(orderId) ?? null;
-    const workflow = await describe(sources, orderId);
+    let workflow: WorkflowFacts | null | undefined;
+    if (temporalUnreadable === undefined) {
+      const described = await describe(sources, orderId);
+      if (described && 'unreadable' in described) temporalUnreadable = described.unreadable;
+      else workflow = described;
+    }
     const why = stuckReason(row, workflow, now, opts.olderThanMs);
     if (why) flagged.push({ orderId, status: row?.status ?? 'NOT_RECORDED', since: row?.createdAt ?? startedAt.get(orderId) ?? now, why });
   }
   const entries: StuckOrder[] = [];
   for (let i = 0; i < flagged.length; i += CONCURRENCY) {
-    entries.push(...await Promise.all(flagged.slice(i, i + CONCURRENCY).map(async (f) => ({
-      orderId: f.orderId, status: f.status, ageSeconds: Math.round((now.getTime() - f.since.getTime()) / 1000), why: f.why,
-      diagnosis: (await inspectOrder(sources, f.orderId, now)).diagnosis.text,
-      inspectionUrl: inspectionPath(f.orderId), temporalUiUrl: temporalUiUrl(settings, f.orderId),
-    }))));
+    entries.push(...await Promise.all(flagged.slice(i, i + CONCURRENCY).map(async (f) => {
+      const inspection = await inspectOrder(sources, f.orderId, now, { temporalUnreadable });
+      if (isUnreadable(inspection.workflow)) temporalUnreadable ??= inspection.workflow.unreadable;
+      return {
+        orderId: f.orderId, status: f.status, ageSeconds: Math.round((now.getTime() - f.since.getTime()) / 1000), why: f.why,
+        diagnosis: inspection.diagnosis.text, inspectionUrl: inspectionPath(f.orderId), temporalUiUrl: temporalUiUrl(settings, f.orderId),
+      };
+    })));
   }
   return entries;
 }

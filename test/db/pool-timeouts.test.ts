@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../common/config';
 import { createDb, dbTimeouts, type Db } from '../../common/db';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * Every pool of ours waits for Postgres only so long: DATABASE_CONNECT_TIMEOUT for a connection,
@@ -14,10 +15,10 @@ const opened: Db[] = [];
 const open = (...args: Parameters<typeof createDb>) => { const db = createDb(...args); opened.push(db); return db; };
 
 beforeAll(async () => { database = await createTestDatabase('pool_timeouts'); });
-afterAll(async () => {
-  await Promise.all(opened.map((db) => db.$disconnect()));
-  await database?.drop();
-});
+afterAll(() => cleanUp(
+  () => Promise.all(opened.map((db) => db.$disconnect())),
+  () => database?.drop(),
+));
 
 /** The promise's outcome, or 'still waiting' after `ms`. */
 async function within<T>(ms: number, p: Promise<T>) {

@@ -3,6 +3,7 @@ import { migrate } from '../../prisma/migrate';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { loadDataModel, type DataModel } from './prisma-datamodel';
 import { diffSchema, introspectDatabase, schemasOf, type DbIntrospection } from './schema-diff';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * prisma/migrations/*.sql are written by hand (Prisma's schema engine is not available here), so
@@ -23,10 +24,10 @@ beforeAll(async () => {
   await client.connect();
 });
 
-afterAll(async () => {
-  await client?.end();
-  await db?.drop();
-});
+afterAll(() => cleanUp(
+  () => client?.end(),
+  () => db?.drop(),
+));
 
 function introspect(): Promise<DbIntrospection> {
   return introspectDatabase(client, schemasOf(dataModel));

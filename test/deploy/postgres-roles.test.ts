@@ -5,6 +5,7 @@ import { migrate } from '../../prisma/migrate';
 import { ensureSchema as ensureInventorySchema } from '../../services/inventory/schema';
 import { ensureSchema as ensurePaymentSchema } from '../../services/payment/schema';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * deploy/postgres/roles.sql (compose's `postgres-roles` job) against the real Postgres of the
@@ -47,10 +48,10 @@ const denied = expect.objectContaining({ message: expect.stringMatching(/permiss
 beforeAll(async () => {
   database = await createTestDatabase('roles');
 });
-afterAll(async () => {
-  for (const p of pools) await p.end();
-  await database?.drop();
-});
+afterAll(() => cleanUp(
+  async () => { for (const p of pools) await p.end(); },
+  () => database?.drop(),
+));
 
 it('gives each service a role with only its own schema; migrations run as the owner; the script runs again', async () => {
   await runAsSuperuser(rolesSql(passwords));

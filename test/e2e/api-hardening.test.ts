@@ -9,6 +9,7 @@ import { migrate } from '../../prisma/migrate';
 import { freePort } from '../../scripts/infra/ports';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { testConfig } from '../harness/system';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * The API's hardening, on the real API process code (startApi) with a real Postgres and
@@ -37,10 +38,10 @@ describe('API hardening', () => {
       await db.$disconnect();
     }
   });
-  afterAll(async () => {
-    await api?.stop();
-    await database?.drop();
-  });
+  afterAll(() => cleanUp(
+    () => api?.stop(),
+    () => database?.drop(),
+  ));
 
   const accessLines = () => lines.filter((l) => l.msg === 'request answered' || l.msg === 'request failed');
   const waitForAccessLine = async (correlationId: string) => {

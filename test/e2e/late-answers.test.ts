@@ -6,6 +6,7 @@ import { freePort } from '../../scripts/infra/ports';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
 import { peerHeaders, quietLogger, setPeerFaults, waitFor } from '../harness/system';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * Late answers, ambiguous outcomes and crashes, as the REST API's clients meet them: a workflow
@@ -26,11 +27,11 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
     proxy = await startTcpProxy(sys.config.TEMPORAL_ADDRESS);
     late = await startApi({ ...sys.apiConfig, TEMPORAL_ADDRESS: proxy.address, API_PORT: 0, TEMPORAL_CALL_TIMEOUT: 3_000 } as Config, quietLogger);
   });
-  afterAll(async () => {
-    await late?.stop();
-    await proxy?.stop();
-    await sys?.stop();
-  });
+  afterAll(() => cleanUp(
+    () => late?.stop(),
+    () => proxy?.stop(),
+    () => sys?.stop(),
+  ));
 
   async function product(stock: number, priceCents = 1000): Promise<string> {
     const sku = `LATE-${randomUUID().slice(0, 8)}`;

@@ -191,7 +191,7 @@ describe('an order end to end', () => {
     expect(doc.paths['/orders']!.post!.requestBody.content['application/json']!.schema.required).toEqual(['customerId', 'customerEmail', 'currency', 'items', 'payment']);
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/analytics/summary', '/codec/decode', '/codec/encode', '/codec/session', '/docs', '/docs/assets/{file}', '/healthz', '/metrics', '/openapi.json',
-      '/operator', '/operator/assets/{file}', '/operator/dashboard', '/operator/login', '/operator/orders/{orderId}/inspection', '/operator/stuck',
+      '/operator', '/operator/assets/{file}', '/operator/dashboard', '/operator/login', '/operator/logout', '/operator/orders/{orderId}/inspection', '/operator/stuck',
       '/orders', '/orders/{orderId}', '/orders/{orderId}/cancel', '/readyz', '/webhooks/payments',
     ]);
   });

@@ -8,6 +8,7 @@ import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { temporalDataConverter } from '../../common/temporal-connection';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
 import { TEST_CALLERS, waitFor } from '../harness/system';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * The order inspection with real parts: every process of ours, Postgres, Temporal, NATS, the
@@ -27,10 +28,10 @@ describe('inspecting orders (ops inspect, ops stuck, GET /operator/...)', () => 
     temporal = { connection, client: new Client({ connection, namespace: system.config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(system.config) }) };
   });
 
-  afterAll(async () => {
-    await temporal?.connection.close();
-    await system?.stop();
-  });
+  afterAll(() => cleanUp(
+    () => temporal?.connection.close(),
+    () => system?.stop(),
+  ));
 
   async function place(token: string, correlationId?: string): Promise<string> {
     const res = await fetch(`${system.apiUrl}/orders`, {

@@ -9,6 +9,7 @@ import { ENCRYPTED_ENCODING, type JsonPayload } from '../../common/temporal-code
 import { temporalDataConverter } from '../../common/temporal-connection';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
 import { waitFor } from '../harness/system';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * Payloads in Temporal are encrypted: a confirmed order's history, read without the codec as the
@@ -35,10 +36,10 @@ describe('payload encryption in Temporal', () => {
     OPERATOR_KEY = system.operatorKey;
   });
 
-  afterAll(async () => {
-    await raw?.connection.close();
-    await system?.stop();
-  });
+  afterAll(() => cleanUp(
+    () => raw?.connection.close(),
+    () => system?.stop(),
+  ));
 
   async function confirmedOrder(email: string, token: string): Promise<string> {
     return placedOrder(email, token, 'CONFIRMED');

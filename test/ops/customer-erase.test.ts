@@ -8,6 +8,7 @@ import { parseEvent } from '../../common/events';
 import { migrate } from '../../prisma/migrate';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { insertSampleOrder, samplePayload, writeOutboxEvent } from '../harness/pipeline';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * `npm run ops -- customer erase <id>` against a real database, run as an operator runs it (a child
@@ -22,10 +23,10 @@ beforeAll(async () => {
   await migrate(database.url);
   pool = new Pool({ connectionString: database.url, max: 4 });
 });
-afterAll(async () => {
-  await pool?.end();
-  await database?.drop();
-});
+afterAll(() => cleanUp(
+  () => pool?.end(),
+  () => database?.drop(),
+));
 
 const cli = (...args: string[]) => promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '../../scripts/ops/index.ts'), ...args], {
   env: { ...process.env, DATABASE_URL: database.url },

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,8 +17,9 @@ import { startSmtpSink } from '../../scripts/infra/smtp-sink';
 import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
 import { rebuildAnalytics } from '../../workers/analytics-rebuild';
 import { listDeadLetters, replayDeadLetter } from '../../workers/dead-letters';
-import { sendEmailForEvent, startEmailConsumer } from '../../workers/email-consumer';
+import { CUSTOMER_FACING, EMAIL_CONSUMER, sendEmailForEvent, startEmailConsumer } from '../../workers/email-consumer';
 import { messageIdFor } from '../../workers/email-templates';
+import { startEventConsumer } from '../../workers/event-consumer';
 import { startOutboxRelay } from '../../workers/outbox-relay';
 import type { RunningProcess } from '../../common/run-process';
 import { adminDatabaseUrl, createTestDatabase, type TestDatabase } from '../harness/database';
@@ -352,4 +354,22 @@ it('gives up marking after its bound, and only then does the redelivery resend, 
   }
   expect(cutting.received.map((m) => m.messageId)).toEqual([messageIdFor(event.id), messageIdFor(event.id)]);
   expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENT', attempts: 2 });
+});
+
+it('leaves nothing running when its start fails (metrics port taken): no backlog reports, the caller\'s clean-up run', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  let reports = 0;
+  let cleanups = 0;
+  try {
+    await expect(startEventConsumer({ ...config, METRICS_PORT: port, HTTP_HOST: '127.0.0.1' }, quietLogger, {
+      name: EMAIL_CONSUMER, handles: CUSTOMER_FACING, handle: async () => 'applied',
+      reportBacklog: async () => { reports += 1; },
+    }, async () => { cleanups += 1; })).rejects.toThrow();
+    await sleep(300); // a report started before the failure would have landed by now
+    expect({ reports, cleanups }).toEqual({ reports: 0, cleanups: 1 });
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
 });

@@ -2,6 +2,7 @@ import { startFullSystem, type FullSystem } from '../harness/full-system';
 import { readStream, sleep, startOwnNats, unpublishedCount, type OwnNats } from '../harness/pipeline';
 import { waitFor } from '../harness/system';
 import { Pool } from 'pg';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * Orders placed over REST through every real process while the relay and the consumers are
@@ -20,11 +21,11 @@ beforeAll(async () => {
   await system.peers.inventory.upsertProduct('OUT-MUG', { name: 'Mug', priceCents: 1250, stock: 1000 });
 });
 
-afterAll(async () => {
-  await pool?.end();
-  await system?.stop();
-  await nats?.destroy();
-});
+afterAll(() => cleanUp(
+  () => pool?.end(),
+  () => system?.stop(),
+  () => nats?.destroy(),
+));
 
 async function placeOrder(i: number): Promise<string> {
   const res = await fetch(`${system.apiUrl}/orders`, {

@@ -8,6 +8,7 @@ import { migrate } from '../../prisma/migrate';
 import { relayBatch } from '../../workers/outbox-relay';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { samplePayload } from '../harness/pipeline';
+import { cleanUp } from '../harness/clean-up';
 
 /** The outbox mapping on real Postgres: what the writers store is what the relay publishes. */
 let database: TestDatabase;
@@ -21,11 +22,11 @@ beforeAll(async () => {
   db = createDb(database.url);
 });
 
-afterAll(async () => {
-  await db?.$disconnect();
-  await pool?.end();
-  await database?.drop();
-});
+afterAll(() => cleanUp(
+  () => db?.$disconnect(),
+  () => pool?.end(),
+  () => database?.drop(),
+));
 
 it('publishes rows written by the order activities (Prisma) and by the benchmark (SQL) as the envelopes written', async () => {
   const orderId = randomUUID();

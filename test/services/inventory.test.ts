@@ -4,6 +4,7 @@ import { startInventoryService, type RunningInventoryService } from '../../servi
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { describeHealthChecks } from './health-checks';
 import { call, newKey, problemType, TEST_CALLERS, testLogger } from './http-helpers';
+import { cleanUp } from '../harness/clean-up';
 
 let db: TestDatabase;
 let service: RunningInventoryService;
@@ -17,11 +18,11 @@ beforeAll(async () => {
   pool = new Pool({ connectionString: db.url });
 });
 
-afterAll(async () => {
-  await service?.stop();
-  await pool?.end();
-  await db?.drop();
-});
+afterAll(() => cleanUp(
+  () => service?.stop(),
+  () => pool?.end(),
+  () => db?.drop(),
+));
 
 /** Each test works on its own skus, so tests do not depend on each other's stock. */
 function sku(name: string): string {

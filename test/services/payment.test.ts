@@ -8,6 +8,7 @@ import { startPaymentService, type RunningPaymentService } from '../../services/
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { describeHealthChecks } from './health-checks';
 import { call, newKey, problemType, TEST_CALLERS, testLogger, waitFor } from './http-helpers';
+import { cleanUp } from '../harness/clean-up';
 
 const WEBHOOK_SECRET = 'test-webhook-secret';
 
@@ -64,12 +65,12 @@ beforeAll(async () => {
   pool = new Pool({ connectionString: db.url });
 });
 
-afterAll(async () => {
-  await service?.stop();
-  await receiver.stop();
-  await pool?.end();
-  await db?.drop();
-});
+afterAll(() => cleanUp(
+  () => service?.stop(),
+  () => receiver.stop(),
+  () => pool?.end(),
+  () => db?.drop(),
+));
 
 function authorize(orderId: string, token = 'tok_visa', amountCents = 5_000, key = newKey(), currency = 'EUR') {
   return call(url, 'POST', '/payments/authorize', { key, body: { orderId, amountCents, currency, token } });

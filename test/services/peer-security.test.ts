@@ -8,6 +8,7 @@ import { createPaymentApp } from '../../services/payment/app';
 import { startPaymentService, type RunningPaymentService } from '../../services/payment/server';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { call, newKey, problemType, testLogger } from './http-helpers';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * The peers are not open: every call but health and the OpenAPI document needs the token of a
@@ -40,10 +41,10 @@ beforeAll(async () => {
   paymentInTestMode = await startPaymentService({ databaseUrl: db.url, port: 0, logger: testLogger('payment-test-mode'), callers: PAYMENT_CALLERS, testMode: true });
 });
 
-afterAll(async () => {
-  await Promise.all([inventory?.stop(), inventoryInTestMode?.stop(), payment?.stop(), paymentInTestMode?.stop()]);
-  await db?.drop();
-});
+afterAll(() => cleanUp(
+  () => Promise.all([inventory?.stop(), inventoryInTestMode?.stop(), payment?.stop(), paymentInTestMode?.stop()]),
+  () => db?.drop(),
+));
 
 describe('caller credentials', () => {
   it('refuses a call without a token with 401 problem+json and a Bearer challenge', async () => {

@@ -6,6 +6,7 @@ import type { OperatorDashboard } from '../../api/operator-dashboard';
 import { ARTIFACTS_DIR, launchChromium } from '../harness/browser';
 import { startFullSystem, type FullSystem } from '../harness/full-system';
 import { waitFor } from '../harness/system';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * The operator page and the API reference in a real headless Chromium, over every real process:
@@ -25,11 +26,11 @@ beforeAll(async () => {
   browser = await launchChromium(); // first: without a browser, fail at once with what to install
   sys = await startFullSystem();
 });
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await sys?.stop();
-});
+afterAll(() => cleanUp(
+  async () => { for (const c of contexts) await c.close().catch(() => undefined); },
+  () => browser?.close(),
+  () => sys?.stop(),
+));
 
 async function placeOrder(item: { currency: string; priceCents: number; quantity: number; stock?: number }, token: string): Promise<string> {
   const sku = `PAGE-${randomUUID().slice(0, 8)}`;
@@ -141,6 +142,17 @@ describe('the operator page', () => {
 
     // The session dies with its key.
     await revokeApiKey(sys.peers.db, operatorKey);
+    await page.goto(`${sys.apiUrl}/operator`);
+    expect(new URL(page.url()).pathname).toBe('/operator/login');
+  });
+
+  it('signs out with the page\'s Sign out button: the cookie is gone, the page leads to the sign-in form again', async () => {
+    const page = await newPage();
+    expect((await signIn(page, '/operator', sys.operatorKey))?.status()).toBe(200);
+    await page.waitForSelector('body[data-state=ready]', { timeout: 30_000 });
+    const [signedOut] = await Promise.all([page.waitForNavigation(), page.click('form[action="/operator/logout"] button')]);
+    expect([signedOut?.status(), new URL(page.url()).pathname]).toEqual([200, '/operator/login']);
+    expect((await page.context().cookies()).map((c) => c.name)).not.toContain('operator_session');
     await page.goto(`${sys.apiUrl}/operator`);
     expect(new URL(page.url()).pathname).toBe('/operator/login');
   });

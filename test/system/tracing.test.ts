@@ -8,6 +8,7 @@ import { freeDevPortOffset } from '../../scripts/dev/ports';
 import { startDevSystem, type DevSystem } from '../../scripts/dev/system';
 import { startOtlpReceiver, type ReceivedSpan } from '../harness/otlp-receiver';
 import { waitFor } from '../harness/system';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * Follow one order everywhere: the whole system as `npm run dev` starts it (every process its own
@@ -29,13 +30,13 @@ beforeAll(() => {
   for (const name of EXTERNAL) delete process.env[name]; // the system starts its own
   dir = mkdtempSync(join(tmpdir(), 'orders-tracing-'));
 });
-afterAll(async () => {
-  await system?.stop();
-  await receiver?.stop();
-  removeDataDir(join(dir, 'data', 'postgres'));
-  rmSync(dir, { recursive: true, force: true });
-  for (const [name, value] of Object.entries(saved)) if (value !== undefined) process.env[name] = value;
-});
+afterAll(() => cleanUp(
+  () => system?.stop(),
+  () => receiver?.stop(),
+  () => removeDataDir(join(dir, 'data', 'postgres')),
+  () => rmSync(dir, { recursive: true, force: true }),
+  () => { for (const [name, value] of Object.entries(saved)) if (value !== undefined) process.env[name] = value; },
+));
 
 const LOGGED_BY = { api: 'api', worker: 'worker', relay: 'relay', email: 'email', analytics: 'analytics', inventory: 'inventory', payment: 'payment' };
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTools, parseExports } from '../../scripts/tools';
@@ -58,9 +58,45 @@ printf '#!/usr/bin/env bash\\necho "fake %s: cannot execute" >&2; exit 3\\n' "$n
 const goBuildsWorkingBinary = `echo "$pkg" >&2
 printf '#!/usr/bin/env bash\\necho "fake %s 9.9.9"\\n' "$name" > "$GOBIN/$name"; chmod +x "$GOBIN/$name"`;
 
+/**
+ * A PATH with every program of this one but those named (say `unzip`): symlinks in one directory,
+ * the fake programs first.
+ */
+function pathWithout(...missing: string[]): string {
+  const dir = join(work, `path-without-${missing.join('-')}`);
+  mkdirSync(dir);
+  for (const from of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    let names: string[];
+    try {
+      names = readdirSync(from);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (missing.some((m) => name === m || name.startsWith(`${m}.`)) || existsSync(join(dir, name))) continue;
+      try {
+        accessSync(join(from, name), constants.X_OK);
+        symlinkSync(join(from, name), join(dir, name));
+      } catch {
+        // not a program
+      }
+    }
+  }
+  return `${fakeBin}:${dir}`;
+}
+
+/** A cached Zipkin server (wrapper and jar) as ensure-tools.sh leaves it, its jar's manifest naming `startClass`. */
+function cachedZipkin(startClass: string): string {
+  const dir = join(toolsDir, `zipkin-${versions.ZIPKIN_VERSION}`);
+  mkdirSync(dir);
+  const made = spawnSync('python3', ['-c', 'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z: z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\\nStart-Class: " + sys.argv[2] + "\\n")', join(dir, 'zipkin-server.jar'), startClass], { encoding: 'utf8' });
+  expect(made.status).toBe(0);
+  return writeScript(join(dir, 'zipkin-server'), 'echo zipkin');
+}
+
 function run(args: string[], env: Record<string, string> = {}) {
   const base = { ...process.env };
-  for (const name of ['TEMPORAL_CLI_BIN', 'NATS_SERVER_BIN', 'TEMPORAL_TEST_SERVER_BIN', 'ORDERS_TOOLS_DIR']) delete base[name];
+  for (const name of ['TEMPORAL_CLI_BIN', 'NATS_SERVER_BIN', 'TEMPORAL_TEST_SERVER_BIN', 'ZIPKIN_BIN', 'ORDERS_TOOLS_DIR']) delete base[name];
   const r = spawnSync('bash', [script, ...args], {
     encoding: 'utf8',
     timeout: 60_000,
@@ -162,6 +198,38 @@ describe('tools/ensure-tools.sh', () => {
     const missing = run(['temporal', '--print-env'], { TEMPORAL_CLI_BIN: join(work, 'nope') });
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toContain('is not an executable file');
+  });
+
+  describe('Zipkin without unzip', () => {
+    beforeEach(() => {
+      writeScript(join(fakeBin, 'java'), 'exit 0');
+      writeScript(join(fakeBin, 'mvn'), `echo "mvn $*" >> "${join(work, 'mvn-calls.log')}"; echo "[ERROR] offline"; exit 1`);
+    });
+
+    it('checks the cached jar with Python\'s zipfile instead, and uses it', () => {
+      const wrapper = cachedZipkin('zipkin.server.ZipkinServer');
+      const r = run(['zipkin', '--print-env'], { PATH: pathWithout('unzip') });
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toBe(`export ZIPKIN_BIN='${wrapper}'\n`);
+      expect(existsSync(join(work, 'mvn-calls.log'))).toBe(false);
+    });
+
+    it('still refuses a cached jar that is not Zipkin\'s (fetches it again)', () => {
+      cachedZipkin('org.example.Other');
+      const r = run(['zipkin', '--print-env'], { PATH: pathWithout('unzip') });
+      expect(r.stderr).toContain('is not a Zipkin server jar with its wrapper; fetching it again');
+      expect(r.status).not.toBe(0);
+      expect(existsSync(join(work, 'mvn-calls.log'))).toBe(true);
+    });
+
+    it('uses the cached jar unchecked, saying so, when neither unzip nor Python is there', () => {
+      const wrapper = cachedZipkin('org.example.Other');
+      const r = run(['zipkin', '--print-env'], { PATH: pathWithout('unzip', 'python3'), PYTHON: 'python3' });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`export ZIPKIN_BIN='${wrapper}'\n`);
+      expect(r.stderr).toContain('neither unzip nor python3 on PATH');
+      expect(existsSync(join(work, 'mvn-calls.log'))).toBe(false);
+    });
   });
 
   it('rejects unknown arguments', () => {

@@ -14,6 +14,7 @@ import { storeOrderSecrets } from '../../common/order-vault';
 import { peerHeaders, setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
 import { createTimeSkippingEnv, testDataConverter } from '../harness/temporal';
 import { localActivities, regularActivities } from './history-activities';
+import { cleanUp } from '../harness/clean-up';
 
 /**
  * The order saga on Temporal's time-skipping test server, with the real activities talking to
@@ -38,12 +39,12 @@ describe('order workflow (time-skipping)', () => {
     running = worker.run();
   });
 
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-    await peers?.stop();
-  });
+  afterAll(() => cleanUp(
+    () => worker?.shutdown(),
+    () => running,
+    () => env?.teardown(),
+    () => peers?.stop(),
+  ));
 
   async function product(stock: number, priceCents = 1500): Promise<string> {
     const sku = `SKU-${randomUUID().slice(0, 8)}`;
