@@ -31,18 +31,18 @@ export function workflowSpanSinks(tracing: Tracing = currentTracing() ?? startTr
  * interceptor runs, so its lines carry the trace id too).
  */
 function tracingOptions(logger: Logger, code: ReturnType<typeof workflowCodeOptions>) {
+  const tracing = currentTracing() ?? startTracing({ serviceName: 'worker' });
+  // With tracing off the activity span interceptors would only make no-op spans on every activity's hot path.
+  const activitySpans = tracing.enabled
+    ? [(ctx: ActivityContext) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })]
+    : [];
   return {
     interceptors: {
       // The prebuilt bundle has them inside already (scripts/build.ts); the SDK warns if they are named again.
       ...(code.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
-      activity: [
-        (ctx: ActivityContext) => ({
-          inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-        }),
-        correlationActivityInterceptor(logger),
-      ],
+      activity: [...activitySpans, correlationActivityInterceptor(logger)],
     },
-    sinks: workflowSpanSinks(),
+    sinks: workflowSpanSinks(tracing),
   };
 }
 
@@ -51,12 +51,13 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
   const pool = createPool(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX, (err) => logger.error({ err }, 'idle worker database connection failed; it will be replaced'));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const code = workflowCodeOptions();
+  const tuning = workerTuning(config);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...code,
-    ...workerTuning(config),
+    ...tuning,
     dataConverter: temporalDataConverter(config),
     ...tracingOptions(logger, code),
     activities: createActivities({
@@ -67,7 +68,7 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
   });
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await startMetricsServer(createProcessRegistry('worker'), config.METRICS_PORT, config.HTTP_HOST);
   const running = worker.run();
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, tuning: workerTuning(config) }, 'temporal worker running');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, tuning }, 'temporal worker running');
   return {
     async stop() {
       // The SDK's runtime also reacts to SIGTERM/SIGINT and may have begun shutting the worker down.
