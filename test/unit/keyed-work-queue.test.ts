@@ -1,4 +1,5 @@
-import { KeyedWorkQueue, redeliveryDelayMs } from '../../workers/event-consumer';
+import { redeliveryDelayMs } from '../../workers/event-consumer';
+import { KeyedWorkQueue } from '../../workers/keyed-work-queue';
 
 interface Deferred { promise: Promise<void>; resolve(): void; reject(err: Error): void }
 
