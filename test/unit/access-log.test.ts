@@ -1,9 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import express from 'express';
 import { accessLog } from '../../api/access-log';
 import { closeServer } from '../../common/http';
 import { createLogger } from '../../common/logger';
+import { serveOnLoopback } from '../harness/serve';
 
 /**
  * The access log line of api/access-log.ts on a real express app and port: the authenticated
@@ -25,9 +25,7 @@ describe('access log', () => {
     });
     app.get('/orders', (_req, res) => { res.json({ items: [] }); });
     app.get('/boom', (_req, res) => { res.status(503).json({}); });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, url } = await serveOnLoopback(app));
   });
   afterAll(() => closeServer(server));
 

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import express from 'express';
@@ -10,6 +9,7 @@ import type { Db } from '../../common/db';
 import { closeServer, problemErrorHandler } from '../../common/http';
 import { openInspectionSources, type InspectionSources } from '../../common/inspection/sources';
 import { findStuckOrders } from '../../common/inspection/stuck';
+import { serveOnLoopback } from '../harness/serve';
 
 /**
  * The operator inspection when a source is missing: Temporal down must not make `ops stuck` /
@@ -105,10 +105,8 @@ describe('an API process without PAYMENT_TOKEN (NODE_ENV=production)', () => {
     app.use((_req, res, next) => { res.locals.client = { clientId: 'ops', keyId: 'k', scopes: ['operator'] }; next(); });
     app.use(operatorInspectionRouter({ inspection: opened } as ApiDeps));
     app.use(problemErrorHandler(pino({ level: 'silent' })));
-    const server = app.listen(0, '127.0.0.1');
+    const { server, url } = await serveOnLoopback(app);
     try {
-      await new Promise((r) => server.once('listening', r));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       for (const path of ['/operator/stuck', `/operator/orders/${randomUUID()}/inspection`]) {
         const res = await fetch(`${url}${path}`);
         expect([path, res.status]).toEqual([path, 503]);

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import pino from 'pino';
 import { createApiApp } from '../../api/app';
@@ -6,6 +5,7 @@ import type { ApiDeps } from '../../api/deps';
 import { OPERATOR_SESSION } from '../../api/routes/operator-page';
 import { crossSiteReason } from '../../api/same-origin';
 import { closeServer } from '../../common/http';
+import { serveOnLoopback } from '../harness/serve';
 
 /**
  * Login CSRF: the forms that set or clear a browser session (POST /operator/login,
@@ -45,9 +45,7 @@ describe('the session forms', () => {
   let server: ReturnType<express.Express['listen']>;
   let url: string;
   beforeAll(async () => {
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, url } = await serveOnLoopback(app));
   });
   afterAll(() => closeServer(server));
 

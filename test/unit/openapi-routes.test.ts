@@ -1,10 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import type express from 'express';
 import pino from 'pino';
 import { createApiApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 import { openApiDocument } from '../../api/openapi';
 import { closeServer } from '../../common/http';
+import { serveOnLoopback } from '../harness/serve';
 
 /**
  * The OpenAPI document and the express app agree: every route of the app is an operation of
@@ -44,9 +44,7 @@ describe('the API\'s OpenAPI document', () => {
   let server: ReturnType<express.Express['listen']>;
   let url: string;
   beforeAll(async () => {
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, url } = await serveOnLoopback(app));
   });
   afterAll(() => closeServer(server));
 

@@ -1,8 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import pino from 'pino';
 import { PeerContractError } from '../../common/clients/http-json';
 import { closeServer, notFoundHandler, problemErrorHandler } from '../../common/http';
+import { serveOnLoopback } from '../harness/serve';
 
 /**
  * The last error handler of every app of ours (API and peers): whatever goes wrong leaves as
@@ -27,9 +27,7 @@ describe('problemErrorHandler', () => {
     });
     app.use(notFoundHandler);
     app.use(problemErrorHandler(pino({ level: 'silent' })));
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, url } = await serveOnLoopback(app));
   });
   afterAll(() => closeServer(server));
 

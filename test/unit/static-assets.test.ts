@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import pino from 'pino';
 import { htmlPage, staticAssets } from '../../api/static-assets';
 import { closeServer, problemErrorHandler } from '../../common/http';
+import { serveOnLoopback } from '../harness/serve';
 
 /**
  * The pages' files are served from absolute paths of a fixed list, wherever the clone is: also
@@ -25,9 +25,7 @@ describe('static assets under a hidden directory', () => {
   let server: ReturnType<express.Express['listen']>;
   let url: string;
   beforeAll(async () => {
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, url } = await serveOnLoopback(app));
   });
   afterAll(async () => {
     await closeServer(server);
