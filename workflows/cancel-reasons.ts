@@ -24,6 +24,12 @@ export const changes = {
    * above (their patched() calls are skipped: fewer markers in the history).
    */
   localFirst: 'local-first-steps',
+  /**
+   * Since localFirst: the local attempt of each forward step (reserve, authorize without 3-D
+   * Secure, capture) also records the transition it causes, in one local activity
+   * (activities/recorded-steps.ts); a failed attempt falls back to the step and the record apart.
+   */
+  fusedRecords: 'fused-step-records',
 } as const;
 
 export type CancelReason = { reasonCode: CancelReasonCode; reason: string };

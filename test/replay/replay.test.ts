@@ -27,6 +27,10 @@ const PATHS = [
   'happy-path-local-first', 'payment-declined-local-first', 'payment-confirmed-local-first', 'customer-cancel-after-capture-local-first',
   'customer-cancel-before-payment-local-first', 'transient-fault-retried-local-first', 'state-not-recorded-undone-local-first',
   'processing-failed-safe-reason-local-first',
+  // Recorded after the fused-step-records change (each forward step's local attempt records its own move).
+  'happy-path-fused-records', 'payment-declined-fused-records', 'payment-confirmed-fused-records', 'customer-cancel-after-capture-fused-records',
+  'transient-fault-retried-fused-records', 'state-not-recorded-undone-fused-records', 'processing-failed-safe-reason-fused-records',
+  'step-record-not-written-fused-records',
 ];
 
 describe('workflow replay', () => {
