@@ -25,9 +25,10 @@ export const changes = {
    */
   localFirst: 'local-first-steps',
   /**
-   * Since localFirst: the local attempt of each forward step (reserve, authorize without 3-D
-   * Secure, capture) also records the transition it causes, in one local activity
-   * (activities/recorded-steps.ts); a failed attempt falls back to the step and the record apart.
+   * The local attempt of each forward step (reserve, authorize without 3-D Secure, capture) also
+   * records the transition it causes, in one local activity (activities/recorded-steps.ts); a
+   * failed attempt falls back to the step and the record apart. Implies localFirst (its patched()
+   * call is skipped).
    */
   fusedRecords: 'fused-step-records',
 } as const;

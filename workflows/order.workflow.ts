@@ -77,8 +77,10 @@ export class OrderSaga {
 
   /** The whole saga at a glance; a cancel or failure in any forward step lands in undoAndClose, the commit and confirmation come after. */
   async run(): Promise<OrderOutcome> {
-    this.localFirstSteps = patched(changes.localFirst);
-    this.fusedRecords = this.localFirstSteps && patched(changes.fusedRecords);
+    // A change implies the ones before it, whose patched() calls it skips: each call records a
+    // marker and a TemporalChangeVersion search-attribute upsert in every new order's history.
+    this.fusedRecords = patched(changes.fusedRecords);
+    this.localFirstSteps = this.fusedRecords || patched(changes.localFirst);
     this.view = new OperatorView(this.localFirstSteps);
     this.steps = new OrderSteps(this.input.orderId, this.localFirstSteps);
     this.state = new StateRecorder(this.localFirstSteps, (to, err) => this.stateNotRecorded(to, err));
