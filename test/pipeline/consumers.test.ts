@@ -170,7 +170,7 @@ it('reads v1 and v2 events side by side, ignores unknown fields, and skips unkno
   expect(await withJetStream((_js, jsm) => listDeadLetters(jsm, config))).toEqual([]);
 
   // A reader of every event (the rebuild) meets the unknown type and passes it by.
-  const rebuilt = await rebuildAnalytics(config, db);
+  const rebuilt = await rebuildAnalytics(config, pool);
   expect(rebuilt).toMatchObject({ done: 4, applied: 3, skipped: 0 });
   expect(await analyticsRows()).toEqual(rows);
 });
@@ -212,7 +212,7 @@ it('applies each event once when every event is delivered twice: one email per o
 
   // Rebuild from the stream (which now holds every event twice): the same rows, the same inbox.
   const progress: number[] = [];
-  const result = await rebuildAnalytics(config, db, (p) => progress.push(p.done));
+  const result = await rebuildAnalytics(config, pool, (p) => progress.push(p.done));
   expect(result).toMatchObject({ total: 2 * totalEvents, done: 2 * totalEvents, applied: totalEvents, skipped: 0, ordersBefore: 12, ordersAfter: 12 });
   expect(progress.at(-1)).toBe(2 * totalEvents);
   expect(await analyticsRows()).toEqual(rows);
@@ -254,13 +254,13 @@ it('makes a resend after a crash between SMTP and the record detectable: same Me
   if (parsed.kind !== 'known') throw new Error('test event did not parse');
   const mailer = nodemailer.createTransport(smtp.url);
   try {
-    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
     // Simulate the crash: the mail went out, the process died before recording it.
     await db.processedEvent.deleteMany({ where: { consumer: 'email', eventId: event.id } });
     await db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SENDING' } });
 
-    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
-    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', parsed.event)).toBe('already-processed');
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', parsed.event)).toBe('already-processed');
   } finally {
     mailer.close();
   }
@@ -340,13 +340,13 @@ it('gives up marking after its bound, and only then does the redelivery resend, 
   const mailer = nodemailer.createTransport(cutting.url);
   try {
     const started = Date.now();
-    await expect(sendEmailForEvent(db, mailer, 'orders@shop.example', event, quietLogger, { markRetry: { baseDelayMs: 50, giveUpAfterMs: 800 } }))
+    await expect(sendEmailForEvent(pool, mailer, 'orders@shop.example', event, quietLogger, { markRetry: { baseDelayMs: 50, giveUpAfterMs: 800 } }))
       .rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(10_000);
     await outage!.restore();
     expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENDING', attempts: 1 });
     // The redelivery after the handler gave up: the one case of a second copy, detectable by its Message-ID.
-    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', event)).toBe('applied');
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', event)).toBe('applied');
   } finally {
     await outage?.restore();
     mailer.close();
