@@ -176,6 +176,13 @@ it('reads v1 and v2 events side by side, ignores unknown fields, and skips unkno
   const rebuilt = await rebuildAnalytics(config, pool);
   expect(rebuilt).toMatchObject({ done: 4, applied: 3, skipped: 0 });
   expect(await analyticsRows()).toEqual(rows);
+
+  // The operator's command does the same (a real child process, as an operator would run it).
+  const env = { ...process.env, DATABASE_URL: database.url, NATS_URL: config.NATS_URL, EVENTS_STREAM: config.EVENTS_STREAM, EVENTS_SUBJECT_PREFIX: config.EVENTS_SUBJECT_PREFIX };
+  const ops = await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '../../scripts/ops/index.ts'), 'analytics', 'rebuild'], { env });
+  expect(ops.stdout).toMatch(/^done in [\d.]+ s: 2 orders \(was 2\), from stream \S+ up to #4$/m);
+  expect(await analyticsRows()).toEqual(rows);
+  expect(await inboxCount('analytics')).toBe(3);
 });
 
 it('applies each event once when every event is delivered twice: one email per order, each order counted once, and a rebuild ends in the same state', async () => {
