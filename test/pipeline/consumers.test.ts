@@ -14,8 +14,9 @@ import { connectNats, setupStreams } from '../../common/nats';
 import { ERASED_EMAIL } from '../../common/personal-data';
 import { migrate } from '../../prisma/migrate';
 import { startSmtpSink } from '../../scripts/infra/smtp-sink';
-import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
+import { ANALYTICS_LOCK_ID, applyAnalyticsEvent, startAnalyticsConsumer } from '../../workers/analytics-consumer';
 import { rebuildAnalytics } from '../../workers/analytics-rebuild';
+import { readConsumerLag, recordConsumerLag } from '../../workers/consumer-lag';
 import { listDeadLetters, replayDeadLetter } from '../../workers/dead-letters';
 import { CUSTOMER_FACING, EMAIL_CONSUMER, sendEmailForEvent, startEmailConsumer } from '../../workers/email-consumer';
 import { messageIdFor } from '../../workers/email-templates';
@@ -183,6 +184,34 @@ it('reads v1 and v2 events side by side, ignores unknown fields, and skips unkno
   expect(ops.stdout).toMatch(/^done in [\d.]+ s: 2 orders \(was 2\), from stream \S+ up to #4$/m);
   expect(await analyticsRows()).toEqual(rows);
   expect(await inboxCount('analytics')).toBe(3);
+});
+
+it('keeps a rebuild and live applies apart: a live apply waits while a rebuild holds the lock, and a rebuild waits for live applies', async () => {
+  const orderId = randomUUID();
+  const parsed = parseEvent(JSON.stringify(envelope('OrderPlaced', orderId, samplePayload('OrderPlaced', orderId), 2)));
+  if (parsed.kind !== 'known') throw new Error('test event did not parse');
+  const holder = await pool.connect();
+  try {
+    const settledWithin = async (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
+    // As a rebuild holds it: the live apply waits, then applies.
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1::bigint)', [ANALYTICS_LOCK_ID]);
+    const live = applyAnalyticsEvent(pool, parsed.event);
+    expect(await settledWithin(live, 500)).toBe(false);
+    await holder.query('COMMIT');
+    expect(await live).toBe('applied');
+
+    // As a live apply holds it: the rebuild waits, then rebuilds.
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock_shared($1::bigint)', [ANALYTICS_LOCK_ID]);
+    const rebuild = rebuildAnalytics(config, pool);
+    expect(await settledWithin(rebuild, 500)).toBe(false);
+    await holder.query('COMMIT');
+    expect(await rebuild).toMatchObject({ ordersBefore: 1, ordersAfter: 0, done: 0 }); // nothing in the stream: the model is emptied
+  } finally {
+    await holder.query('ROLLBACK').catch(() => undefined);
+    holder.release();
+  }
 });
 
 it('applies each event once when every event is delivered twice: one email per order, each order counted once, and a rebuild ends in the same state', async () => {
@@ -364,6 +393,23 @@ it('gives up marking after its bound, and only then does the redelivery resend, 
   }
   expect(cutting.received.map((m) => m.messageId)).toEqual([messageIdFor(event.id), messageIdFor(event.id)]);
   expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENT', attempts: 2 });
+});
+
+it('keeps each consumer\'s last backlog report where the operator page reads it: one row per consumer, replaced by the next report', async () => {
+  const consumer = await start(startAnalyticsConsumer(config, quietLogger));
+  // Reported at start-up, from the broker: nothing pending yet.
+  const first = await waitFor('the start-up report', async () => (await readConsumerLag(db)).find((r) => r.consumer === 'analytics'), 5_000);
+  expect(first).toMatchObject({ pending: 0, ackPending: 0, redelivered: 0, deadLetters: 0 });
+  await consumer.stop();
+  running.splice(running.indexOf(consumer), 1);
+
+  await recordConsumerLag(pool, 'email', { pending: 7, ackPending: 3, redelivered: 1, dlq: 2 });
+  await recordConsumerLag(pool, 'email', { pending: 5, ackPending: 2, redelivered: 0, dlq: 4 });
+  const now = new Date();
+  const lag = await readConsumerLag(db, now);
+  expect(lag.map((r) => r.consumer)).toEqual(['analytics', 'email']);
+  expect(lag[1]).toMatchObject({ consumer: 'email', pending: 5, ackPending: 2, redelivered: 0, deadLetters: 4 });
+  expect(lag[1]!.ageSeconds).toBeLessThan(5);
 });
 
 it('leaves nothing running when its start fails (metrics port taken): no backlog reports, the caller\'s clean-up run', async () => {
