@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { STEP_RECORD_NOT_WRITTEN_FAILURE } from '../common/failures';
 import type { OrderTransition } from '../common/order/status';
@@ -10,7 +11,7 @@ interface StepActivities {
   reserveStock(req: StockRequest): Promise<void>;
   authorizePayment(req: AuthorizeRequest): Promise<AuthorizeResult>;
   capturePayment(req: { orderId: string; paymentId: string }): Promise<{ amountCents: number }>;
-  recordOrderTransition(req: TransitionRequest): Promise<string>;
+  recordOrderTransition(req: TransitionRequest, givenUp?: AbortSignal): Promise<string>;
 }
 
 /** A transition request whose transition the step's answer completes (the payment id). */
@@ -27,13 +28,22 @@ type RecordAfter = Omit<TransitionRequest, 'transition'>;
  * the step again as before (its idempotency key returns the same answer) and records the
  * transition on its own, with the recording budget and outcomes it always had. The event id is the
  * saga's, drawn up front, so a transition written by an attempt whose answer was lost is found and
- * not written twice.
+ * not written twice. Every record failure is wrapped, the permanent InvalidOrderTransition too: as
+ * a failure of the step it would cancel the order as the step's; the saga's own record reaches the
+ * same refusal and handles it as it always did (OrderStateNotRecorded).
+ *
+ * A local attempt that ran past its 1 s timeout is given up by the saga (which goes on with the
+ * regular activity) but keeps running here, as the peers' calls do not stop: its transition is
+ * then not written (nor committed if under way), so a step that lands late cannot move the order
+ * after the saga moved on, e.g. to its undos. The peers fence their own late calls.
  */
 export function createRecordedStepActivities(steps: StepActivities) {
   async function recordAfterStep(record: TransitionRequest): Promise<string> {
+    const givenUp = Context.current().cancellationSignal;
     try {
-      return await steps.recordOrderTransition(record);
+      return await steps.recordOrderTransition(record, givenUp);
     } catch (err) {
+      if (givenUp.aborted) throw err; // the saga no longer waits for this attempt
       throw ApplicationFailure.create({
         type: STEP_RECORD_NOT_WRITTEN_FAILURE, cause: err as Error,
         message: `Order ${record.orderId}: the step succeeded but its move to ${record.transition.to} was not written; the saga records it on its own`,

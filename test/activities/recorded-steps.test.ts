@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type OrderActivities } from '../../activities';
 import { BusinessFailure, INVALID_TRANSITION_FAILURE, STEP_RECORD_NOT_WRITTEN_FAILURE } from '../../common/failures';
-import { startPeers, type Peers } from '../harness/system';
+import { setPeerFaults, startPeers, type Peers } from '../harness/system';
 
 /** The forward steps that record their own move (activities/recorded-steps.ts), against real Postgres and real peers. */
 type Authorized = Awaited<ReturnType<OrderActivities['authorizePaymentRecorded']>>;
@@ -94,6 +94,26 @@ describe('recorded steps', () => {
     expect((err as ApplicationFailure).cause).toMatchObject({ type: INVALID_TRANSITION_FAILURE });
     expect(await peers.inventory.getProduct(sku)).toMatchObject({ reserved: 2 });
     expect(await statusOf(orderId)).toBe('PENDING');
+    await env.run(acts.releaseStock, { orderId });
+  });
+
+  it('an attempt given up while its step runs (a local attempt past its timeout) does the step but never writes the move', async () => {
+    const sku = await product(10);
+    const { orderId, placed, lines } = await placedOrder(sku, 2);
+    const givenUp = new MockActivityEnvironment(); // cancel() reaches every activity run in its environment
+    await setPeerFaults(peers.inventoryUrl, { latencyMs: 600 });
+    try {
+      const attempt = givenUp.run(acts.reserveStockRecorded, {
+        step: { orderId, lines }, record: { orderId, eventId: randomUUID(), causationId: placed, transition: { to: 'STOCK_RESERVED' as const } },
+      });
+      setTimeout(() => givenUp.cancel('TIMED_OUT'), 200);
+      await expect(attempt).rejects.toBeDefined();
+    } finally {
+      await setPeerFaults(peers.inventoryUrl, {});
+    }
+    expect(await peers.inventory.getProduct(sku)).toMatchObject({ reserved: 2 }); // the step landed late (the undo releases it)
+    expect(await statusOf(orderId)).toBe('PENDING');
+    expect((await eventsOf(orderId)).map((e) => e.type)).toEqual(['OrderPlaced']);
     await env.run(acts.releaseStock, { orderId });
   });
 
