@@ -10,8 +10,10 @@ const CORRELATION_MODULE = require.resolve('../common/correlation-workflow-inter
  * and in the prebuilt ones (scripts/build.ts): ours (the correlation id to the activities) and,
  * with tracing on, OpenTelemetry's (workflow and activity-scheduling spans, trace context to the
  * activities). With tracing off OpenTelemetry's are left out: they would make spans nobody
- * exports on every activation, a fifth of the worker's CPU per order. Interceptors add headers,
- * never commands, so histories replay the same with or without them.
+ * exports on every activation, a fifth of the worker's CPU per order. A history recorded with them
+ * replays without them (and the other way round): they add headers, not commands, and the extra
+ * yields their early versions made are off for histories recorded by SDK 1.24 (its SdkFlags for
+ * these interceptors); test/replay runs every history both ways.
  */
 export function workflowInterceptorModules(tracing: boolean): string[] {
   return tracing ? [TRACING_MODULE, CORRELATION_MODULE] : [CORRELATION_MODULE];

@@ -30,7 +30,9 @@ const PATHS = [
   // Recorded after the fused-step-records change (each forward step's local attempt records its own move).
   'happy-path-fused-records', 'payment-declined-fused-records', 'payment-confirmed-fused-records', 'customer-cancel-after-capture-fused-records',
   'transient-fault-retried-fused-records', 'state-not-recorded-undone-fused-records', 'processing-failed-safe-reason-fused-records',
-  'step-record-not-written-fused-records',
+  'step-record-not-written-fused-records', 'out-of-stock-fused-records', 'payment-confirmation-timeout-fused-records',
+  'compensation-failed-fused-records', 'operator-cancel-awaiting-confirmation-fused-records', 'operator-cancel-during-capture-fused-records',
+  'commit-stock-retried-to-the-end-fused-records', 'customer-cancel-before-payment-fused-records',
 ];
 
 describe('workflow replay', () => {
@@ -41,7 +43,7 @@ describe('workflow replay', () => {
   });
 
   // With the workflow interceptors the worker loads with tracing on and with it off (workers/workflow-bundle.ts):
-  // interceptors add headers, not commands, so a history replays the same whichever worker picks it up.
+  // a history must replay whichever worker picks it up.
   it.each([['on', true], ['off', false]])('replays every recorded history against the current code, tracing %s', async (_, tracing) => {
     const histories = files.map((file) => ({
       workflowId: file.replace(/\.json$/, ''),

@@ -136,6 +136,7 @@ describe('order workflow (time-skipping)', () => {
     expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'OUT_OF_STOCK' });
     expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'OrderCancelled']);
     await record('out-of-stock', order.orderId);
+    await await record('out-of-stock-fused-records', order.orderId);
   });
 
   it('cancels an order whose card is declined and releases its stock', async () => {
@@ -207,6 +208,7 @@ describe('order workflow (time-skipping)', () => {
       const timer = history.events!.find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes;
       expect(Number(timer!.startToFireTimeout!.seconds)).toBe(15 * 60);
       await record('payment-confirmation-timeout', order.orderId);
+      await await record('payment-confirmation-timeout-fused-records', order.orderId);
     });
 
     it('honours a configured deadline and a failed confirmation', async () => {
@@ -279,6 +281,7 @@ describe('order workflow (time-skipping)', () => {
       expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ authorizedCents: 0, capturedCents: 0 });
       expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
       await record('customer-cancel-before-payment-local-first', order.orderId);
+      await await record('customer-cancel-before-payment-fused-records', order.orderId);
     });
 
     it('is refused once the order is being confirmed, and after it is', async () => {
@@ -334,6 +337,7 @@ describe('order workflow (time-skipping)', () => {
       expect(row).toMatchObject({ status: 'COMPENSATION_FAILED', pendingUndos: ['void-payment', 'release-stock'] });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ reserved: 1 }); // left for the operator, visibly
       await record('compensation-failed', order.orderId);
+      await await record('compensation-failed-fused-records', order.orderId);
     });
   });
   /** The workflow's end within `realTimeMs` of real time (the test server skips workflow time meanwhile), or 'still running'. */
@@ -364,6 +368,7 @@ describe('order workflow (time-skipping)', () => {
       expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'OPERATOR_CANCELLED' });
       expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentConfirmationRequested', 'OrderCancelled']);
       await record('operator-cancel-awaiting-confirmation', order.orderId);
+      await await record('operator-cancel-awaiting-confirmation-fused-records', order.orderId);
     });
 
     it('during a forward step (capture): lets the step finish, then refunds and releases', async () => {
@@ -385,6 +390,7 @@ describe('order workflow (time-skipping)', () => {
       const cancelled = await peers.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: order.orderId, type: 'OrderCancelled' } });
       expect(cancelled.payload).toMatchObject({ reasonCode: 'OPERATOR_CANCELLED', refundedCents: 1500 });
       await record('operator-cancel-during-capture', order.orderId);
+      await await record('operator-cancel-during-capture-fused-records', order.orderId);
     });
   });
 
@@ -429,6 +435,7 @@ describe('order workflow (time-skipping)', () => {
       const history = await handle.fetchHistory();
       expect(Math.max(...history.events!.map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0))).toBe(31); // the commit's last attempt
       await record('commit-stock-retried-to-the-end', order.orderId);
+      await await record('commit-stock-retried-to-the-end-fused-records', order.orderId);
     });
 
     it('that cannot finish in 24 hours ends COMPENSATION_FAILED with commit-stock to do, and undoes nothing', async () => {
@@ -497,6 +504,7 @@ describe('order workflow (time-skipping)', () => {
       } finally {
         await peers.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${seq} ON orders`);
         await peers.db.$executeRawUnsafe(`DROP SEQUENCE IF EXISTS ${seq}`);
+        await peers.db.$executeRawUnsafe('DROP FUNCTION IF EXISTS test_refuse_first_write()');
       }
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 3, reserved: 0 });
       expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
