@@ -15,6 +15,7 @@ export interface AuthorizeRequest {
 }
 
 export type AuthorizeResult = { status: 'AUTHORIZED' | 'REQUIRES_CONFIRMATION'; paymentId: string };
+export type CaptureRequest = { orderId: string; paymentId: string };
 
 /** The order's payment was undone before this step's request arrived: nothing was done, and retrying will not change that. */
 function orderClosed(message: string): ApplicationFailure {
@@ -46,7 +47,7 @@ export function createPaymentActivities(payment: PaymentClient, pool: Pool) {
       return { status: outcome.kind === 'authorized' ? 'AUTHORIZED' : 'REQUIRES_CONFIRMATION', paymentId: outcome.paymentId };
     },
 
-    async capturePayment({ orderId, paymentId }: { orderId: string; paymentId: string }): Promise<{ amountCents: number }> {
+    async capturePayment({ orderId, paymentId }: CaptureRequest): Promise<{ amountCents: number }> {
       try {
         const captured = await callPeer(() => payment.capture(paymentId, idempotencyKeys.capturePayment(orderId)));
         return { amountCents: captured.amountCents };

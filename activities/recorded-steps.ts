@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { STEP_RECORD_NOT_WRITTEN_FAILURE } from '../common/failures';
 import type { OrderTransition } from '../common/order/status';
-import type { AuthorizeRequest, AuthorizeResult } from './payment';
+import type { AuthorizeRequest, AuthorizeResult, CaptureRequest } from './payment';
 import type { StockRequest } from './inventory';
 import type { TransitionRequest } from './order-state';
 
@@ -10,12 +10,12 @@ import type { TransitionRequest } from './order-state';
 interface StepActivities {
   reserveStock(req: StockRequest): Promise<void>;
   authorizePayment(req: AuthorizeRequest): Promise<AuthorizeResult>;
-  capturePayment(req: { orderId: string; paymentId: string }): Promise<{ amountCents: number }>;
+  capturePayment(req: CaptureRequest): Promise<{ amountCents: number }>;
   recordOrderTransition(req: TransitionRequest, givenUp?: AbortSignal): Promise<string>;
 }
 
-/** A transition request whose transition the step's answer completes (the payment id). */
-type RecordAfter = Omit<TransitionRequest, 'transition'>;
+/** Which event records the move a step leads to, and what caused it; the step adds the move itself. */
+export type RecordAfterStep = Omit<TransitionRequest, 'transition'>;
 
 /**
  * A forward step and the state change it causes, in one activity (since change `fused-step-records`,
@@ -53,16 +53,16 @@ export function createRecordedStepActivities(steps: StepActivities) {
 
   return {
     /** reserveStock, then STOCK_RESERVED. Returns the event id. */
-    async reserveStockRecorded({ step, record }: { step: StockRequest; record: TransitionRequest & { transition: { to: 'STOCK_RESERVED' } } }): Promise<string> {
+    async reserveStockRecorded({ step, record }: { step: StockRequest; record: RecordAfterStep }): Promise<string> {
       await steps.reserveStock(step);
-      return recordAfterStep(record);
+      return recordAfterStep({ ...record, transition: { to: 'STOCK_RESERVED' } });
     },
 
     /**
      * authorizePayment, then PAYMENT_AUTHORIZED when the payment needs no confirmation from the
      * customer (3-D Secure is waited for by the saga, which records that move itself).
      */
-    async authorizePaymentRecorded({ step, record }: { step: AuthorizeRequest; record: RecordAfter }): Promise<{ payment: AuthorizeResult; eventId?: string }> {
+    async authorizePaymentRecorded({ step, record }: { step: AuthorizeRequest; record: RecordAfterStep }): Promise<{ payment: AuthorizeResult; eventId?: string }> {
       const payment = await steps.authorizePayment(step);
       if (payment.status !== 'AUTHORIZED') return { payment };
       const transition: OrderTransition = { to: 'PAYMENT_AUTHORIZED', paymentId: payment.paymentId };
@@ -70,7 +70,7 @@ export function createRecordedStepActivities(steps: StepActivities) {
     },
 
     /** capturePayment, then PAYMENT_CAPTURED. Returns the event id. */
-    async capturePaymentRecorded({ step, record }: { step: { orderId: string; paymentId: string }; record: RecordAfter }): Promise<string> {
+    async capturePaymentRecorded({ step, record }: { step: CaptureRequest; record: RecordAfterStep }): Promise<string> {
       await steps.capturePayment(step);
       return recordAfterStep({ ...record, transition: { to: 'PAYMENT_CAPTURED', paymentId: step.paymentId } });
     },

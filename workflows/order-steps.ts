@@ -1,8 +1,8 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
-import type { AuthorizeRequest, AuthorizeResult } from '../activities/payment';
+import type { AuthorizeRequest, AuthorizeResult, CaptureRequest } from '../activities/payment';
 import type { StockRequest } from '../activities/inventory';
-import type { RecordAfterStep } from './state-recording';
+import type { RecordAfterStep } from '../activities/recorded-steps';
 import { activities, call, localAttemptOr, localFirst, type ActivityName, type ResultOf } from './order-activities';
 import { afterLocalAttempt, forwardStepOptions, undoStepOptions } from './retry-policies';
 
@@ -15,31 +15,37 @@ export class OrderSteps {
   /** Whether an undo gave back a captured payment. */
   refunded = false;
 
-  constructor(private readonly orderId: string, private readonly localFirstSteps: boolean) {}
+  /** `localFirstSteps`, `fusedRecords`: whether changes localFirst and fusedRecords apply (cancel-reasons.ts). */
+  constructor(private readonly orderId: string, private readonly localFirstSteps: boolean, private readonly fusedRecords: boolean) {}
 
-  run<K extends ActivityName>(summary: string, options: ActivityOptions, name: K, ...args: Parameters<OrderActivities[K]>): Promise<ResultOf<K>> {
+  private run<K extends ActivityName>(summary: string, options: ActivityOptions, name: K, ...args: Parameters<OrderActivities[K]>): Promise<ResultOf<K>> {
     return this.localFirstSteps ? localFirst(summary, options, name, ...args) : call(activities(summary, options), name, args);
   }
 
   /**
-   * Since change fusedRecords, a forward step's local attempt also records the transition it
-   * causes (activities/recorded-steps.ts), and these return that event's id. If the attempt failed
-   * in a way worth retrying, the step alone runs as the regular activity, as before, and no id is
-   * returned: the caller records the transition itself.
+   * The forward steps. Each returns the id of the event recording the status it leads to when it
+   * recorded it itself: since change fusedRecords a step's local attempt also records that move
+   * (activities/recorded-steps.ts; `record` names the event). Otherwise (before that change, or
+   * when the attempt failed in a way worth retrying and the step ran as the regular activity)
+   * there is none, and the caller records the move.
    */
-  reserveStockRecorded(step: StockRequest, record: RecordAfterStep): Promise<string | undefined> {
-    return localAttemptOr('Reserve stock', 'reserveStockRecorded', [{ step, record: { ...record, transition: { to: 'STOCK_RESERVED' } } }], 'reserveStock',
-      async () => { await this.regular('Reserve stock', 'reserveStock', step); return undefined; });
+  async reserveStock(step: StockRequest, record: () => RecordAfterStep): Promise<string | undefined> {
+    if (!this.fusedRecords) return void await this.run('Reserve stock', forwardStepOptions, 'reserveStock', step);
+    return localAttemptOr('Reserve stock', 'reserveStockRecorded', [{ step, record: record() }], 'reserveStock',
+      async () => void await this.regular('Reserve stock', 'reserveStock', step));
   }
 
-  authorizePaymentRecorded(step: AuthorizeRequest, record: RecordAfterStep): Promise<{ payment: AuthorizeResult; eventId?: string }> {
-    return localAttemptOr('Authorize payment', 'authorizePaymentRecorded', [{ step, record }], 'authorizePayment',
-      async () => ({ payment: await this.regular('Authorize payment', 'authorizePayment', step) }));
+  async authorizePayment(step: AuthorizeRequest, record: () => RecordAfterStep): Promise<{ payment: AuthorizeResult; recordedAs?: string }> {
+    if (!this.fusedRecords) return { payment: await this.run('Authorize payment', forwardStepOptions, 'authorizePayment', step) };
+    const { payment, eventId } = await localAttemptOr('Authorize payment', 'authorizePaymentRecorded', [{ step, record: record() }], 'authorizePayment',
+      async () => ({ payment: await this.regular('Authorize payment', 'authorizePayment', step), eventId: undefined }));
+    return { payment, recordedAs: eventId };
   }
 
-  capturePaymentRecorded(step: { orderId: string; paymentId: string }, record: RecordAfterStep): Promise<string | undefined> {
-    return localAttemptOr('Capture payment', 'capturePaymentRecorded', [{ step, record }], 'capturePayment',
-      async () => { await this.regular('Capture payment', 'capturePayment', step); return undefined; });
+  async capturePayment(step: CaptureRequest, record: () => RecordAfterStep): Promise<string | undefined> {
+    if (!this.fusedRecords) return void await this.run('Capture payment', forwardStepOptions, 'capturePayment', step);
+    return localAttemptOr('Capture payment', 'capturePaymentRecorded', [{ step, record: record() }], 'capturePayment',
+      async () => void await this.regular('Capture payment', 'capturePayment', step));
   }
 
   /** A forward step as the regular activity that takes over after its local attempt. */

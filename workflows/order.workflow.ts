@@ -65,8 +65,6 @@ export class OrderSaga {
   private operatorNote: string | undefined;
   /** Since change localFirst: activities run local first, and what goes with it (cancel-reasons.ts). */
   private localFirstSteps = false;
-  /** Since change fusedRecords: each forward step's local attempt also records its transition. */
-  private fusedRecords = false;
   private view!: OperatorView;
   private state!: StateRecorder;
   private steps!: OrderSteps;
@@ -79,10 +77,10 @@ export class OrderSaga {
   async run(): Promise<OrderOutcome> {
     // A change implies the ones before it, whose patched() calls it skips: each call records a
     // marker and a TemporalChangeVersion search-attribute upsert in every new order's history.
-    this.fusedRecords = patched(changes.fusedRecords);
-    this.localFirstSteps = this.fusedRecords || patched(changes.localFirst);
+    const fusedRecords = patched(changes.fusedRecords);
+    this.localFirstSteps = fusedRecords || patched(changes.localFirst);
     this.view = new OperatorView(this.localFirstSteps);
-    this.steps = new OrderSteps(this.input.orderId, this.localFirstSteps);
+    this.steps = new OrderSteps(this.input.orderId, this.localFirstSteps, fusedRecords);
     this.state = new StateRecorder(this.localFirstSteps, (to, err) => this.stateNotRecorded(to, err));
     this.handleQueriesSignalsAndUpdates();
     await this.placeOrder();
@@ -174,11 +172,7 @@ export class OrderSaga {
     const { orderId } = this.input;
     const lines = this.input.lines.map(({ sku, quantity }) => ({ sku, quantity }));
     this.undoWith('reserve-stock', () => this.steps.releaseStock());
-    if (!this.fusedRecords) {
-      await this.step('reserve-stock', () => this.steps.run('Reserve stock', forwardStepOptions, 'reserveStock', { orderId, lines }));
-      return this.transition({ to: 'STOCK_RESERVED' });
-    }
-    const recordedAs = await this.step('reserve-stock', () => this.steps.reserveStockRecorded({ orderId, lines }, this.state.requestFor(orderId, 'STOCK_RESERVED')));
+    const recordedAs = await this.step('reserve-stock', () => this.steps.reserveStock({ orderId, lines }, () => this.state.requestFor(orderId, 'STOCK_RESERVED')));
     await this.transition({ to: 'STOCK_RESERVED' }, recordedAs);
   }
 
@@ -190,9 +184,7 @@ export class OrderSaga {
     const { orderId, totalCents, currency, paymentToken } = this.input;
     this.undoWith('authorize-payment', () => this.steps.voidPayment());
     const request = { orderId, amountCents: totalCents, currency, paymentToken };
-    if (!this.fusedRecords) return { payment: await this.step('authorize-payment', () => this.steps.run('Authorize payment', forwardStepOptions, 'authorizePayment', request)) };
-    const { payment, eventId } = await this.step('authorize-payment', () => this.steps.authorizePaymentRecorded(request, this.state.requestFor(orderId, 'PAYMENT_AUTHORIZED')));
-    return { payment, recordedAs: eventId };
+    return this.step('authorize-payment', () => this.steps.authorizePayment(request, () => this.state.requestFor(orderId, 'PAYMENT_AUTHORIZED')));
   }
 
   /** Waits for the customer's answer (the payment webhook's signal) until the deadline; cancels the order without one. */
@@ -212,11 +204,7 @@ export class OrderSaga {
   private async capturePayment(paymentId: string): Promise<void> {
     const { orderId } = this.input;
     this.undoWith('capture-payment', () => this.steps.refundPayment());
-    if (!this.fusedRecords) {
-      await this.step('capture-payment', () => this.steps.run('Capture payment', forwardStepOptions, 'capturePayment', { orderId, paymentId }));
-      return this.transition({ to: 'PAYMENT_CAPTURED', paymentId });
-    }
-    const recordedAs = await this.step('capture-payment', () => this.steps.capturePaymentRecorded({ orderId, paymentId }, this.state.requestFor(orderId, 'PAYMENT_CAPTURED')));
+    const recordedAs = await this.step('capture-payment', () => this.steps.capturePayment({ orderId, paymentId }, () => this.state.requestFor(orderId, 'PAYMENT_CAPTURED')));
     await this.transition({ to: 'PAYMENT_CAPTURED', paymentId }, recordedAs);
   }
 

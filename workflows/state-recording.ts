@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, log, patched, uuid4 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
+import type { RecordAfterStep } from '../activities/recorded-steps';
 import { STATE_NOT_RECORDED_FAILURE } from '../common/failures';
 import { orderStatuses, type OrderStatus, type OrderTransition } from '../common/order/status';
 import type { OrderSagaState } from '../common/order/workflow-contract';
@@ -8,8 +9,6 @@ import { call, localFirst, record, recordBounded } from './order-activities';
 import { boundedRecordStateOptions, STATE_RECORDING_BUDGET } from './retry-policies';
 
 type PlacedOrder = Parameters<OrderActivities['recordOrderPlaced']>[0]['order'];
-/** What a step that records its own transition needs to write it (activities/recorded-steps.ts); the step adds the transition. */
-export type RecordAfterStep = { orderId: string; eventId: string; causationId: string };
 
 /**
  * Writes the order's state changes (activities/order-state.ts): each with its event, which names

@@ -43,7 +43,7 @@ describe('recorded steps', () => {
     const sku = await product(10);
     const { orderId, placed, lines } = await placedOrder(sku, 3);
     const eventId = randomUUID();
-    const request = { step: { orderId, lines }, record: { orderId, eventId, causationId: placed, transition: { to: 'STOCK_RESERVED' as const } } };
+    const request = { step: { orderId, lines }, record: { orderId, eventId, causationId: placed } };
     await expect(env.run(acts.reserveStockRecorded, request)).resolves.toBe(eventId);
     await expect(env.run(acts.reserveStockRecorded, request)).resolves.toBe(eventId);
     expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 10, reserved: 3 });
@@ -54,7 +54,7 @@ describe('recorded steps', () => {
   it('lets a business outcome of the step through unchanged, and records nothing', async () => {
     const sku = await product(1);
     const { orderId, placed, lines } = await placedOrder(sku, 2);
-    const request = { step: { orderId, lines }, record: { orderId, eventId: randomUUID(), causationId: placed, transition: { to: 'STOCK_RESERVED' as const } } };
+    const request = { step: { orderId, lines }, record: { orderId, eventId: randomUUID(), causationId: placed } };
     await expect(env.run(acts.reserveStockRecorded, request)).rejects.toMatchObject({ type: BusinessFailure.OutOfStock, nonRetryable: true });
     expect(await statusOf(orderId)).toBe('PENDING');
     expect(await eventsOf(orderId)).toHaveLength(1);
@@ -85,15 +85,17 @@ describe('recorded steps', () => {
   it('a step done whose move is refused fails retryably (StepRecordNotWritten, with the refusal as cause), so the saga takes over', async () => {
     const sku = await product(10);
     const { orderId, placed, lines } = await placedOrder(sku, 2);
-    // CONFIRMED is not a move a PENDING order may make: the state machine refuses it for good, the step has happened.
-    const err: unknown = await env.run(acts.reserveStockRecorded, {
-      step: { orderId, lines }, record: { orderId, eventId: randomUUID(), causationId: placed, transition: { to: 'CONFIRMED' as never } },
-    }).catch((e: unknown) => e);
+    // A cancelled order may not move to STOCK_RESERVED: the state machine refuses it for good, the step has happened.
+    await env.run(acts.recordOrderTransition, {
+      orderId, eventId: randomUUID(), causationId: placed, transition: { to: 'CANCELLED' as const, reasonCode: 'CUSTOMER_CANCELLED' as const, reason: 'test' },
+    });
+    const err: unknown = await env.run(acts.reserveStockRecorded, { step: { orderId, lines }, record: { orderId, eventId: randomUUID(), causationId: placed } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: STEP_RECORD_NOT_WRITTEN_FAILURE, nonRetryable: false });
     expect((err as ApplicationFailure).cause).toMatchObject({ type: INVALID_TRANSITION_FAILURE });
     expect(await peers.inventory.getProduct(sku)).toMatchObject({ reserved: 2 });
-    expect(await statusOf(orderId)).toBe('PENDING');
+    expect(await statusOf(orderId)).toBe('CANCELLED');
     await env.run(acts.releaseStock, { orderId });
   });
 
@@ -104,7 +106,7 @@ describe('recorded steps', () => {
     await setPeerFaults(peers.inventoryUrl, { latencyMs: 600 });
     try {
       const attempt = givenUp.run(acts.reserveStockRecorded, {
-        step: { orderId, lines }, record: { orderId, eventId: randomUUID(), causationId: placed, transition: { to: 'STOCK_RESERVED' as const } },
+        step: { orderId, lines }, record: { orderId, eventId: randomUUID(), causationId: placed },
       });
       setTimeout(() => givenUp.cancel('TIMED_OUT'), 200);
       await expect(attempt).rejects.toBeDefined();
