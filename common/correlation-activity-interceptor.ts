@@ -9,7 +9,7 @@ import type { Logger } from './logger';
  * correlation (common/correlation-context.ts), from the header the workflow interceptor
  * (common/correlation-workflow-interceptors.ts) put on it and the order id of its input. So every
  * line it logs, the SDK's own activity lines and every peer call it makes carry correlationId and
- * orderId; and it logs one line when it completes.
+ * orderId; and it logs one debug line when it completes.
  */
 export function correlationActivityInterceptor(logger: Logger): ActivityInterceptorsFactory {
   return (ctx) => {
@@ -22,7 +22,8 @@ export function correlationActivityInterceptor(logger: Logger): ActivityIntercep
             const { activityType, attempt, isLocal } = ctx.info;
             const started = Date.now();
             const result = await next(input);
-            logger.info({ activityType, attempt, ...(isLocal ? { local: true } : {}), durationMs: Date.now() - started }, 'activity completed');
+            // Debug, as the SDK's own line: the order's history and trace show every completion; failures are the SDK's warnings.
+            logger.debug({ activityType, attempt, ...(isLocal ? { local: true } : {}), durationMs: Date.now() - started }, 'activity completed');
             return result;
           });
         },

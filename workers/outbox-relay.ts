@@ -80,7 +80,8 @@ async function publishRow(js: JetStreamClient, subjectPrefix: string, row: Outbo
   }, async () => {
     await js.publish(subject, JSON.stringify(event), { msgID: event.id, headers: eventMessageHeaders(event.correlationId) });
     const lagSeconds = (Date.now() - Date.parse(event.occurredAt)) / 1000;
-    logger?.info({ eventId: event.id, type: event.type, lagMs: Math.round(lagSeconds * 1000) }, 'event published');
+    // Debug: the row's published_at and the relay's metrics (count, lag) record it; failures log at warn.
+    logger?.debug({ eventId: event.id, type: event.type, lagMs: Math.round(lagSeconds * 1000) }, 'event published');
     return lagSeconds;
   }));
 }
