@@ -88,8 +88,9 @@ async function publishRow(js: JetStreamClient, subjectPrefix: string, row: Outbo
 
 /** Publishes one batch pipelined (not one await per event) and marks what the broker acknowledged. */
 export async function relayBatch(pool: Pool, js: JetStreamClient, subjectPrefix: string, batchSize: number, hooks: RelayHooks = {}, logger?: Logger): Promise<RelayBatchResult> {
-  const { rows } = await pool.query<OutboxRow>(
-    `SELECT ${OUTBOX_ROW_SELECT} FROM outbox_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1`, [batchSize]);
+  const { rows } = await pool.query<OutboxRow>({
+    name: 'relay-unpublished-rows', text: `SELECT ${OUTBOX_ROW_SELECT} FROM outbox_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1`, values: [batchSize],
+  });
   if (rows.length === 0) return { published: 0, deferred: 0, lagsSeconds: [] };
   const batch = firstEventPerOrder(rows);
   const results = await Promise.allSettled(batch.map((row) => publishRow(js, subjectPrefix, row, logger)));
@@ -99,7 +100,9 @@ export async function relayBatch(pool: Pool, js: JetStreamClient, subjectPrefix:
   const acked = batch.filter((_, i) => results[i]!.status === 'fulfilled');
   if (acked.length > 0) {
     await hooks.beforeMark?.(acked.map((r) => r.id));
-    await pool.query('UPDATE outbox_events SET published_at = now() WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL', [acked.map((r) => r.sequence)]);
+    await pool.query({
+      name: 'relay-mark-published', text: 'UPDATE outbox_events SET published_at = now() WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL', values: [acked.map((r) => r.sequence)],
+    });
   }
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) {
