@@ -13,11 +13,12 @@ import type { Logger } from './logger';
  */
 export function correlationActivityInterceptor(logger: Logger): ActivityInterceptorsFactory {
   return (ctx) => {
+    /** This activity's correlation, defined fields only: added to every line the SDK logs about it, traces and debug lines included. */
     let correlation: CorrelationContext = {};
     return {
       inbound: {
         async execute(input, next) {
-          correlation = { correlationId: correlationIdOfHeaders(input.headers), orderId: orderIdOfActivityInput(input.args) };
+          correlation = definedFields({ correlationId: correlationIdOfHeaders(input.headers), orderId: orderIdOfActivityInput(input.args) });
           return withCorrelation(correlation, async () => {
             const { activityType, attempt, isLocal } = ctx.info;
             const started = Date.now();
@@ -29,7 +30,7 @@ export function correlationActivityInterceptor(logger: Logger): ActivityIntercep
         },
       },
       outbound: {
-        getLogAttributes: (attributes, next) => next({ ...attributes, ...definedFields(correlation) }),
+        getLogAttributes: (attributes, next) => next({ ...attributes, ...correlation }),
       },
     };
   };
@@ -53,6 +54,6 @@ export function orderIdOfActivityInput(args: readonly unknown[]): string | undef
   return typeof id === 'string' ? id : undefined;
 }
 
-function definedFields(context: CorrelationContext): Record<string, string> {
-  return Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined)) as Record<string, string>;
+function definedFields({ correlationId, orderId }: CorrelationContext): CorrelationContext {
+  return { ...(correlationId === undefined ? {} : { correlationId }), ...(orderId === undefined ? {} : { orderId }) };
 }
