@@ -9,26 +9,28 @@ import type { Logger } from './logger';
  * correlation (common/correlation-context.ts), from the header the workflow interceptor
  * (common/correlation-workflow-interceptors.ts) put on it and the order id of its input. So every
  * line it logs, the SDK's own activity lines and every peer call it makes carry correlationId and
- * orderId; and it logs one line when it completes.
+ * orderId; and it logs one debug line when it completes.
  */
 export function correlationActivityInterceptor(logger: Logger): ActivityInterceptorsFactory {
   return (ctx) => {
+    /** This activity's correlation, defined fields only: added to every line the SDK logs about it, traces and debug lines included. */
     let correlation: CorrelationContext = {};
     return {
       inbound: {
         async execute(input, next) {
-          correlation = { correlationId: correlationIdOfHeaders(input.headers), orderId: orderIdOfActivityInput(input.args) };
+          correlation = definedFields({ correlationId: correlationIdOfHeaders(input.headers), orderId: orderIdOfActivityInput(input.args) });
           return withCorrelation(correlation, async () => {
             const { activityType, attempt, isLocal } = ctx.info;
             const started = Date.now();
             const result = await next(input);
-            logger.info({ activityType, attempt, ...(isLocal ? { local: true } : {}), durationMs: Date.now() - started }, 'activity completed');
+            // Debug, as the SDK's own line: the order's history and trace show every completion; failures are the SDK's warnings.
+            logger.debug({ activityType, attempt, ...(isLocal ? { local: true } : {}), durationMs: Date.now() - started }, 'activity completed');
             return result;
           });
         },
       },
       outbound: {
-        getLogAttributes: (attributes, next) => next({ ...attributes, ...definedFields(correlation) }),
+        getLogAttributes: (attributes, next) => next({ ...attributes, ...correlation }),
       },
     };
   };
@@ -52,6 +54,6 @@ export function orderIdOfActivityInput(args: readonly unknown[]): string | undef
   return typeof id === 'string' ? id : undefined;
 }
 
-function definedFields(context: CorrelationContext): Record<string, string> {
-  return Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined)) as Record<string, string>;
+function definedFields({ correlationId, orderId }: CorrelationContext): CorrelationContext {
+  return { ...(correlationId === undefined ? {} : { correlationId }), ...(orderId === undefined ? {} : { orderId }) };
 }

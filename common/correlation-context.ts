@@ -18,8 +18,8 @@ const storage = new AsyncLocalStorage<CorrelationContext>();
 
 /** Runs `fn` with `context` as the current correlation, added to any the caller already has. */
 export function withCorrelation<T>(context: CorrelationContext, fn: () => T): T {
-  const outer = storage.getStore();
-  const merged = { ...outer, ...definedOnly(context) };
+  // Every stored context holds defined fields only, so a log line can copy it as it is.
+  const merged = { ...storage.getStore(), ...definedOnly(context) };
   return storage.run(merged, fn);
 }
 
@@ -36,7 +36,7 @@ export function currentCorrelation(): CorrelationContext | undefined {
 /** The fields every log line written inside a correlation gets: correlationId and orderId when known. */
 export function correlationLogFields(): CorrelationContext {
   const current = storage.getStore();
-  return current ? definedOnly(current) : {};
+  return current ? { ...current } : {};
 }
 
 /** The header for a peer call made inside a correlation (none outside one). */
@@ -45,6 +45,9 @@ export function correlationHeaders(): Record<string, string> {
   return id ? { [CORRELATION_ID_HEADER]: id } : {};
 }
 
-function definedOnly(context: CorrelationContext): CorrelationContext {
-  return Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined)) as CorrelationContext;
+function definedOnly({ correlationId, orderId }: CorrelationContext): CorrelationContext {
+  const defined: CorrelationContext = {};
+  if (correlationId !== undefined) defined.correlationId = correlationId;
+  if (orderId !== undefined) defined.orderId = orderId;
+  return defined;
 }

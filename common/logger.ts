@@ -1,32 +1,11 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino from 'pino';
 import { correlationLogFields } from './correlation-context';
+import { redactLogFields } from './log-redaction';
 
 export type Logger = pino.Logger;
 
-/**
- * Fields whose values are personal data or secrets: never written to a log, at whatever depth
- * (up to REDACTED_DEPTH levels down) they appear, e.g. `input.customerEmail`,
- * `order.payment.token`, `req.headers.authorization`. Their values show as `[Redacted]`.
- */
-export const REDACTED_KEYS = [
-  'customerEmail', 'email', 'token', 'paymentToken', 'cardToken', 'card',
-  'authorization', 'cookie', 'set-cookie', 'x-api-key', 'apiKey', 'payment-signature',
-  'password', 'secret',
-] as const;
-
-/** How many levels below the log line's top level a redacted key is still found. */
-export const REDACTED_DEPTH = 4;
-
-export const REDACTED = '[Redacted]';
-
-/** pino redaction paths for REDACTED_KEYS at every depth from 0 to REDACTED_DEPTH. */
-export function redactionPaths(keys: readonly string[] = REDACTED_KEYS, depth = REDACTED_DEPTH): string[] {
-  return keys.flatMap((key) => {
-    const access = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `["${key}"]`;
-    return Array.from({ length: depth + 1 }, (_, level) => level === 0 ? access.replace(/^\./, '') : `${'*.'.repeat(level).slice(0, -1)}${access}`);
-  });
-}
+const CONTEXT_FIELDS = ['correlationId', 'orderId', 'traceId', 'spanId'] as const;
 
 /**
  * What every line written inside a piece of work about an order gets: its correlationId and
@@ -35,24 +14,31 @@ export function redactionPaths(keys: readonly string[] = REDACTED_KEYS, depth = 
  * are left to it, so no line has a key twice.
  */
 export function contextLogFields(_merge: object, _level: number, logger: pino.Logger): Record<string, string> {
-  const fields: Record<string, string> = { ...correlationLogFields() };
+  const fields: Record<string, string> = correlationLogFields() as Record<string, string>;
   const span = trace.getActiveSpan()?.spanContext();
   if (span && isSpanContextValid(span)) {
     fields.traceId = span.traceId;
     fields.spanId = span.spanId;
   }
   if (fields.correlationId === undefined && fields.orderId === undefined) return fields;
+  // logger.bindings() parses the logger's bindings on every call: only when they may hold one of these keys.
+  const boundText = (logger as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
+  if (!CONTEXT_FIELDS.some((key) => boundText.includes(`"${key}":`))) return fields;
   const bound = logger.bindings();
   for (const key of Object.keys(fields)) if (key in bound) delete fields[key];
   return fields;
 }
 
-/** Options of every logger of ours: the process's name in every line, level from LOG_LEVEL, redaction, context fields. */
+/**
+ * Options of every logger of ours: the process's name in every line, level from LOG_LEVEL,
+ * redaction of personal data and secrets in every line's fields and every child logger's
+ * bindings (common/log-redaction.ts), context fields.
+ */
 export function loggerOptions(service: string): pino.LoggerOptions {
   return {
     name: service,
     level: process.env.LOG_LEVEL ?? 'info',
-    redact: { paths: redactionPaths(), censor: REDACTED },
+    formatters: { log: redactLogFields },
     mixin: contextLogFields,
   };
 }
@@ -62,5 +48,14 @@ export function loggerOptions(service: string): pino.LoggerOptions {
  * point); `service` names the process in every line. `destination` is for tests.
  */
 export function createLogger(service: string, destination?: pino.DestinationStream): Logger {
-  return destination ? pino(loggerOptions(service), destination) : pino(loggerOptions(service));
+  const logger = destination ? pino(loggerOptions(service), destination) : pino(loggerOptions(service));
+  // pino runs no formatter over a child logger's bindings: they are redacted here. Children inherit
+  // this `child`, so their children's bindings are too.
+  type ChildFn = (this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions<never>) => Logger;
+  const pinoChild = logger.child as unknown as ChildFn;
+  const redactedChild: ChildFn = function (bindings, options) {
+    return pinoChild.call(this, redactLogFields(bindings), options);
+  };
+  logger.child = redactedChild as unknown as Logger['child'];
+  return logger;
 }

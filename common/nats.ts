@@ -33,6 +33,9 @@ export async function connectNats(config: NatsConnectSettings, role: NatsUser, o
   return connect({
     servers: config.NATS_URL.split(','), name: opts.name ?? role, user, pass, inboxPrefix: inboxPrefix(user),
     maxReconnectAttempts: -1, reconnectTimeWait: 1_000, waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+    // Without it every request (each JetStream publish) captures a stack trace for its possible error:
+    // ~5% of the relay's CPU. Our error lines carry the error's message, not that stack.
+    noAsyncTraces: true,
   });
 }
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
@@ -30,21 +30,57 @@ export interface CodecKey {
 /** A payload the codec cannot decode: unknown key id, altered or truncated data. */
 export class PayloadDecryptionError extends Error {}
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
-const text = (b: Uint8Array | null | undefined): string | undefined => (b ? Buffer.from(b).toString('utf8') : undefined);
+const text = (b: Uint8Array | null | undefined): string | undefined => (b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8') : undefined);
+/** Bytes with an ArrayBuffer of their own (not a slice of Buffer's shared pool), as metadata values were before. */
+const ownBytes = (s: string): Buffer => Buffer.from(new TextEncoder().encode(s).buffer);
+const ENCRYPTED_ENCODING_BYTES = ownBytes(ENCRYPTED_ENCODING);
+
+/**
+ * Fresh random IVs, drawn from the CSPRNG 256 at a time (one call per payload cost a third of
+ * encrypting one). Each IV is handed out once: a used slice is never given again, and a refill is a
+ * new buffer, so an IV still being read is never overwritten.
+ */
+class IvSource {
+  private pool = Buffer.alloc(0);
+  private offset = 0;
+
+  next(): Buffer {
+    if (this.offset + IV_BYTES > this.pool.length) {
+      this.pool = randomBytes(IV_BYTES * 256);
+      this.offset = 0;
+    }
+    const iv = this.pool.subarray(this.offset, this.offset + IV_BYTES);
+    this.offset += IV_BYTES;
+    return iv;
+  }
+}
+
+/**
+ * A configured key, made ready once: the key as a KeyObject (a raw Buffer is imported again by every
+ * createCipheriv), and the metadata value and additional data that name its id.
+ */
+interface ReadyKey {
+  id: string;
+  key: KeyObject;
+  idBytes: Buffer;
+  additionalData: Buffer;
+}
 
 export class AesGcmPayloadCodec implements PayloadCodec {
-  private readonly keys: ReadonlyMap<string, Buffer>;
-  private readonly current: CodecKey;
+  private readonly keys: ReadonlyMap<string, ReadyKey>;
+  private readonly current: ReadyKey;
+  private readonly ivs = new IvSource();
 
   constructor(keys: readonly CodecKey[], currentKeyId: string) {
     for (const { id, key } of keys) {
       if (key.length !== CODEC_KEY_BYTES) throw new Error(`Temporal codec key "${id}" has ${key.length} bytes; AES-256 needs ${CODEC_KEY_BYTES}.`);
     }
-    this.keys = new Map(keys.map(({ id, key }) => [id, key]));
+    this.keys = new Map(keys.map(({ id, key }) => [id, {
+      id, key: createSecretKey(key), idBytes: ownBytes(id), additionalData: additionalData(id),
+    }]));
     const current = this.keys.get(currentKeyId);
     if (!current) throw new Error(`The current Temporal codec key id "${currentKeyId}" is not among the configured keys (${[...this.keys.keys()].join(', ')}).`);
-    this.current = { id: currentKeyId, key: current };
+    this.current = current;
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -56,32 +92,31 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 
   private encrypt(payload: Payload): Payload {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv(ALGORITHM, this.current.key, iv);
-    cipher.setAAD(additionalData(this.current.id));
+    const { key, idBytes, additionalData } = this.current;
+    const iv = this.ivs.next();
+    const cipher = createCipheriv(ALGORITHM, key, iv);
+    cipher.setAAD(additionalData);
     const plain = temporal.api.common.v1.Payload.encode(payload).finish();
     const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-    return {
-      metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA_KEY]: utf8(this.current.id) },
-      data: sealed,
-    };
+    // The metadata values are shared by every payload of this key: nothing writes to a payload's metadata bytes.
+    return { metadata: { [METADATA_ENCODING_KEY]: ENCRYPTED_ENCODING_BYTES, [KEY_ID_METADATA_KEY]: idBytes }, data: sealed };
   }
 
   private decrypt(payload: Payload): Payload {
     const keyId = text(payload.metadata?.[KEY_ID_METADATA_KEY]);
     if (!keyId) throw new PayloadDecryptionError(`An encrypted Temporal payload has no "${KEY_ID_METADATA_KEY}" metadata, so no key can decrypt it.`);
-    const key = this.keys.get(keyId);
-    if (!key) {
+    const ready = this.keys.get(keyId);
+    if (!ready) {
       throw new PayloadDecryptionError(
         `A Temporal payload is encrypted with key id "${keyId}", which is not configured (known: ${[...this.keys.keys()].join(', ')}). ` +
         'Add that key to TEMPORAL_CODEC_KEYS (keep retired keys there while histories encrypted with them are kept).',
       );
     }
-    const data = Buffer.from(payload.data ?? new Uint8Array());
+    const data = payload.data ? Buffer.from(payload.data.buffer, payload.data.byteOffset, payload.data.byteLength) : Buffer.alloc(0);
     if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`An encrypted Temporal payload (key id "${keyId}") is too short to be ours: it was truncated or altered.`);
     try {
-      const decipher = createDecipheriv(ALGORITHM, key, data.subarray(0, IV_BYTES));
-      decipher.setAAD(additionalData(keyId));
+      const decipher = createDecipheriv(ALGORITHM, ready.key, data.subarray(0, IV_BYTES));
+      decipher.setAAD(ready.additionalData);
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
       return temporal.api.common.v1.Payload.decode(plain);
@@ -92,7 +127,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 }
 
 export function isEncrypted(payload: Payload): boolean {
-  return text(payload.metadata?.[METADATA_ENCODING_KEY]) === ENCRYPTED_ENCODING;
+  const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
+  return !!encoding && encoding.byteLength === ENCRYPTED_ENCODING_BYTES.byteLength && ENCRYPTED_ENCODING_BYTES.equals(encoding);
 }
 
 function additionalData(keyId: string): Buffer {

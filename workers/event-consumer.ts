@@ -122,7 +122,8 @@ export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parse
     const result = await spec.handle(event);
     clearInterval(heartbeat);
     msg.ack();
-    logger.info({ eventId: event.id, type: event.type, result }, 'event handled');
+    // Debug: the inbox table and the consumer's metrics record each handling; failures log at warn/error.
+    logger.debug({ eventId: event.id, type: event.type, result }, 'event handled');
     return result;
   } catch (err) {
     clearInterval(heartbeat);

@@ -80,15 +80,17 @@ async function publishRow(js: JetStreamClient, subjectPrefix: string, row: Outbo
   }, async () => {
     await js.publish(subject, JSON.stringify(event), { msgID: event.id, headers: eventMessageHeaders(event.correlationId) });
     const lagSeconds = (Date.now() - Date.parse(event.occurredAt)) / 1000;
-    logger?.info({ eventId: event.id, type: event.type, lagMs: Math.round(lagSeconds * 1000) }, 'event published');
+    // Debug: the row's published_at and the relay's metrics (count, lag) record it; failures log at warn.
+    logger?.debug({ eventId: event.id, type: event.type, lagMs: Math.round(lagSeconds * 1000) }, 'event published');
     return lagSeconds;
   }));
 }
 
 /** Publishes one batch pipelined (not one await per event) and marks what the broker acknowledged. */
 export async function relayBatch(pool: Pool, js: JetStreamClient, subjectPrefix: string, batchSize: number, hooks: RelayHooks = {}, logger?: Logger): Promise<RelayBatchResult> {
-  const { rows } = await pool.query<OutboxRow>(
-    `SELECT ${OUTBOX_ROW_SELECT} FROM outbox_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1`, [batchSize]);
+  const { rows } = await pool.query<OutboxRow>({
+    name: 'relay-unpublished-rows', text: `SELECT ${OUTBOX_ROW_SELECT} FROM outbox_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1`, values: [batchSize],
+  });
   if (rows.length === 0) return { published: 0, deferred: 0, lagsSeconds: [] };
   const batch = firstEventPerOrder(rows);
   const results = await Promise.allSettled(batch.map((row) => publishRow(js, subjectPrefix, row, logger)));
@@ -98,7 +100,9 @@ export async function relayBatch(pool: Pool, js: JetStreamClient, subjectPrefix:
   const acked = batch.filter((_, i) => results[i]!.status === 'fulfilled');
   if (acked.length > 0) {
     await hooks.beforeMark?.(acked.map((r) => r.id));
-    await pool.query('UPDATE outbox_events SET published_at = now() WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL', [acked.map((r) => r.sequence)]);
+    await pool.query({
+      name: 'relay-mark-published', text: 'UPDATE outbox_events SET published_at = now() WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL', values: [acked.map((r) => r.sequence)],
+    });
   }
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) {

@@ -36,7 +36,7 @@ export function productRoutes(pool: Pool): Router {
 
   router.get('/products/:sku', async (req, res) => {
     const sku = skuSchema.parse(req.params.sku);
-    const { rows } = await pool.query<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM inventory.products WHERE sku = $1`, [sku]);
+    const { rows } = await pool.query<ProductRow>({ name: 'inventory-product', text: `SELECT ${PRODUCT_COLUMNS} FROM inventory.products WHERE sku = $1`, values: [sku] });
     const row = rows[0];
     if (!row) throw problem(404, 'product-not-found', 'Product not found', `No product with sku "${sku}"; create it with PUT /products/${sku}.`, { sku });
     res.json(productView(row));

@@ -19,19 +19,25 @@ interface ReservationRow {
   status: ReservationStatus;
   created_at: Date;
   updated_at: Date;
+  lines: { sku: string; quantity: number }[];
 }
 
+/** The reservation with its lines in sku order, in one statement (its lines as a JSON array). */
 export async function findReservation(db: Pool | PoolClient, orderId: string): Promise<Reservation | undefined> {
-  const { rows } = await db.query<ReservationRow>(
-    'SELECT order_id, status, created_at, updated_at FROM inventory.reservations WHERE order_id = $1', [orderId]);
+  const { rows } = await db.query<ReservationRow>({
+    name: 'inventory-reservation',
+    text: `SELECT r.order_id, r.status, r.created_at, r.updated_at,
+                  coalesce((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity) ORDER BY l.sku)
+                              FROM inventory.reservation_lines l WHERE l.order_id = r.order_id), '[]'::json) AS lines
+             FROM inventory.reservations r WHERE r.order_id = $1`,
+    values: [orderId],
+  });
   const row = rows[0];
   if (!row) return undefined;
-  const lines = await db.query<{ sku: string; quantity: number }>(
-    'SELECT sku, quantity FROM inventory.reservation_lines WHERE order_id = $1 ORDER BY sku', [orderId]);
   return {
     orderId: row.order_id,
     status: row.status,
-    lines: lines.rows,
+    lines: row.lines,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -60,20 +66,24 @@ function reservationReleased(orderId: string, instance: string, detail: string):
  * so that two "reserve" calls for one order cannot both pass the "already exists?" check.
  */
 async function lockOrder(tx: PoolClient, orderId: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`inventory:reservation:${orderId}`]);
+  await tx.query({ name: 'inventory-lock-order', text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', values: [`inventory:reservation:${orderId}`] });
 }
 
 /** Row locks are always taken in sku order, so concurrent reservations cannot deadlock. */
 async function lockProducts(tx: PoolClient, skus: string[]): Promise<Map<string, { stock: number; reserved: number }>> {
-  const { rows } = await tx.query<{ sku: string; stock: number; reserved: number }>(
-    'SELECT sku, stock, reserved FROM inventory.products WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', [skus]);
+  const { rows } = await tx.query<{ sku: string; stock: number; reserved: number }>({
+    name: 'inventory-lock-products', text: 'SELECT sku, stock, reserved FROM inventory.products WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE', values: [skus],
+  });
   return new Map(rows.map((r) => [r.sku, r]));
 }
 
 async function lockProductsOfReservation(tx: PoolClient, orderId: string): Promise<void> {
-  await tx.query(
-    `SELECT sku FROM inventory.products
-      WHERE sku IN (SELECT sku FROM inventory.reservation_lines WHERE order_id = $1) ORDER BY sku FOR UPDATE`, [orderId]);
+  await tx.query({
+    name: 'inventory-lock-products-of-reservation',
+    text: `SELECT sku FROM inventory.products
+            WHERE sku IN (SELECT sku FROM inventory.reservation_lines WHERE order_id = $1) ORDER BY sku FOR UPDATE`,
+    values: [orderId],
+  });
 }
 
 /** One line per sku, quantities of repeated skus added up, in sku order (the order rows are locked in). */
@@ -116,13 +126,19 @@ export async function createReservation(tx: PoolClient, body: ReservationBody, i
 
   const skus = lines.map((l) => l.sku);
   const quantities = lines.map((l) => l.quantity);
-  await tx.query(
-    `UPDATE inventory.products p SET reserved = p.reserved + l.quantity, updated_at = now()
-       FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`, [skus, quantities]);
-  await tx.query("INSERT INTO inventory.reservations (order_id, status) VALUES ($1, 'RESERVED')", [orderId]);
-  await tx.query(
-    `INSERT INTO inventory.reservation_lines (order_id, sku, quantity)
-     SELECT $1, l.sku, l.quantity FROM unnest($2::text[], $3::int[]) AS l(sku, quantity)`, [orderId, skus, quantities]);
+  await tx.query({
+    name: 'inventory-reserve-products',
+    text: `UPDATE inventory.products p SET reserved = p.reserved + l.quantity, updated_at = now()
+             FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,
+    values: [skus, quantities],
+  });
+  await tx.query({ name: 'inventory-insert-reserved', text: "INSERT INTO inventory.reservations (order_id, status) VALUES ($1, 'RESERVED')", values: [orderId] });
+  await tx.query({
+    name: 'inventory-insert-lines',
+    text: `INSERT INTO inventory.reservation_lines (order_id, sku, quantity)
+           SELECT $1, l.sku, l.quantity FROM unnest($2::text[], $3::int[]) AS l(sku, quantity)`,
+    values: [orderId, skus, quantities],
+  });
   return { status: 201, body: await findReservation(tx, orderId) };
 }
 
@@ -164,13 +180,16 @@ export async function commitReservation(tx: PoolClient, orderId: string, instanc
       : `The reservation of order ${orderId} was released; its units may be sold to others, so it cannot be committed. Reserve again with a new order.`);
   }
   await lockProductsOfReservation(tx, orderId);
-  await tx.query(
-    `UPDATE inventory.products p SET stock = p.stock - l.quantity, reserved = p.reserved - l.quantity, updated_at = now()
-       FROM inventory.reservation_lines l WHERE l.order_id = $1 AND p.sku = l.sku`, [orderId]);
+  await tx.query({
+    name: 'inventory-commit-products',
+    text: `UPDATE inventory.products p SET stock = p.stock - l.quantity, reserved = p.reserved - l.quantity, updated_at = now()
+             FROM inventory.reservation_lines l WHERE l.order_id = $1 AND p.sku = l.sku`,
+    values: [orderId],
+  });
   return { status: 200, body: await setStatus(tx, orderId, 'COMMITTED') };
 }
 
 async function setStatus(tx: PoolClient, orderId: string, status: ReservationStatus): Promise<Reservation | undefined> {
-  await tx.query('UPDATE inventory.reservations SET status = $2, updated_at = now() WHERE order_id = $1', [orderId, status]);
+  await tx.query({ name: 'inventory-set-status', text: 'UPDATE inventory.reservations SET status = $2, updated_at = now() WHERE order_id = $1', values: [orderId, status] });
   return findReservation(tx, orderId);
 }

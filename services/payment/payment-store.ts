@@ -61,7 +61,7 @@ export async function boundLockWaits(tx: PoolClient, timeout = '5s'): Promise<vo
  * Idempotency-Key it comes with, so two authorizations for one order cannot both pass the check.
  */
 export async function lockOrder(tx: PoolClient, orderId: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`payment:order:${orderId}`]);
+  await tx.query({ name: 'payment-lock-order', text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', values: [`payment:order:${orderId}`] });
 }
 
 /**
@@ -75,7 +75,7 @@ export interface OrderFence {
 }
 
 export async function findFence(db: Pool | PoolClient, orderId: string): Promise<OrderFence | undefined> {
-  const { rows } = await db.query<OrderFence>('SELECT order_id, fenced_by, created_at FROM payment.order_fences WHERE order_id = $1', [orderId]);
+  const { rows } = await db.query<OrderFence>({ name: 'payment-fence', text: 'SELECT order_id, fenced_by, created_at FROM payment.order_fences WHERE order_id = $1', values: [orderId] });
   return rows[0];
 }
 
@@ -97,15 +97,19 @@ export function orderClosed(fence: OrderFence, attempted: 'authorize' | 'capture
 }
 
 export async function findPayment(db: Pool | PoolClient, paymentId: string, forUpdate = false): Promise<PaymentRow | undefined> {
-  const { rows } = await db.query<PaymentRow>(
-    `SELECT ${PAYMENT_COLUMNS} FROM payment.payments WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [paymentId]);
+  const { rows } = await db.query<PaymentRow>({
+    name: `payment-by-id${forUpdate ? '-for-update' : ''}`, text: `SELECT ${PAYMENT_COLUMNS} FROM payment.payments WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, values: [paymentId],
+  });
   return rows[0];
 }
 
 /** All payment attempts of an order, oldest first; at most one of them is not DECLINED. */
 export async function findPaymentsOfOrder(db: Pool | PoolClient, orderId: string, forUpdate = false): Promise<PaymentRow[]> {
-  const { rows } = await db.query<PaymentRow>(
-    `SELECT ${PAYMENT_COLUMNS} FROM payment.payments WHERE order_id = $1 ORDER BY created_at, id${forUpdate ? ' FOR UPDATE' : ''}`, [orderId]);
+  const { rows } = await db.query<PaymentRow>({
+    name: `payments-of-order${forUpdate ? '-for-update' : ''}`,
+    text: `SELECT ${PAYMENT_COLUMNS} FROM payment.payments WHERE order_id = $1 ORDER BY created_at, id${forUpdate ? ' FOR UPDATE' : ''}`,
+    values: [orderId],
+  });
   return rows;
 }
 
@@ -115,10 +119,12 @@ export function currentPayment(payments: PaymentRow[]): PaymentRow | undefined {
 }
 
 export async function insertPayment(tx: PoolClient, row: Omit<PaymentRow, 'id' | 'created_at' | 'updated_at' | 'captured_cents' | 'voided_cents' | 'refunded_cents'> & { card_fingerprint: string }): Promise<PaymentRow> {
-  const { rows } = await tx.query<PaymentRow>(
-    `INSERT INTO payment.payments (id, order_id, amount_cents, currency, status, card_label, card_fingerprint, decline_code, authorized_cents)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PAYMENT_COLUMNS}`,
-    [randomUUID(), row.order_id, row.amount_cents, row.currency, row.status, row.card_label, row.card_fingerprint, row.decline_code, row.authorized_cents]);
+  const { rows } = await tx.query<PaymentRow>({
+    name: 'payment-insert',
+    text: `INSERT INTO payment.payments (id, order_id, amount_cents, currency, status, card_label, card_fingerprint, decline_code, authorized_cents)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PAYMENT_COLUMNS}`,
+    values: [randomUUID(), row.order_id, row.amount_cents, row.currency, row.status, row.card_label, row.card_fingerprint, row.decline_code, row.authorized_cents],
+  });
   return rows[0]!;
 }
 
@@ -130,9 +136,12 @@ export async function updatePayment(
 ): Promise<PaymentRow> {
   const columns = Object.keys(changes) as (keyof typeof changes)[];
   const assignments = columns.map((column, i) => `${column} = $${i + 2}`).join(', ');
-  const { rows } = await tx.query<PaymentRow>(
-    `UPDATE payment.payments SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${PAYMENT_COLUMNS}`,
-    [paymentId, ...columns.map((column) => changes[column])]);
+  const { rows } = await tx.query<PaymentRow>({
+    // One prepared statement per set of columns changed (a handful: capture, void, refund, confirm).
+    name: `payment-update-${columns.join('-')}`,
+    text: `UPDATE payment.payments SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${PAYMENT_COLUMNS}`,
+    values: [paymentId, ...columns.map((column) => changes[column])],
+  });
   return rows[0]!;
 }
 
@@ -149,10 +158,12 @@ export interface NewOperation {
 
 /** Every attempt is on record: approved, declined, waiting for the customer, or refused (failed). */
 export async function recordOperation(tx: PoolClient, op: NewOperation): Promise<void> {
-  await tx.query(
-    `INSERT INTO payment.operations (id, payment_id, order_id, kind, amount_cents, currency, outcome, decline_code, idempotency_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [randomUUID(), op.paymentId, op.orderId, op.kind, op.amountCents, op.currency, op.outcome, op.declineCode ?? null, op.idempotencyKey ?? null]);
+  await tx.query({
+    name: 'payment-operation-insert',
+    text: `INSERT INTO payment.operations (id, payment_id, order_id, kind, amount_cents, currency, outcome, decline_code, idempotency_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    values: [randomUUID(), op.paymentId, op.orderId, op.kind, op.amountCents, op.currency, op.outcome, op.declineCode ?? null, op.idempotencyKey ?? null],
+  });
 }
 
 interface OperationRow {

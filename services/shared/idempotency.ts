@@ -49,9 +49,10 @@ function peerKeyStore(pool: Pool, schema: string): IdempotencyStore<PeerClaim> {
       let claimed = false;
       try {
         await tx.query('BEGIN');
-        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${schema}:${key}`]);
-        const existing = await tx.query<{ operation: string; request_hash: string; status: number; body: unknown }>(
-          `SELECT operation, request_hash, status, body FROM ${schema}.idempotency_keys WHERE key = $1`, [key]);
+        await tx.query({ name: `${schema}-idempotency-lock`, text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', values: [`${schema}:${key}`] });
+        const existing = await tx.query<{ operation: string; request_hash: string; status: number; body: unknown }>({
+          name: `${schema}-idempotency-key`, text: `SELECT operation, request_hash, status, body FROM ${schema}.idempotency_keys WHERE key = $1`, values: [key],
+        });
         const first = existing.rows[0];
         if (!first) {
           claimed = true;
@@ -68,9 +69,11 @@ function peerKeyStore(pool: Pool, schema: string): IdempotencyStore<PeerClaim> {
     },
     async keep({ tx, request }, answer) {
       try {
-        await tx.query(
-          `INSERT INTO ${schema}.idempotency_keys (key, operation, request_hash, status, body) VALUES ($1, $2, $3, $4, $5)`,
-          [request.key, request.operation, request.requestHash, answer.status, JSON.stringify(answer.body)]);
+        await tx.query({
+          name: `${schema}-idempotency-keep`,
+          text: `INSERT INTO ${schema}.idempotency_keys (key, operation, request_hash, status, body) VALUES ($1, $2, $3, $4, $5)`,
+          values: [request.key, request.operation, request.requestHash, answer.status, JSON.stringify(answer.body)],
+        });
         await tx.query('COMMIT');
       } catch (err) {
         await tx.query('ROLLBACK').catch(() => undefined);

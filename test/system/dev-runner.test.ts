@@ -76,7 +76,12 @@ it('brings the system up from a private directory, confirms an order, restarts a
   const zipkin = `http://127.0.0.1:${9411 + offset}`;
   expect(run.output()).toContain(`Traces            ${zipkin}/zipkin/`);
   expect(await (await fetch(`${zipkin}/zipkin/`)).text()).toMatch(/<title>Zipkin<\/title>/);
-  const traceId = new RegExp(`\\[worker\\] INFO activity completed \\{"correlationId":"${correlationId}".*?"traceId":"([0-9a-f]{32})"`).exec(run.output())?.[1];
+  const emailLine = new RegExp(`\\[email\\] INFO email sent \\{"correlationId":"${correlationId}".*?"traceId":"([0-9a-f]{32})"`);
+  let traceId: string | undefined;
+  for (let i = 0; i < 60 && !traceId; i++) {
+    traceId = emailLine.exec(run.output())?.[1];
+    if (!traceId) await new Promise((r) => setTimeout(r, 500));
+  }
   expect(traceId).toBeDefined();
   let spans: { name: string; localEndpoint?: { serviceName?: string } }[] = [];
   for (let i = 0; i < 60 && !spans.some((sp) => sp.name === 'smtp send'); i++) {

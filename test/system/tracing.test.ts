@@ -52,7 +52,8 @@ it('carries one correlation id and one trace from the HTTP request to the email 
   receiver = await startOtlpReceiver();
   system = await startDevSystem({
     dataDir: join(dir, 'data'), portOffset: await freeDevPortOffset(), say: () => undefined, logDir: dir,
-    processEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    // Debug: the per-step lines (activity completed, event published, event handled) are debug lines.
+    processEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, LOG_LEVEL: 'debug' },
   });
   const api = `http://127.0.0.1:${system.ports.http.api}`;
   const auth = { authorization: `Bearer ${system.apiKeys.shop}` };
