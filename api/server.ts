@@ -13,8 +13,14 @@ import { createApiApp } from './app';
 import { purgeExpiredIdempotencyKeys } from './idempotency';
 import { PostgresRateLimitStore } from './rate-limit';
 
+/**
+ * Connections of the API's Prisma client: its cold paths only (lists, cancels, operator pages,
+ * analytics); each order's statements go through the node-postgres pool (DATABASE_POOL_MAX).
+ */
+const COLD_PATH_POOL_MAX = 3;
+
 export async function startApi(config: Config, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config), COLD_PATH_POOL_MAX);
   const pool = createPool(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX, (err) => logger.error({ err }, 'idle API database connection failed; it will be replaced'));
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const codec = temporalPayloadCodec(config);
