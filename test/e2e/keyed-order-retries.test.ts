@@ -4,7 +4,7 @@ import { createApiKey } from '../../api/api-keys';
 import { startApi } from '../../api/server';
 import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { cleanUp } from '../harness/clean-up';
-import { quietLogger, startPeers, TEST_CALLERS, testConfig, type Peers } from '../harness/system';
+import { quietLogger, setPeerFaults, startPeers, TEST_CALLERS, testConfig, type Peers } from '../harness/system';
 import { devServerAddress, testDataConverter } from '../harness/temporal';
 
 /**
@@ -83,8 +83,14 @@ describe('keyed order retries before the order is recorded', () => {
       expect(await vaultOf(orderId)).toEqual([{ customer_email: 'first@shop.example', payment_token: 'tok_visa' }]);
       expect(await runOf(orderId)).toBe(run);
 
-      // The same request again still answers with its order.
-      expect(await place(body('first@shop.example', 'tok_visa'), key)).toBe(orderId);
+      // The same request again still answers with its order: from Temporal, asked first because the key was
+      // held before, so even with the catalog unavailable (pricing would answer 503).
+      await setPeerFaults(peers.inventoryUrl, { failNextRequests: 100 });
+      try {
+        expect(await place(body('first@shop.example', 'tok_visa'), key)).toBe(orderId);
+      } finally {
+        await setPeerFaults(peers.inventoryUrl, {});
+      }
       expect(await runOf(orderId)).toBe(run);
     } finally {
       await peers.pool.query('DROP TRIGGER IF EXISTS test_refuse_kept_answers ON api_idempotency_keys');
