@@ -4,7 +4,7 @@ import { createApiKey } from '../../api/api-keys';
 import { startApi } from '../../api/server';
 import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { cleanUp } from '../harness/clean-up';
-import { quietLogger, setPeerFaults, startPeers, TEST_CALLERS, testConfig, type Peers } from '../harness/system';
+import { quietLogger, startPeers, TEST_CALLERS, testConfig, type Peers } from '../harness/system';
 import { devServerAddress, testDataConverter } from '../harness/temporal';
 
 /**
@@ -84,12 +84,12 @@ describe('keyed order retries before the order is recorded', () => {
       expect(await runOf(orderId)).toBe(run);
 
       // The same request again still answers with its order: from Temporal, asked first because the key was
-      // held before, so even with the catalog unavailable (pricing would answer 503).
-      await setPeerFaults(peers.inventoryUrl, { failNextRequests: 100 });
+      // held before, so before pricing (which would now refuse it: the product is priced in another currency).
+      await peers.inventory.upsertProduct(sku, { name: sku, priceCents: 700, stock: 100, currency: 'USD' });
       try {
         expect(await place(body('first@shop.example', 'tok_visa'), key)).toBe(orderId);
       } finally {
-        await setPeerFaults(peers.inventoryUrl, {});
+        await peers.inventory.upsertProduct(sku, { name: sku, priceCents: 700, stock: 100, currency: 'EUR' });
       }
       expect(await runOf(orderId)).toBe(run);
     } finally {
