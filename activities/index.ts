@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { createInventoryActivities } from './inventory';
 import { createOrderStateActivities } from './order-state';
 import { createPaymentActivities } from './payment';
+import { createRecordedStepActivities } from './recorded-steps';
 
 export interface ActivityDeps {
   /** The order database (node-postgres: the activities' writes are the worker's hottest path). */
@@ -14,11 +15,12 @@ export interface ActivityDeps {
 
 /** All activities of the order saga, built from injected dependencies (tests pass their own). */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  const steps = {
     ...createOrderStateActivities(deps.pool),
     ...createInventoryActivities(deps.inventory),
     ...createPaymentActivities(deps.payment, deps.pool),
   };
+  return { ...steps, ...createRecordedStepActivities(steps) };
 }
 
 export type OrderActivities = ReturnType<typeof createActivities>;

@@ -97,9 +97,14 @@ export function createOrderStateActivities(pool: Pool) {
       return eventId;
     },
 
-    /** Moves the order to a new status and writes the matching event. Returns the event id. */
-    async recordOrderTransition(req: TransitionRequest): Promise<string> {
+    /**
+     * Moves the order to a new status and writes the matching event. Returns the event id.
+     * `givenUp` (activities/recorded-steps.ts, never from a workflow): once it is aborted, nothing
+     * is written, and a write under way is rolled back instead of committed.
+     */
+    async recordOrderTransition(req: TransitionRequest, givenUp?: AbortSignal): Promise<string> {
       const { orderId, eventId, causationId, transition } = req;
+      givenUp?.throwIfAborted();
       await withTransaction(pool, async (tx) => {
         // Lock the row first so two writers cannot both pass the transition check, and so a retry
         // whose first attempt is still committing sees that attempt's event once it may go on
@@ -121,6 +126,7 @@ export function createOrderStateActivities(pool: Pool) {
         await tx.query(outboxEventInsert({ id: eventId, orderId, correlationId: order.correlation_id, causationId, ...event }));
         // An ended order needs neither its card token nor a second copy of the email any more.
         if (terminalStatuses.has(transition.to)) await forgetOrderSecrets(tx, orderId);
+        givenUp?.throwIfAborted(); // before COMMIT
       });
       return eventId;
     },

@@ -45,10 +45,10 @@ function correlationIdOfHeaders(headers: Record<string, unknown>): string | unde
   }
 }
 
-/** The order an activity is about: `orderId` of its input, or of its input's `order` (recordOrderPlaced). */
+/** The order an activity is about: `orderId` of its input, or of its input's `order` (recordOrderPlaced) or `step` (activities/recorded-steps.ts). */
 export function orderIdOfActivityInput(args: readonly unknown[]): string | undefined {
-  const first = args[0] as { orderId?: unknown; order?: { orderId?: unknown } } | undefined;
-  const id = first?.orderId ?? first?.order?.orderId;
+  const first = args[0] as { orderId?: unknown; order?: { orderId?: unknown }; step?: { orderId?: unknown } } | undefined;
+  const id = first?.orderId ?? first?.order?.orderId ?? first?.step?.orderId;
   return typeof id === 'string' ? id : undefined;
 }
 

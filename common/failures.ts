@@ -44,3 +44,10 @@ export const STATE_NOT_RECORDED_FAILURE = 'OrderStateNotRecorded';
  * (common/order-vault.ts): the order ended, or its data was swept or erased. Never retried.
  */
 export const ORDER_SECRET_MISSING_FAILURE = 'OrderSecretMissing';
+
+/**
+ * A forward step's local attempt did the step but could not write the transition it causes
+ * (activities/recorded-steps.ts). Retryable: the saga does the step again (idempotent) and records
+ * the transition on its own, as it did before the steps recorded their transitions.
+ */
+export const STEP_RECORD_NOT_WRITTEN_FAILURE = 'StepRecordNotWritten';

@@ -31,18 +31,27 @@ export function createPool(databaseUrl: string, timeouts: DbTimeouts, poolMax: n
 /** What runs a statement: a pool, or the connection of a transaction. */
 export type Queryable = Pick<Pool | PoolClient, 'query'>;
 
-/** Runs `work` in one transaction on a pooled connection: COMMIT if it returns, ROLLBACK if it throws. */
+/**
+ * Runs `work` in one transaction on a pooled connection: COMMIT if it returns, ROLLBACK if it throws.
+ * A connection that breaks meanwhile (Postgres restarted, the backend terminated) fails the
+ * statement in flight and is then dropped from the pool, not reused; its `error` event is heard
+ * here, as node-postgres would otherwise throw it as an uncaught exception and end the process.
+ */
 export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
   const tx = await pool.connect();
+  let broken: Error | undefined;
+  const onBroken = (err: Error) => { broken = err; };
+  tx.on('error', onBroken);
   try {
     await tx.query('BEGIN');
     const result = await work(tx);
     await tx.query('COMMIT');
     return result;
   } catch (err) {
-    await tx.query('ROLLBACK').catch(() => undefined);
+    await tx.query('ROLLBACK').catch((rollbackFailure: Error) => { broken ??= rollbackFailure; });
     throw err;
   } finally {
-    tx.release();
+    tx.removeListener('error', onBroken);
+    tx.release(broken);
   }
 }

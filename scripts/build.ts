@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } fro
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH } from '../common/temporal-connection';
-import { PREBUILT_WORKFLOW_BUNDLE, WORKFLOW_INTERCEPTOR_MODULES } from '../workers/workflow-bundle';
+import { PREBUILT_WORKFLOW_BUNDLES, workflowInterceptorModules } from '../workers/workflow-bundle';
 
 /**
  * `npm run build`: the production build in dist/, run with plain `node` (no tsx at run time).
@@ -26,17 +26,21 @@ async function main() {
   cpSync(join(repo, 'prisma/migrations'), join(dist, 'prisma/migrations'), { recursive: true });
   cpSync(join(repo, 'api/operator-page'), join(dist, 'api/operator-page'), { recursive: true }); // the browser pages' HTML, script, CSS
 
-  console.log('[build] bundling the workflow code');
-  // The bundle carries the failure converter the worker's data converter names (encrypted failure
-  // messages) and the workflow interceptors (tracing, correlation id).
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH,
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quietBundlerLogger,
-  });
-  const bundleFile = join(dist, PREBUILT_WORKFLOW_BUNDLE);
-  mkdirSync(join(bundleFile, '..'), { recursive: true });
-  writeFileSync(bundleFile, code);
-  console.log(`[build] done: dist/ (workflow bundle ${PREBUILT_WORKFLOW_BUNDLE}, ${(code.length / 1024).toFixed(0)} KiB)`);
+  // Two bundles, without and with OpenTelemetry's workflow interceptors (workers/workflow-bundle.ts):
+  // the worker loads the one for its tracing setting. Each carries the failure converter the
+  // worker's data converter names (encrypted failure messages) and our correlation interceptor.
+  for (const [variant, file] of Object.entries(PREBUILT_WORKFLOW_BUNDLES)) {
+    console.log(`[build] bundling the workflow code (${variant})`);
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH,
+      workflowInterceptorModules: workflowInterceptorModules(variant === 'traced'), logger: quietBundlerLogger,
+    });
+    const bundleFile = join(dist, file);
+    mkdirSync(join(bundleFile, '..'), { recursive: true });
+    writeFileSync(bundleFile, code);
+    console.log(`[build] ${file}: ${(code.length / 1024).toFixed(0)} KiB`);
+  }
+  console.log('[build] done: dist/');
 }
 
 const quietBundlerLogger = {

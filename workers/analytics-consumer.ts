@@ -1,9 +1,9 @@
+import type { Pool, PoolClient } from 'pg';
 import type { Config } from '../common/config';
-import { createDb, dbTimeouts, type Db } from '../common/db';
+import { createPool, dbTimeouts, withTransaction } from '../common/pg';
 import { isEventOfType, type DomainEvent, type EventType } from '../common/events';
 import type { Logger } from '../common/logger';
 import { orderStatuses, statusEvents, type OrderStatus } from '../common/order/status';
-import type { Prisma } from '../generated/prisma/client.ts';
 import { recordConsumerLag } from './consumer-lag';
 import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
@@ -30,58 +30,72 @@ export class OrderNotProjectedYetError extends Error {}
  * Applies one event to the analytics read model inside the caller's transaction: the inbox row
  * and the projection change commit together, so a redelivered event finds its inbox row and
  * changes nothing. The status only moves forward, so a late event cannot undo a newer one; an
- * event that arrives before its order's OrderPlaced fails (and is redelivered later).
+ * event that arrives before its order's OrderPlaced fails (and is redelivered later). The first
+ * event of each status records when the order reached it (analytics_order_transitions: the
+ * operator page's saga step latencies).
  */
-export async function applyAnalyticsEventInTx(tx: Prisma.TransactionClient, event: DomainEvent, consumer = ANALYTICS_CONSUMER): Promise<HandleResult> {
+export async function applyAnalyticsEventInTx(tx: PoolClient, event: DomainEvent, consumer = ANALYTICS_CONSUMER): Promise<HandleResult> {
   const status = statusAfter[event.type];
   if (!status) return 'ignored';
-  const inserted = await tx.$executeRaw`
-    INSERT INTO processed_events (consumer, event_id) VALUES (${consumer}, ${event.id}::uuid) ON CONFLICT DO NOTHING`;
-  if (inserted === 0) return 'already-processed';
+  const inbox = await tx.query({
+    name: 'analytics-inbox-insert',
+    text: 'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING',
+    values: [consumer, event.id],
+  });
+  if (inbox.rowCount === 0) return 'already-processed';
   const at = new Date(event.occurredAt);
   if (isEventOfType(event, 'OrderPlaced')) {
     const p = event.payload;
-    await tx.$executeRaw`
-      INSERT INTO analytics_orders (order_id, status, currency, total_cents, item_count, placed_at, last_event_at)
-      VALUES (${event.orderId}::uuid, ${status}, ${p.currency}, ${p.totalCents}, ${p.itemCount}, ${at}, ${at})
-      ON CONFLICT (order_id) DO NOTHING`;
-    await recordTransition(tx, event.orderId, status, at);
+    // One statement: the transition's foreign key is checked at its end, after the order's insert.
+    await tx.query({
+      name: 'analytics-order-placed',
+      text: `WITH placed AS (
+               INSERT INTO analytics_orders (order_id, status, currency, total_cents, item_count, placed_at, last_event_at)
+               VALUES ($1::uuid, $2, $3, $4, $5, $6, $6)
+               ON CONFLICT (order_id) DO NOTHING)
+             INSERT INTO analytics_order_transitions (order_id, status, at) VALUES ($1::uuid, $2, $6)
+             ON CONFLICT (order_id, status) DO NOTHING`,
+      values: [event.orderId, status, p.currency, p.totalCents, p.itemCount, at],
+    });
     return 'applied';
   }
   const reasonCode = isEventOfType(event, 'OrderCancelled') ? event.payload.reasonCode : null;
-  const updated = await tx.$executeRaw`
-    UPDATE analytics_orders SET
-      status = CASE WHEN array_position(${STATUS_ORDER}::text[], ${status}) > array_position(${STATUS_ORDER}::text[], status) THEN ${status} ELSE status END,
-      last_event_at = GREATEST(last_event_at, ${at}),
-      cancel_reason_code = COALESCE(${reasonCode}, cancel_reason_code)
-    WHERE order_id = ${event.orderId}::uuid`;
-  if (updated === 0) throw new OrderNotProjectedYetError(`${event.type} ${event.id} arrived before OrderPlaced of order ${event.orderId} was applied; it will be retried`);
-  await recordTransition(tx, event.orderId, status, at);
+  // One statement: the transition is recorded only for an order the update found.
+  const { rows } = await tx.query<{ updated: number }>({
+    name: 'analytics-order-moved',
+    text: `WITH moved AS (
+             UPDATE analytics_orders SET
+               status = CASE WHEN array_position($5::text[], $2) > array_position($5::text[], status) THEN $2 ELSE status END,
+               last_event_at = GREATEST(last_event_at, $3),
+               cancel_reason_code = COALESCE($4, cancel_reason_code)
+             WHERE order_id = $1::uuid
+             RETURNING order_id),
+           transition AS (
+             INSERT INTO analytics_order_transitions (order_id, status, at) SELECT order_id, $2, $3 FROM moved
+             ON CONFLICT (order_id, status) DO NOTHING)
+           SELECT count(*)::int AS updated FROM moved`,
+    values: [event.orderId, status, at, reasonCode, STATUS_ORDER],
+  });
+  if ((rows[0]?.updated ?? 0) === 0) throw new OrderNotProjectedYetError(`${event.type} ${event.id} arrived before OrderPlaced of order ${event.orderId} was applied; it will be retried`);
   return 'applied';
 }
 
-/** When the order reached `status` (the operator page's saga step latencies); the first event of a status counts. */
-async function recordTransition(tx: Prisma.TransactionClient, orderId: string, status: OrderStatus, at: Date): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO analytics_order_transitions (order_id, status, at) VALUES (${orderId}::uuid, ${status}, ${at})
-    ON CONFLICT (order_id, status) DO NOTHING`;
-}
-
 /** Live apply: one transaction, holding the analytics lock shared so a rebuild can exclude it. */
-export async function applyAnalyticsEvent(db: Db, event: DomainEvent): Promise<HandleResult> {
+export async function applyAnalyticsEvent(pool: Pool, event: DomainEvent): Promise<HandleResult> {
   if (!statusAfter[event.type]) return 'ignored';
-  return db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${ANALYTICS_LOCK_ID}::bigint)`;
+  return withTransaction(pool, async (tx) => {
+    await tx.query({ name: 'analytics-lock-shared', text: 'SELECT pg_advisory_xact_lock_shared($1::bigint)', values: [ANALYTICS_LOCK_ID] });
     return applyAnalyticsEventInTx(tx, event);
   });
 }
 
 export async function startAnalyticsConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
+  const pool = createPool(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX,
+    (err) => logger.error({ err: err.message }, 'idle analytics database connection failed; it will be replaced'));
   return startEventConsumer(config, logger, {
     name: ANALYTICS_CONSUMER,
     handles: ANALYTICS_EVENT_TYPES,
-    handle: (event) => applyAnalyticsEvent(db, event),
-    reportBacklog: (state) => recordConsumerLag(db, ANALYTICS_CONSUMER, state),
-  }, () => db.$disconnect());
+    handle: (event) => applyAnalyticsEvent(pool, event),
+    reportBacklog: (state) => recordConsumerLag(pool, ANALYTICS_CONSUMER, state),
+  }, () => pool.end());
 }

@@ -1,6 +1,7 @@
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import type { Pool, PoolClient } from 'pg';
 import type { Config } from '../common/config';
-import type { Db } from '../common/db';
+import { withTransaction } from '../common/pg';
 import { parseEvent } from '../common/events';
 import { allEventsSubject, connectNats, natsManager } from '../common/nats';
 import { ANALYTICS_CONSUMER, ANALYTICS_LOCK_ID, applyAnalyticsEventInTx } from './analytics-consumer';
@@ -30,17 +31,17 @@ export interface RebuildResult extends RebuildProgress {
  * stream must still hold every event since the first order (EVENTS_MAX_AGE) for the result to be
  * complete.
  */
-export async function rebuildAnalytics(config: Config, db: Db, onProgress: (p: RebuildProgress) => void = () => undefined): Promise<RebuildResult> {
+export async function rebuildAnalytics(config: Config, pool: Pool, onProgress: (p: RebuildProgress) => void = () => undefined): Promise<RebuildResult> {
   // As the admin user: reading the whole stream takes a consumer of its own, which no consumer user may create.
   const nc = await connectNats(config, 'admin', { name: 'analytics-rebuild' });
   try {
     const jsm = await natsManager(nc);
     const js = jetstream(nc);
-    return await db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ANALYTICS_LOCK_ID}::bigint)`;
-      const ordersBefore = await tx.analyticsOrder.count();
-      await tx.$executeRaw`DELETE FROM analytics_orders`; // and their transitions (ON DELETE CASCADE)
-      await tx.$executeRaw`DELETE FROM processed_events WHERE consumer = ${ANALYTICS_CONSUMER}`;
+    return await withTransaction(pool, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [ANALYTICS_LOCK_ID]);
+      const ordersBefore = await orderCount(tx);
+      await tx.query('DELETE FROM analytics_orders'); // and their transitions (ON DELETE CASCADE)
+      await tx.query('DELETE FROM processed_events WHERE consumer = $1', [ANALYTICS_CONSUMER]);
 
       // Read up to the stream's end as of now; later events are the live consumer's.
       const lastStreamSeq = (await jsm.streams.info(config.EVENTS_STREAM)).state.last_seq;
@@ -52,13 +53,13 @@ export async function rebuildAnalytics(config: Config, db: Db, onProgress: (p: R
         const messages = await consumer.consume({ max_messages: 1_000 });
         for await (const msg of messages) {
           progress.done += 1;
-          await tx.$executeRawUnsafe('SAVEPOINT rebuild_event');
+          await tx.query('SAVEPOINT rebuild_event');
           try {
             const parsed = parseEvent(msg.data);
             if (parsed.kind === 'known' && (await applyAnalyticsEventInTx(tx, parsed.event)) === 'applied') progress.applied += 1;
-            await tx.$executeRawUnsafe('RELEASE SAVEPOINT rebuild_event');
+            await tx.query('RELEASE SAVEPOINT rebuild_event');
           } catch (err) {
-            await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT rebuild_event');
+            await tx.query('ROLLBACK TO SAVEPOINT rebuild_event');
             progress.skipped += 1;
             skippedEvents.push({ streamSeq: msg.seq, reason: (err as Error).message });
           }
@@ -68,10 +69,15 @@ export async function rebuildAnalytics(config: Config, db: Db, onProgress: (p: R
         await messages.close();
       }
       onProgress({ ...progress });
-      const ordersAfter = await tx.analyticsOrder.count();
+      const ordersAfter = await orderCount(tx);
       return { ...progress, ordersBefore, ordersAfter, lastStreamSeq, skippedEvents };
-    }, { timeout: 6 * 3_600_000, maxWait: 60_000 });
+    });
   } finally {
     await nc.drain();
   }
+}
+
+async function orderCount(tx: PoolClient): Promise<number> {
+  const { rows } = await tx.query<{ count: number }>('SELECT count(*)::int AS count FROM analytics_orders');
+  return rows[0]!.count;
 }

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { Db } from '../common/db';
 import type { BrokerState } from './event-consumer';
 
@@ -7,9 +8,14 @@ import type { BrokerState } from './event-consumer';
  * the operator page (GET /operator/dashboard) reads it there, so the API needs no NATS user. A
  * consumer that stopped reporting shows its last report with its age.
  */
-export async function recordConsumerLag(db: Db, consumer: string, state: BrokerState): Promise<void> {
-  const row = { pending: state.pending, ackPending: state.ackPending, redelivered: state.redelivered, deadLetters: state.dlq, observedAt: new Date() };
-  await db.consumerLag.upsert({ where: { consumer }, create: { consumer, ...row }, update: row });
+export async function recordConsumerLag(pool: Pick<Pool, 'query'>, consumer: string, state: BrokerState): Promise<void> {
+  await pool.query({
+    name: 'consumer-lag-upsert',
+    text: `INSERT INTO consumer_lag (consumer, pending, ack_pending, redelivered, dead_letters, observed_at) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (consumer) DO UPDATE SET pending = EXCLUDED.pending, ack_pending = EXCLUDED.ack_pending,
+             redelivered = EXCLUDED.redelivered, dead_letters = EXCLUDED.dead_letters, observed_at = EXCLUDED.observed_at`,
+    values: [consumer, state.pending, state.ackPending, state.redelivered, state.dlq, new Date()],
+  });
 }
 
 export interface ConsumerLagView {

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer, { type Transporter } from 'nodemailer';
+import type { Pool } from 'pg';
 import type { Config } from '../common/config';
-import { createDb, dbTimeouts, type Db } from '../common/db';
+import { createPool, dbTimeouts, withTransaction } from '../common/pg';
 import type { DomainEvent } from '../common/events';
 import { correlationHeaders } from '../common/correlation-context';
 import type { Logger } from '../common/logger';
@@ -33,46 +34,77 @@ export const CUSTOMER_FACING: ReadonlySet<string> = new Set(['OrderConfirmed', '
  * redelivery resends with the same Message-ID.
  */
 export async function sendEmailForEvent(
-  db: Db, mailer: Transporter, from: string, event: DomainEvent, logger?: Logger,
+  pool: Pool, mailer: Transporter, from: string, event: DomainEvent, logger?: Logger,
   options: { markRetry?: Partial<MarkSentRetry>; signal?: AbortSignal } = {},
 ): Promise<HandleResult> {
   const email = emailFor(event);
   if (!email) return 'ignored';
-  const seen = await db.processedEvent.findUnique({ where: { consumer_eventId: { consumer: EMAIL_CONSUMER, eventId: event.id } } });
+  const { seen, to } = await inboxAndRecipient(pool, event);
   if (seen) return 'already-processed';
-  const to = await recipientOf(db, event.orderId);
   if (!to) {
     // Erased (or never stored here): nothing to send, now or on a redelivery, so no retry.
     logger?.info({ eventId: event.id, orderId: event.orderId, type: event.type }, 'no email sent: the order\'s personal data was erased');
     return 'ignored';
   }
   const messageId = messageIdFor(event.id);
-  const previous = await db.sentEmail.findUnique({ where: { eventId: event.id }, select: { status: true, attempts: true } });
-  if (previous?.status === 'SENDING') {
-    logger?.warn({ eventId: event.id, messageId, attempts: previous.attempts + 1 }, 'email may already have been sent (crash after sending); sending again with the same Message-ID');
-  }
-  await db.sentEmail.upsert({
-    where: { eventId: event.id },
-    create: { eventId: event.id, orderId: event.orderId, messageId, recipient: to, subject: email.subject, status: 'SENDING', attempts: 1 },
-    update: { attempts: { increment: 1 }, status: 'SENDING' },
+  const claim = await pool.query<{ previous_status: string | null; attempts: number }>({
+    name: 'sent-email-claim',
+    // `previous` reads the row as it was before this statement's upsert.
+    text: `WITH previous AS (SELECT status FROM sent_emails WHERE event_id = $1::uuid)
+           INSERT INTO sent_emails (event_id, order_id, message_id, recipient, subject, status, attempts)
+           VALUES ($1::uuid, $2::uuid, $3, $4, $5, 'SENDING', 1)
+           ON CONFLICT (event_id) DO UPDATE SET attempts = sent_emails.attempts + 1, status = 'SENDING'
+           RETURNING (SELECT status FROM previous) AS previous_status, attempts`,
+    values: [event.id, event.orderId, messageId, to, email.subject],
   });
+  const claimed = claim.rows[0]!;
+  if (claimed.previous_status === 'SENDING') {
+    logger?.warn({ eventId: event.id, messageId, attempts: claimed.attempts }, 'email may already have been sent (crash after sending); sending again with the same Message-ID');
+  }
   try {
     // A span of its own (no address in it): the SMTP exchange is the end of the order's trace.
     await inSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'messaging.message.id': event.id, 'email.type': event.type } }, () =>
       mailer.sendMail({ from, to, subject: email.subject, text: email.text, messageId, headers: { 'X-Order-Id': event.orderId, 'X-Event-Id': event.id, ...correlationHeaders() } }));
   } catch (err) {
     // The SMTP server refused or was unreachable: not a crash after sending, so no warning on retry.
-    await db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SEND_FAILED' } }).catch(() => undefined);
+    await pool.query({ name: 'sent-email-failed', text: `UPDATE sent_emails SET status = 'SEND_FAILED' WHERE event_id = $1::uuid`, values: [event.id] })
+      .catch(() => undefined);
     throw new SmtpSendError(err);
   }
   const sentAt = new Date();
   // Idempotent: the inbox row is skipped if there, and marking SENT twice is the same as once.
-  await retryMarkSent(() => db.$transaction([
-    db.processedEvent.createMany({ data: [{ consumer: EMAIL_CONSUMER, eventId: event.id }], skipDuplicates: true }),
-    db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SENT', sentAt } }),
-  ]), { ...DEFAULT_MARK_SENT_RETRY, ...options.markRetry }, { eventId: event.id, messageId }, logger, options.signal);
+  await retryMarkSent(() => markSent(pool, event.id, sentAt), { ...DEFAULT_MARK_SENT_RETRY, ...options.markRetry }, { eventId: event.id, messageId }, logger, options.signal);
   logger?.info({ eventId: event.id, type: event.type, messageId }, 'email sent');
   return 'applied';
+}
+
+/**
+ * Whether this consumer already handled the event (its inbox row), and the customer's address
+ * from the order store: events carry none (common/events.ts, "Personal data"). No address when the
+ * order's personal data was erased (`ops customer erase`) or the order is gone.
+ */
+async function inboxAndRecipient(pool: Pool, event: DomainEvent): Promise<{ seen: boolean; to: string | null }> {
+  const { rows } = await pool.query<{ seen: boolean; customer_email: string | null }>({
+    name: 'email-inbox-and-recipient',
+    text: `SELECT EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2::uuid) AS seen,
+                  (SELECT customer_email FROM orders WHERE id = $3::uuid) AS customer_email`,
+    values: [EMAIL_CONSUMER, event.id, event.orderId],
+  });
+  const { seen, customer_email: address } = rows[0]!;
+  return { seen, to: address !== null && !isErasedEmail(address) ? address : null };
+}
+
+/** The inbox row and the SENT mark, in one transaction. */
+async function markSent(pool: Pool, eventId: string, sentAt: Date): Promise<void> {
+  await withTransaction(pool, async (tx) => {
+    await tx.query({
+      name: 'email-inbox-insert',
+      text: 'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING',
+      values: [EMAIL_CONSUMER, eventId],
+    });
+    const marked = await tx.query({ name: 'sent-email-sent', text: `UPDATE sent_emails SET status = 'SENT', sent_at = $2 WHERE event_id = $1::uuid`, values: [eventId, sentAt] });
+    if (marked.rowCount === 0) throw new Error(`the sent_emails row of event ${eventId} is gone (deleted while its email was being sent); it cannot be marked sent`);
+  });
 }
 
 /**
@@ -96,15 +128,6 @@ export class SmtpSendError extends Error {
     super(`SMTP ${replied ? responseCode : 'no reply'}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`);
     if (replied) this.responseCode = responseCode;
   }
-}
-
-/**
- * The customer's address, from the order store: events carry none (common/events.ts, "Personal
- * data"). Null when the order's personal data was erased (`ops customer erase`) or the order is gone.
- */
-async function recipientOf(db: Db, orderId: string): Promise<string | null> {
-  const order = await db.order.findUnique({ where: { id: orderId }, select: { customerEmail: true } });
-  return order && !isErasedEmail(order.customerEmail) ? order.customerEmail : null;
 }
 
 /** How the mark after a successful send is retried while the database is away. */
@@ -147,7 +170,7 @@ async function retryMarkSent(
 }
 
 async function withTimeout<T>(attempt: PromiseLike<T>, timeoutMs: number, what: string): Promise<T> {
-  const work = Promise.resolve(attempt); // Prisma's lazy promise, run once
+  const work = Promise.resolve(attempt);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
@@ -161,17 +184,18 @@ async function withTimeout<T>(attempt: PromiseLike<T>, timeoutMs: number, what: 
 }
 
 export async function startEmailConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
+  const pool = createPool(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX,
+    (err) => logger.error({ err: err.message }, 'idle email database connection failed; it will be replaced'));
   const mailer = nodemailer.createTransport(config.SMTP_URL);
   const stopping = new AbortController();
   const consumer = await startEventConsumer(config, logger, {
     name: EMAIL_CONSUMER,
     handles: CUSTOMER_FACING,
-    handle: (event) => sendEmailForEvent(db, mailer, config.EMAIL_FROM, event, logger, { signal: stopping.signal }),
-    reportBacklog: (state) => recordConsumerLag(db, EMAIL_CONSUMER, state),
+    handle: (event) => sendEmailForEvent(pool, mailer, config.EMAIL_FROM, event, logger, { signal: stopping.signal }),
+    reportBacklog: (state) => recordConsumerLag(pool, EMAIL_CONSUMER, state),
   }, async () => {
     mailer.close();
-    await db.$disconnect();
+    await pool.end();
   });
   return {
     registry: consumer.registry,

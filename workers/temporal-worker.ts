@@ -13,7 +13,7 @@ import { temporalDataConverter } from '../common/temporal-connection';
 import type { RunningProcess } from '../common/run-process';
 import { currentTracing, startTracing, type Tracing } from '../common/tracing';
 import { workerTuning } from './temporal-worker-tuning';
-import { WORKFLOW_INTERCEPTOR_MODULES, workflowCodeOptions } from './workflow-bundle';
+import { workflowCodeOptions, workflowInterceptorModules } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -30,16 +30,15 @@ export function workflowSpanSinks(tracing: Tracing = currentTracing() ?? startTr
  * correlation id (outermost first: the activity's span is active when the correlation
  * interceptor runs, so its lines carry the trace id too).
  */
-function tracingOptions(logger: Logger, code: ReturnType<typeof workflowCodeOptions>) {
-  const tracing = currentTracing() ?? startTracing({ serviceName: 'worker' });
+function tracingOptions(logger: Logger, tracing: Tracing, code: ReturnType<typeof workflowCodeOptions>) {
   // With tracing off the activity span interceptors would only make no-op spans on every activity's hot path.
   const activitySpans = tracing.enabled
     ? [(ctx: ActivityContext) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })]
     : [];
   return {
     interceptors: {
-      // The prebuilt bundle has them inside already (scripts/build.ts); the SDK warns if they are named again.
-      ...(code.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      // A prebuilt bundle has them inside already (scripts/build.ts); the SDK warns if they are named again.
+      ...(code.workflowBundle ? {} : { workflowModules: workflowInterceptorModules(tracing.enabled) }),
       activity: [...activitySpans, correlationActivityInterceptor(logger)],
     },
     sinks: workflowSpanSinks(tracing),
@@ -50,7 +49,8 @@ function tracingOptions(logger: Logger, code: ReturnType<typeof workflowCodeOpti
 export async function startTemporalWorker(config: Config, logger: Logger): Promise<RunningProcess> {
   const pool = createPool(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX, (err) => logger.error({ err }, 'idle worker database connection failed; it will be replaced'));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const code = workflowCodeOptions();
+  const tracing = currentTracing() ?? startTracing({ serviceName: 'worker' });
+  const code = workflowCodeOptions(tracing.enabled);
   const tuning = workerTuning(config);
   const worker = await Worker.create({
     connection,
@@ -59,7 +59,7 @@ export async function startTemporalWorker(config: Config, logger: Logger): Promi
     ...code,
     ...tuning,
     dataConverter: temporalDataConverter(config),
-    ...tracingOptions(logger, code),
+    ...tracingOptions(logger, tracing, code),
     activities: createActivities({
       pool,
       inventory: new InventoryClient(config.INVENTORY_URL, config.INVENTORY_TOKEN, config.HTTP_CLIENT_TIMEOUT_MS),

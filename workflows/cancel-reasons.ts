@@ -24,6 +24,13 @@ export const changes = {
    * above (their patched() calls are skipped: fewer markers in the history).
    */
   localFirst: 'local-first-steps',
+  /**
+   * The local attempt of each forward step (reserve, authorize without 3-D Secure, capture) also
+   * records the transition it causes, in one local activity (activities/recorded-steps.ts); a
+   * failed attempt falls back to the step and the record apart. Implies localFirst (its patched()
+   * call is skipped).
+   */
+  fusedRecords: 'fused-step-records',
 } as const;
 
 export type CancelReason = { reasonCode: CancelReasonCode; reason: string };

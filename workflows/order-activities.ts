@@ -32,12 +32,22 @@ export function call<K extends ActivityName>(proxy: Activities, name: K, args: P
  * activity's would, as an ActivityFailure.
  */
 export async function localFirst<K extends ActivityName>(summary: string, options: ActivityOptions, name: K, ...args: Parameters<OrderActivities[K]>): Promise<ResultOf<K>> {
+  return localAttemptOr(summary, name, args, name, () => call(activities(summary, afterLocalAttempt(options)), name, args));
+}
+
+/**
+ * One local attempt of activity `name` (localAttemptOptions); if it timed out or failed in a way
+ * worth retrying, `fallback` takes over. Its failures read as those of activity `stepName`.
+ */
+export async function localAttemptOr<K extends ActivityName, T>(
+  summary: string, name: K, args: Parameters<OrderActivities[K]>, stepName: ActivityName, fallback: () => Promise<T>,
+): Promise<ResultOf<K> | T> {
   try {
     return await call(proxyLocalActivities<OrderActivities>({ ...localAttemptOptions, summary }), name, args);
   } catch (err) {
-    const failure = asActivityFailure(err, name);
+    const failure = asActivityFailure(err, stepName);
     if (!(failure instanceof ActivityFailure) || failure.retryState === RetryState.NON_RETRYABLE_FAILURE) throw failure;
-    return call(activities(summary, afterLocalAttempt(options)), name, args);
+    return fallback();
   }
 }
 

@@ -22,6 +22,7 @@ import {
   type OrderWorkflowInput,
   type PaymentConfirmation,
 } from '../common/order/workflow-contract';
+import type { AuthorizeResult } from '../activities/payment';
 import { forwardStepOptions, pointOfNoReturnOptions } from './retry-policies';
 import { cancelReasonOf, CancelOrder, changes, customerCancelled, operatorCancelled, processingFailedReason, type CancelReason } from './cancel-reasons';
 import { activities } from './order-activities';
@@ -64,6 +65,8 @@ export class OrderSaga {
   private operatorNote: string | undefined;
   /** Since change localFirst: activities run local first, and what goes with it (cancel-reasons.ts). */
   private localFirstSteps = false;
+  /** Since change fusedRecords: each forward step's local attempt also records its transition. */
+  private fusedRecords = false;
   private view!: OperatorView;
   private state!: StateRecorder;
   private steps!: OrderSteps;
@@ -74,7 +77,10 @@ export class OrderSaga {
 
   /** The whole saga at a glance; a cancel or failure in any forward step lands in undoAndClose, the commit and confirmation come after. */
   async run(): Promise<OrderOutcome> {
-    this.localFirstSteps = patched(changes.localFirst);
+    // A change implies the ones before it, whose patched() calls it skips: each call records a
+    // marker and a TemporalChangeVersion search-attribute upsert in every new order's history.
+    this.fusedRecords = patched(changes.fusedRecords);
+    this.localFirstSteps = this.fusedRecords || patched(changes.localFirst);
     this.view = new OperatorView(this.localFirstSteps);
     this.steps = new OrderSteps(this.input.orderId, this.localFirstSteps);
     this.state = new StateRecorder(this.localFirstSteps, (to, err) => this.stateNotRecorded(to, err));
@@ -83,9 +89,9 @@ export class OrderSaga {
     try {
       await this.forwardScope.run(async () => {
         await this.reserveStock();
-        const payment = await this.authorizePayment();
+        const { payment, recordedAs } = await this.authorizePayment();
         if (payment.status === 'REQUIRES_CONFIRMATION') await this.awaitPaymentConfirmation(payment.paymentId);
-        await this.transition({ to: 'PAYMENT_AUTHORIZED', paymentId: payment.paymentId });
+        await this.transition({ to: 'PAYMENT_AUTHORIZED', paymentId: payment.paymentId }, recordedAs);
         await this.capturePayment(payment.paymentId);
       });
       // A cancel accepted as the last forward step finished still wins: it refunds the capture.
@@ -168,16 +174,25 @@ export class OrderSaga {
     const { orderId } = this.input;
     const lines = this.input.lines.map(({ sku, quantity }) => ({ sku, quantity }));
     this.undoWith('reserve-stock', () => this.steps.releaseStock());
-    await this.step('reserve-stock', () => this.steps.run('Reserve stock', forwardStepOptions, 'reserveStock', { orderId, lines }));
-    await this.transition({ to: 'STOCK_RESERVED' });
+    if (!this.fusedRecords) {
+      await this.step('reserve-stock', () => this.steps.run('Reserve stock', forwardStepOptions, 'reserveStock', { orderId, lines }));
+      return this.transition({ to: 'STOCK_RESERVED' });
+    }
+    const recordedAs = await this.step('reserve-stock', () => this.steps.reserveStockRecorded({ orderId, lines }, this.state.requestFor(orderId, 'STOCK_RESERVED')));
+    await this.transition({ to: 'STOCK_RESERVED' }, recordedAs);
   }
 
-  /** Asks for the payment; the answer says whether the customer must confirm it (3-D Secure). */
-  private async authorizePayment() {
+  /**
+   * Asks for the payment; the answer says whether the customer must confirm it (3-D Secure).
+   * `recordedAs`: the event id when the step also recorded PAYMENT_AUTHORIZED (change fusedRecords).
+   */
+  private async authorizePayment(): Promise<{ payment: AuthorizeResult; recordedAs?: string }> {
     const { orderId, totalCents, currency, paymentToken } = this.input;
     this.undoWith('authorize-payment', () => this.steps.voidPayment());
-    return this.step('authorize-payment', () =>
-      this.steps.run('Authorize payment', forwardStepOptions, 'authorizePayment', { orderId, amountCents: totalCents, currency, paymentToken }));
+    const request = { orderId, amountCents: totalCents, currency, paymentToken };
+    if (!this.fusedRecords) return { payment: await this.step('authorize-payment', () => this.steps.run('Authorize payment', forwardStepOptions, 'authorizePayment', request)) };
+    const { payment, eventId } = await this.step('authorize-payment', () => this.steps.authorizePaymentRecorded(request, this.state.requestFor(orderId, 'PAYMENT_AUTHORIZED')));
+    return { payment, recordedAs: eventId };
   }
 
   /** Waits for the customer's answer (the payment webhook's signal) until the deadline; cancels the order without one. */
@@ -197,8 +212,12 @@ export class OrderSaga {
   private async capturePayment(paymentId: string): Promise<void> {
     const { orderId } = this.input;
     this.undoWith('capture-payment', () => this.steps.refundPayment());
-    await this.step('capture-payment', () => this.steps.run('Capture payment', forwardStepOptions, 'capturePayment', { orderId, paymentId }));
-    await this.transition({ to: 'PAYMENT_CAPTURED', paymentId });
+    if (!this.fusedRecords) {
+      await this.step('capture-payment', () => this.steps.run('Capture payment', forwardStepOptions, 'capturePayment', { orderId, paymentId }));
+      return this.transition({ to: 'PAYMENT_CAPTURED', paymentId });
+    }
+    const recordedAs = await this.step('capture-payment', () => this.steps.capturePaymentRecorded({ orderId, paymentId }, this.state.requestFor(orderId, 'PAYMENT_CAPTURED')));
+    await this.transition({ to: 'PAYMENT_CAPTURED', paymentId }, recordedAs);
   }
 
   /** The stock commit as it ran before the point-of-no-return change: a forward step, compensated when it failed. */
@@ -299,9 +318,9 @@ export class OrderSaga {
     return result;
   }
 
-  /** Moves the order to a new status and writes its event (state-recording.ts). */
-  private async transition(t: OrderTransition): Promise<void> {
-    await this.state.moved(this.input.orderId, t);
+  /** Moves the order to a new status and writes its event (state-recording.ts), unless the step that caused it did (`recordedAs`). */
+  private async transition(t: OrderTransition, recordedAs?: string): Promise<void> {
+    await this.state.moved(this.input.orderId, t, recordedAs);
     this.live.status = t.to;
     this.show();
   }

@@ -8,6 +8,8 @@ import { call, localFirst, record, recordBounded } from './order-activities';
 import { boundedRecordStateOptions, STATE_RECORDING_BUDGET } from './retry-policies';
 
 type PlacedOrder = Parameters<OrderActivities['recordOrderPlaced']>[0]['order'];
+/** What a step that records its own transition needs to write it (activities/recorded-steps.ts); the step adds the transition. */
+export type RecordAfterStep = { orderId: string; eventId: string; causationId: string };
 
 /**
  * Writes the order's state changes (activities/order-state.ts): each with its event, which names
@@ -35,10 +37,22 @@ export class StateRecorder {
     this.lastEventId = await this.record('PENDING', 'recordOrderPlaced', request);
   }
 
-  /** Moves the order to a new status and writes its event. */
-  async moved(orderId: string, transition: OrderTransition): Promise<void> {
+  /**
+   * Moves the order to a new status and writes its event; `recordedAs`: the id of the event a
+   * step already wrote for this move (since change fusedRecords), so nothing is written here.
+   */
+  async moved(orderId: string, transition: OrderTransition, recordedAs?: string): Promise<void> {
+    if (recordedAs !== undefined) {
+      this.lastEventId = recordedAs;
+      return;
+    }
     const request = { orderId, eventId: this.eventIdFor(transition.to), causationId: this.lastEventId, transition };
     this.lastEventId = await this.record(transition.to, 'recordOrderTransition', request);
+  }
+
+  /** For a step that records its move to `to` itself: the event id drawn for that status, and its cause. */
+  requestFor(orderId: string, to: OrderStatus): RecordAfterStep {
+    return { orderId, eventId: this.eventIdFor(to), causationId: this.lastEventId };
   }
 
   private eventIdFor(status: OrderStatus): string {

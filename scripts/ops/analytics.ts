@@ -1,5 +1,5 @@
 import { loadConfig } from '../../common/config';
-import { createDb, dbTimeouts } from '../../common/db';
+import { createPool, dbTimeouts } from '../../common/pg';
 import { rebuildAnalytics, type RebuildProgress } from '../../workers/analytics-rebuild';
 import type { OpsCommand } from './command';
 
@@ -10,7 +10,7 @@ import type { OpsCommand } from './command';
  */
 async function rebuild(): Promise<void> {
   const config = loadConfig();
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config));
+  const pool = createPool(config.DATABASE_URL, dbTimeouts(config), 1, () => undefined); // the rebuild is one transaction: one connection
   const started = Date.now();
   const tty = process.stderr.isTTY;
   let lastPrint = 0;
@@ -27,14 +27,14 @@ async function rebuild(): Promise<void> {
     process.stderr.write(tty ? `\r${line}${final ? '\n' : ''}` : `${line}\n`);
   };
   try {
-    const result = await rebuildAnalytics(config, db, (p) => show(p, p.done === p.total));
+    const result = await rebuildAnalytics(config, pool, (p) => show(p, p.done === p.total));
     console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.ordersAfter} orders (was ${result.ordersBefore}), from stream ${config.EVENTS_STREAM} up to #${result.lastStreamSeq}`);
     for (const s of result.skippedEvents.slice(0, 20)) console.log(`skipped #${s.streamSeq}: ${s.reason}`);
     if (result.skippedEvents.length > 20) console.log(`… and ${result.skippedEvents.length - 20} more skipped`);
   } catch (err) {
     throw new Error(`failed, nothing changed: ${(err as Error).message}`);
   } finally {
-    await db.$disconnect();
+    await pool.end();
   }
 }
 

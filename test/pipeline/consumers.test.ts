@@ -14,8 +14,9 @@ import { connectNats, setupStreams } from '../../common/nats';
 import { ERASED_EMAIL } from '../../common/personal-data';
 import { migrate } from '../../prisma/migrate';
 import { startSmtpSink } from '../../scripts/infra/smtp-sink';
-import { startAnalyticsConsumer } from '../../workers/analytics-consumer';
+import { ANALYTICS_LOCK_ID, applyAnalyticsEvent, startAnalyticsConsumer } from '../../workers/analytics-consumer';
 import { rebuildAnalytics } from '../../workers/analytics-rebuild';
+import { readConsumerLag, recordConsumerLag } from '../../workers/consumer-lag';
 import { listDeadLetters, replayDeadLetter } from '../../workers/dead-letters';
 import { CUSTOMER_FACING, EMAIL_CONSUMER, sendEmailForEvent, startEmailConsumer } from '../../workers/email-consumer';
 import { messageIdFor } from '../../workers/email-templates';
@@ -123,8 +124,11 @@ it('sends poison to the dead-letter stream with the reason, and replays it to it
   expect(failing.reason).toMatch(/failed 3 deliveries; last error: StockReserved .* arrived before OrderPlaced/);
   expect(parseEvent(failing.data)).toMatchObject({ kind: 'known', event: { id: stockReserved.id } });
   expect(await analyticsRows()).toEqual([]);
-  const metrics = await analytics.registry.metrics();
-  expect(metrics).toContain('dead_letter_messages{process="analytics"} 2');
+  // The gauge reads the broker at most every 500 ms: the dead letters may have come in quicker than that since start-up.
+  const metrics = await waitFor('the dead letters counted', async () => {
+    const text = await analytics.registry.metrics();
+    return text.includes('dead_letter_messages{process="analytics"} 2') ? text : undefined;
+  }, 5_000, 100);
   expect(metrics).toContain('consumer_messages_total{consumer="analytics",outcome="dead-lettered",process="analytics"} 2');
   expect(metrics).toMatch(/consumer_messages_total\{consumer="analytics",outcome="retried",process="analytics"\} 2\n/);
 
@@ -170,9 +174,44 @@ it('reads v1 and v2 events side by side, ignores unknown fields, and skips unkno
   expect(await withJetStream((_js, jsm) => listDeadLetters(jsm, config))).toEqual([]);
 
   // A reader of every event (the rebuild) meets the unknown type and passes it by.
-  const rebuilt = await rebuildAnalytics(config, db);
+  const rebuilt = await rebuildAnalytics(config, pool);
   expect(rebuilt).toMatchObject({ done: 4, applied: 3, skipped: 0 });
   expect(await analyticsRows()).toEqual(rows);
+
+  // The operator's command does the same (a real child process, as an operator would run it).
+  const env = { ...process.env, DATABASE_URL: database.url, NATS_URL: config.NATS_URL, EVENTS_STREAM: config.EVENTS_STREAM, EVENTS_SUBJECT_PREFIX: config.EVENTS_SUBJECT_PREFIX };
+  const ops = await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '../../scripts/ops/index.ts'), 'analytics', 'rebuild'], { env });
+  expect(ops.stdout).toMatch(/^done in [\d.]+ s: 2 orders \(was 2\), from stream \S+ up to #4$/m);
+  expect(await analyticsRows()).toEqual(rows);
+  expect(await inboxCount('analytics')).toBe(3);
+});
+
+it('keeps a rebuild and live applies apart: a live apply waits while a rebuild holds the lock, and a rebuild waits for live applies', async () => {
+  const orderId = randomUUID();
+  const parsed = parseEvent(JSON.stringify(envelope('OrderPlaced', orderId, samplePayload('OrderPlaced', orderId), 2)));
+  if (parsed.kind !== 'known') throw new Error('test event did not parse');
+  const holder = await pool.connect();
+  try {
+    const settledWithin = async (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
+    // As a rebuild holds it: the live apply waits, then applies.
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1::bigint)', [ANALYTICS_LOCK_ID]);
+    const live = applyAnalyticsEvent(pool, parsed.event);
+    expect(await settledWithin(live, 500)).toBe(false);
+    await holder.query('COMMIT');
+    expect(await live).toBe('applied');
+
+    // As a live apply holds it: the rebuild waits, then rebuilds.
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock_shared($1::bigint)', [ANALYTICS_LOCK_ID]);
+    const rebuild = rebuildAnalytics(config, pool);
+    expect(await settledWithin(rebuild, 500)).toBe(false);
+    await holder.query('COMMIT');
+    expect(await rebuild).toMatchObject({ ordersBefore: 1, ordersAfter: 0, done: 0 }); // nothing in the stream: the model is emptied
+  } finally {
+    await holder.query('ROLLBACK').catch(() => undefined);
+    holder.release();
+  }
 });
 
 it('applies each event once when every event is delivered twice: one email per order, each order counted once, and a rebuild ends in the same state', async () => {
@@ -212,7 +251,7 @@ it('applies each event once when every event is delivered twice: one email per o
 
   // Rebuild from the stream (which now holds every event twice): the same rows, the same inbox.
   const progress: number[] = [];
-  const result = await rebuildAnalytics(config, db, (p) => progress.push(p.done));
+  const result = await rebuildAnalytics(config, pool, (p) => progress.push(p.done));
   expect(result).toMatchObject({ total: 2 * totalEvents, done: 2 * totalEvents, applied: totalEvents, skipped: 0, ordersBefore: 12, ordersAfter: 12 });
   expect(progress.at(-1)).toBe(2 * totalEvents);
   expect(await analyticsRows()).toEqual(rows);
@@ -254,13 +293,13 @@ it('makes a resend after a crash between SMTP and the record detectable: same Me
   if (parsed.kind !== 'known') throw new Error('test event did not parse');
   const mailer = nodemailer.createTransport(smtp.url);
   try {
-    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
     // Simulate the crash: the mail went out, the process died before recording it.
     await db.processedEvent.deleteMany({ where: { consumer: 'email', eventId: event.id } });
     await db.sentEmail.update({ where: { eventId: event.id }, data: { status: 'SENDING' } });
 
-    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
-    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', parsed.event)).toBe('already-processed');
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', parsed.event)).toBe('already-processed');
   } finally {
     mailer.close();
   }
@@ -340,13 +379,13 @@ it('gives up marking after its bound, and only then does the redelivery resend, 
   const mailer = nodemailer.createTransport(cutting.url);
   try {
     const started = Date.now();
-    await expect(sendEmailForEvent(db, mailer, 'orders@shop.example', event, quietLogger, { markRetry: { baseDelayMs: 50, giveUpAfterMs: 800 } }))
+    await expect(sendEmailForEvent(pool, mailer, 'orders@shop.example', event, quietLogger, { markRetry: { baseDelayMs: 50, giveUpAfterMs: 800 } }))
       .rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(10_000);
     await outage!.restore();
     expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENDING', attempts: 1 });
     // The redelivery after the handler gave up: the one case of a second copy, detectable by its Message-ID.
-    expect(await sendEmailForEvent(db, mailer, 'orders@shop.example', event)).toBe('applied');
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', event)).toBe('applied');
   } finally {
     await outage?.restore();
     mailer.close();
@@ -354,6 +393,23 @@ it('gives up marking after its bound, and only then does the redelivery resend, 
   }
   expect(cutting.received.map((m) => m.messageId)).toEqual([messageIdFor(event.id), messageIdFor(event.id)]);
   expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENT', attempts: 2 });
+});
+
+it('keeps each consumer\'s last backlog report where the operator page reads it: one row per consumer, replaced by the next report', async () => {
+  const consumer = await start(startAnalyticsConsumer(config, quietLogger));
+  // Reported at start-up, from the broker: nothing pending yet.
+  const first = await waitFor('the start-up report', async () => (await readConsumerLag(db)).find((r) => r.consumer === 'analytics'), 5_000);
+  expect(first).toMatchObject({ pending: 0, ackPending: 0, redelivered: 0, deadLetters: 0 });
+  await consumer.stop();
+  running.splice(running.indexOf(consumer), 1);
+
+  await recordConsumerLag(pool, 'email', { pending: 7, ackPending: 3, redelivered: 1, dlq: 2 });
+  await recordConsumerLag(pool, 'email', { pending: 5, ackPending: 2, redelivered: 0, dlq: 4 });
+  const now = new Date();
+  const lag = await readConsumerLag(db, now);
+  expect(lag.map((r) => r.consumer)).toEqual(['analytics', 'email']);
+  expect(lag[1]).toMatchObject({ consumer: 'email', pending: 5, ackPending: 2, redelivered: 0, deadLetters: 4 });
+  expect(lag[1]!.ageSeconds).toBeLessThan(5);
 });
 
 it('leaves nothing running when its start fails (metrics port taken): no backlog reports, the caller\'s clean-up run', async () => {

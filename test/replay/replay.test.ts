@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH, workflowSpanSinks } from '../../workers/temporal-worker';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/workflow-bundle';
+import { workflowInterceptorModules } from '../../workers/workflow-bundle';
 import { HISTORIES_DIR } from '../harness/histories';
 import { testDataConverter } from '../harness/temporal';
 
@@ -27,6 +27,10 @@ const PATHS = [
   'happy-path-local-first', 'payment-declined-local-first', 'payment-confirmed-local-first', 'customer-cancel-after-capture-local-first',
   'customer-cancel-before-payment-local-first', 'transient-fault-retried-local-first', 'state-not-recorded-undone-local-first',
   'processing-failed-safe-reason-local-first',
+  // Recorded after the fused-step-records change (each forward step's local attempt records its own move).
+  'happy-path-fused-records', 'payment-declined-fused-records', 'payment-confirmed-fused-records', 'customer-cancel-after-capture-fused-records',
+  'transient-fault-retried-fused-records', 'state-not-recorded-undone-fused-records', 'processing-failed-safe-reason-fused-records',
+  'step-record-not-written-fused-records',
 ];
 
 describe('workflow replay', () => {
@@ -36,15 +40,19 @@ describe('workflow replay', () => {
     expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual(expect.arrayContaining([...PATHS].sort()));
   });
 
-  it('replays every recorded history against the current code', async () => {
+  // With the workflow interceptors the worker loads with tracing on and with it off (workers/workflow-bundle.ts):
+  // interceptors add headers, not commands, so a history replays the same whichever worker picks it up.
+  it.each([['on', true], ['off', false]])('replays every recorded history against the current code, tracing %s', async (_, tracing) => {
     const histories = files.map((file) => ({
       workflowId: file.replace(/\.json$/, ''),
       history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'))),
     }));
     const failures: string[] = [];
     let replayed = 0;
-    // With the worker's workflow interceptors (tracing, correlation id): they add headers, not commands.
-    const options = { workflowsPath: WORKFLOWS_PATH, replayName: 'order-replay', dataConverter: testDataConverter(), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }, sinks: workflowSpanSinks() };
+    const options = {
+      workflowsPath: WORKFLOWS_PATH, replayName: `order-replay-tracing-${tracing ? 'on' : 'off'}`, dataConverter: testDataConverter(),
+      interceptors: { workflowModules: workflowInterceptorModules(tracing) }, sinks: workflowSpanSinks(),
+    };
     for await (const result of Worker.runReplayHistories(options, histories)) {
       replayed += 1;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

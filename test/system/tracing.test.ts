@@ -80,7 +80,7 @@ it('carries one correlation id and one trace from the HTTP request to the email 
     aboutOrder(LOGGED_BY.email, 'email sent').length > 0 && aboutOrder(LOGGED_BY.analytics, 'event handled').length > 0, 30_000, 200);
   expect(aboutOrder(LOGGED_BY.api, 'request answered').map((l) => [l.method, l.path, l.status])).toContainEqual(['POST', '/orders', 202]);
   const activities = aboutOrder(LOGGED_BY.worker, 'activity completed');
-  expect(activities.map((l) => l.activityType)).toEqual(expect.arrayContaining(['recordOrderPlaced', 'reserveStock', 'authorizePayment', 'capturePayment', 'commitStock']));
+  expect(activities.map((l) => l.activityType)).toEqual(expect.arrayContaining(['recordOrderPlaced', 'reserveStockRecorded', 'authorizePaymentRecorded', 'capturePaymentRecorded', 'commitStock']));
   expect(activities.every((l) => l.orderId === orderId && typeof l.traceId === 'string')).toBe(true);
   expect(aboutOrder(LOGGED_BY.relay, 'event published').map((l) => l.type)).toEqual(expect.arrayContaining(['OrderPlaced', 'OrderConfirmed']));
   expect(aboutOrder(LOGGED_BY.email, 'email sent').map((l) => l.orderId)).toContain(orderId);
@@ -101,9 +101,9 @@ it('carries one correlation id and one trace from the HTTP request to the email 
   const named = (service: string, name: string) => trace.filter((s) => s.service === service && s.name === name);
   const expected: [string, string][] = [
     ['api', 'POST /orders'], ['api', 'GET inventory'], ['api', 'StartWorkflow:orderWorkflow'],
-    ['temporal-worker', 'RunWorkflow:orderWorkflow'], ['temporal-worker', 'StartActivity:reserveStock'], ['temporal-worker', 'RunActivity:reserveStock'],
+    ['temporal-worker', 'RunWorkflow:orderWorkflow'], ['temporal-worker', 'StartActivity:reserveStockRecorded'], ['temporal-worker', 'RunActivity:reserveStockRecorded'],
     ['temporal-worker', 'POST inventory'], ['inventory', 'POST /reservations'],
-    ['temporal-worker', 'RunActivity:authorizePayment'], ['temporal-worker', 'POST payment'], ['payment', 'POST /payments/authorize'],
+    ['temporal-worker', 'RunActivity:authorizePaymentRecorded'], ['temporal-worker', 'POST payment'], ['payment', 'POST /payments/authorize'],
     ['temporal-worker', 'RunActivity:recordOrderTransition'],
     ['outbox-relay', 'publish OrderPlaced'], ['outbox-relay', 'publish OrderConfirmed'],
     ['email-consumer', 'email OrderConfirmed'], ['email-consumer', 'smtp send'], ['analytics-consumer', 'analytics OrderConfirmed'],

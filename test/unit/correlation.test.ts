@@ -53,6 +53,7 @@ describe('correlation id of a request (pure logic)', () => {
     expect(correlationIdOfInput([])).toBeUndefined();
     expect(orderIdOfActivityInput([{ orderId: 'o-1', eventId: 'e' }])).toBe('o-1');
     expect(orderIdOfActivityInput([{ order: { orderId: 'o-2' }, eventId: 'e' }])).toBe('o-2');
+    expect(orderIdOfActivityInput([{ step: { orderId: 'o-3', lines: [] }, record: { orderId: 'o-3' } }])).toBe('o-3');
     expect(orderIdOfActivityInput([])).toBeUndefined();
   });
 });

@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import type { JetStreamManager, JsMsg, StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import nodemailer from 'nodemailer';
+import type { Pool, QueryConfig } from 'pg';
 import { SMTPServer } from 'smtp-server';
-import type { Db } from '../../common/db';
 import type { DomainEvent } from '../../common/events';
 import { createLogger } from '../../common/logger';
 import { REDACTED_EMAIL, redactEmailAddresses } from '../../common/personal-data';
@@ -18,7 +18,7 @@ import { parseMessage, processMessage } from '../../workers/event-consumer';
  * rejected"), and a handler's error goes on to the log, the dead letter, `ops dlq` and the
  * operator inspection. Real nodemailer against a real SMTP server (smtp-server, in this process,
  * loopback) that refuses the recipient; the order store and the JetStream message are in-memory
- * fakes (FakeDb, FakeJsMsg, FakeJetStreamManager).
+ * fakes (FakePool, FakeJsMsg, FakeJetStreamManager).
  */
 const ADDRESS = 'jane.doe+orders@shop.example';
 
@@ -102,7 +102,7 @@ describe('an SMTP refusal', () => {
         ack() {}, nak() {}, working() {}, term(reason?: string) { terms.push(reason); },
       } as unknown as JsMsg;
       const outcome = await processMessage(msg, parseMessage(msg), {
-        spec: { name: 'email', handles: new Set(['OrderConfirmed']), handle: (e) => sendEmailForEvent(fakeDb(ADDRESS), mailer, 'shop@orders.example', e, logger) },
+        spec: { name: 'email', handles: new Set(['OrderConfirmed']), handle: (e) => sendEmailForEvent(fakePool(ADDRESS), mailer, 'shop@orders.example', e, logger) },
         settings: { concurrency: 1, maxDeliver: 5, ackWaitMs: 30_000, retryBaseMs: 1, retryMaxMs: 1 },
         logger,
         async deadLetter(_msg, reason) { deadLetters.push(reason); },
@@ -149,11 +149,18 @@ describe('a dead letter stored before the fix', () => {
   });
 });
 
-/** FakeDb: the order store as sendEmailForEvent reads and writes it, in memory. */
-function fakeDb(customerEmail: string): Db {
+/** FakePool: the order store as sendEmailForEvent reads and writes it (by statement name), in memory. */
+function fakePool(customerEmail: string): Pool {
+  const answers: Record<string, unknown[]> = {
+    'email-inbox-and-recipient': [{ seen: false, customer_email: customerEmail }],
+    'sent-email-claim': [{ previous_status: null, attempts: 1 }],
+    'sent-email-failed': [],
+  };
   return {
-    processedEvent: { findUnique: async () => null },
-    order: { findUnique: async () => ({ customerEmail }) },
-    sentEmail: { findUnique: async () => null, upsert: async () => ({}), update: async () => ({}) },
-  } as unknown as Db;
+    async query(query: QueryConfig) {
+      const rows = answers[query.name ?? ''];
+      if (!rows) throw new Error(`FakePool has no answer for statement ${query.name ?? query.text}`);
+      return { rows, rowCount: rows.length };
+    },
+  } as unknown as Pool;
 }

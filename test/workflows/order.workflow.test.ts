@@ -92,17 +92,18 @@ describe('order workflow (time-skipping)', () => {
     expect(history).toContain(order.orderId);
     expect(history).not.toContain('buyer@shop.example');
     expect(history).not.toContain('tok_visa');
-    // Few round trips: everything but the stock commit ran as local activities, and OrderStatus was upserted once per new status.
+    // Few round trips: everything but the stock commit ran as local activities, each forward step
+    // recording its own transition, and OrderStatus was upserted once per new status.
     const { events } = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
     expect(regularActivities(events)).toEqual(['commitStock']);
     expect(localActivities(events).map((a) => `${a.type}#${a.attempt}`)).toEqual([
-      'recordOrderPlaced#1', 'reserveStock#1', 'recordOrderTransition#1', 'authorizePayment#1', 'recordOrderTransition#1',
-      'capturePayment#1', 'recordOrderTransition#1', 'recordOrderTransition#1',
+      'recordOrderPlaced#1', 'reserveStockRecorded#1', 'authorizePaymentRecorded#1', 'capturePaymentRecorded#1', 'recordOrderTransition#1',
     ]);
     expect(events!.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.OrderStatus)).toHaveLength(4);
     await record('happy-path', order.orderId);
     await record('happy-path-order-vault', order.orderId);
     await record('happy-path-local-first', order.orderId);
+    await record('happy-path-fused-records', order.orderId);
   });
 
   it('still completes an order started the old way, with the email and token in its input', async () => {
@@ -150,6 +151,7 @@ describe('order workflow (time-skipping)', () => {
     expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
     await record('payment-declined', order.orderId);
     await record('payment-declined-local-first', order.orderId);
+    await record('payment-declined-fused-records', order.orderId);
   });
 
   it('never starts a second saga for the same order id', async () => {
@@ -189,6 +191,7 @@ describe('order workflow (time-skipping)', () => {
       expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentConfirmationRequested', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
       await record('payment-confirmed', order.orderId);
       await record('payment-confirmed-local-first', order.orderId);
+      await record('payment-confirmed-fused-records', order.orderId);
     });
 
     it('cancels after the default 15 minute deadline and undoes everything', async () => {
@@ -254,6 +257,7 @@ describe('order workflow (time-skipping)', () => {
       expect(cancelled.payload).toMatchObject({ reasonCode: 'CUSTOMER_CANCELLED', refundedCents: 1500 });
       await record('customer-cancel-after-capture', order.orderId);
       await record('customer-cancel-after-capture-local-first', order.orderId);
+      await record('customer-cancel-after-capture-fused-records', order.orderId);
     });
 
     it('before the payment step: releases the stock and fences the payment, which a lost workflow task may have asked for', async () => {
@@ -305,11 +309,12 @@ describe('order workflow (time-skipping)', () => {
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 3, reserved: 0 });
       // Nine calls in all: the local attempt failed, the regular activity that took over succeeded at its 8th.
       const { events } = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
-      expect(localActivities(events).filter((a) => a.type === 'reserveStock')).toEqual([{ type: 'reserveStock', attempt: 1, failed: true }]);
+      expect(localActivities(events).filter((a) => a.type.startsWith('reserveStock'))).toEqual([{ type: 'reserveStockRecorded', attempt: 1, failed: true }]);
       const reserveStarted = events!.find((e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! > 1);
       expect(reserveStarted?.activityTaskStartedEventAttributes?.attempt).toBe(8);
       await record('transient-fault-retried', order.orderId);
       await record('transient-fault-retried-local-first', order.orderId);
+      await record('transient-fault-retried-fused-records', order.orderId);
     });
 
     it('ends COMPENSATION_FAILED, with what is left to do, when an undo cannot finish in 24 hours', async () => {
@@ -473,6 +478,37 @@ describe('order workflow (time-skipping)', () => {
       expect(cause!.message).toContain(status);
     }
 
+    it('a step that succeeded but whose move could not be written: the step runs again (idempotent) and the saga writes the move itself', async () => {
+      const sku = await product(5);
+      const order = await input(sku, 2, 'tok_visa');
+      // Postgres refuses only the first write of STOCK_RESERVED (a sequence is not rolled back with the refused write).
+      const seq = `refuse_once_${order.orderId.replace(/-/g, '')}`;
+      await peers.db.$executeRawUnsafe(`CREATE SEQUENCE ${seq}`);
+      await peers.db.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION test_refuse_first_write() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.id::text = TG_ARGV[0] AND NEW.status::text = TG_ARGV[1] AND nextval(TG_ARGV[2]) = 1 THEN
+            RAISE EXCEPTION 'first write of % to order % refused (test)', NEW.status, NEW.id;
+          END IF;
+          RETURN NEW;
+        END $$`);
+      await peers.db.$executeRawUnsafe(`CREATE TRIGGER ${seq} BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION test_refuse_first_write('${order.orderId}', 'STOCK_RESERVED', '${seq}')`);
+      try {
+        await expect(run(order)).resolves.toEqual({ orderId: order.orderId, status: 'CONFIRMED' });
+      } finally {
+        await peers.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${seq} ON orders`);
+        await peers.db.$executeRawUnsafe(`DROP SEQUENCE IF EXISTS ${seq}`);
+      }
+      expect(await peers.inventory.getProduct(sku)).toMatchObject({ stock: 3, reserved: 0 });
+      expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAuthorized', 'PaymentCaptured', 'OrderConfirmed']);
+      const { events } = await env.client.workflow.getHandle(orderWorkflowId(order.orderId)).fetchHistory();
+      // The fused attempt failed; the reserve ran again as the regular activity (its key gave the same answer) and the move was written apart.
+      expect(regularActivities(events)).toEqual(['reserveStock', 'commitStock']);
+      expect(localActivities(events).map((a) => `${a.type}#${a.failed ? 'failed' : 'ok'}`)).toEqual([
+        'recordOrderPlaced#ok', 'reserveStockRecorded#failed', 'recordOrderTransition#ok', 'authorizePaymentRecorded#ok', 'capturePaymentRecorded#ok', 'recordOrderTransition#ok',
+      ]);
+      await record('step-record-not-written-fused-records', order.orderId);
+    });
+
     it('when CONFIRMED cannot be recorded for an hour: the workflow fails visibly and nothing is undone', async () => {
       const sku = await product(5);
       const order = await input(sku, 1, 'tok_visa');
@@ -504,6 +540,7 @@ describe('order workflow (time-skipping)', () => {
       expect((await peers.db.order.findUniqueOrThrow({ where: { id: order.orderId } })).status).toBe('PENDING');
       await record('state-not-recorded-undone', order.orderId);
       await record('state-not-recorded-undone-local-first', order.orderId);
+      await record('state-not-recorded-undone-fused-records', order.orderId);
     });
   });
 
@@ -522,6 +559,7 @@ describe('order workflow (time-skipping)', () => {
       expect(metadata.currentDetails).toMatch(/reserveStock.*inventory answered 400/);
       await record('processing-failed-safe-reason', order.orderId);
       await record('processing-failed-safe-reason-local-first', order.orderId);
+      await record('processing-failed-safe-reason-fused-records', order.orderId);
     });
   });
 });
