@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LEGACY_CLIENT_ID } from '../common/order/workflow-contract';
 import type { Db } from '../common/db';
+import type { Queryable } from '../common/pg';
 
 /**
  * API keys: created and revoked by an operator (`npm run ops -- apikey ...`), checked by the API
@@ -68,11 +69,16 @@ export interface VerifiedApiKey {
   scope: Scope;
 }
 
-/** The client a presented key belongs to, if it is one of ours and not revoked. */
-export async function verifyApiKey(db: Db, key: string): Promise<VerifiedApiKey | undefined> {
-  const keyId = keyIdOf(key);
-  if (!keyId) return undefined;
-  const row = await db.apiKey.findUnique({ where: { id: keyId } });
+/** A stored key as the check needs it. */
+interface StoredApiKey {
+  clientId: string;
+  scope: Scope;
+  secretHash: string;
+  revokedAt: Date | null;
+}
+
+/** Whether `key` (whose id is `keyId`) is the stored one, and not revoked. */
+function verified(key: string, keyId: string, row: StoredApiKey | null | undefined): VerifiedApiKey | undefined {
   if (!row || row.revokedAt) return undefined;
   const presented = Buffer.from(hashApiKey(key), 'hex');
   const stored = Buffer.from(row.secretHash, 'hex');
@@ -80,10 +86,32 @@ export async function verifyApiKey(db: Db, key: string): Promise<VerifiedApiKey 
   return { keyId, clientId: row.clientId, scope: row.scope };
 }
 
+/** The client a presented key belongs to, if it is one of ours and not revoked. */
+export async function verifyApiKey(db: Db, key: string): Promise<VerifiedApiKey | undefined> {
+  const keyId = keyIdOf(key);
+  if (!keyId) return undefined;
+  return verified(key, keyId, await db.apiKey.findUnique({ where: { id: keyId } }));
+}
+
+/** verifyApiKey over node-postgres: the API checks every request's key so, with no ORM in between. */
+export async function verifyApiKeyOnPool(pool: Queryable, key: string): Promise<VerifiedApiKey | undefined> {
+  const keyId = keyIdOf(key);
+  if (!keyId) return undefined;
+  const { rows: [row] } = await pool.query<StoredApiKey>({
+    name: 'api-key-by-id',
+    text: 'SELECT client_id AS "clientId", scope::text AS scope, secret_hash AS "secretHash", revoked_at AS "revokedAt" FROM api_keys WHERE id = $1',
+    values: [keyId],
+  });
+  return verified(key, keyId, row);
+}
+
 /** Marks a key used now, at most once a minute (no write per request). */
-export async function touchApiKey(db: Db, keyId: string): Promise<void> {
-  await db.$executeRaw`UPDATE api_keys SET last_used_at = now()
-    WHERE id = ${keyId} AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`;
+export async function touchApiKey(pool: Queryable, keyId: string): Promise<void> {
+  await pool.query({
+    name: 'api-key-touch',
+    text: `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+    values: [keyId],
+  });
 }
 
 /**

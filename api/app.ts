@@ -44,7 +44,7 @@ export function createApiApp(deps: ApiDeps): express.Express {
   app.use(authenticate(deps));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(context);
-  app.use(postRateLimit(deps.db, deps.rateLimit, deps.logger));
+  app.use(postRateLimit(deps.pool, deps.rateLimit, deps.logger));
   app.use(readinessRouter(deps));
   app.use(ordersRouter(deps));
   app.use(analyticsRouter(deps));

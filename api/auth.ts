@@ -1,8 +1,8 @@
 import type { RequestHandler, Response } from 'express';
-import type { Db } from '../common/db';
 import { problem } from '../common/http';
 import type { Logger } from '../common/logger';
-import { scopesOf, touchApiKey, verifyApiKey, type Scope } from './api-keys';
+import type { Queryable } from '../common/pg';
+import { scopesOf, touchApiKey, verifyApiKeyOnPool, type Scope } from './api-keys';
 
 export type { Scope } from './api-keys';
 
@@ -35,13 +35,14 @@ export function isOperator(res: Response): boolean {
 /** How often this process records a key's use (the database also keeps it to once a minute). */
 const TOUCH_EVERY_MS = 60_000;
 
-export function authenticate({ db, logger }: { db: Db; logger: Logger }): RequestHandler {
+/** `pool`: the API's node-postgres pool (every request's key is checked there). */
+export function authenticate({ pool, logger }: { pool: Queryable; logger: Logger }): RequestHandler {
   const lastTouched = new Map<string, number>();
   const touch = (keyId: string) => {
     const now = Date.now();
     if (now - (lastTouched.get(keyId) ?? 0) < TOUCH_EVERY_MS) return;
     lastTouched.set(keyId, now);
-    touchApiKey(db, keyId).catch((err: unknown) => logger.warn({ err, keyId }, 'could not record the API key\'s last use'));
+    touchApiKey(pool, keyId).catch((err: unknown) => logger.warn({ err, keyId }, 'could not record the API key\'s last use'));
   };
   return async (req, res, next) => {
     if (res.locals.client) return next(); // already authenticated by an earlier step (the codec server's session cookie)
@@ -54,7 +55,7 @@ export function authenticate({ db, logger }: { db: Db; logger: Logger }): Reques
     const key = BEARER.exec(header)?.[1];
     let verified;
     try {
-      verified = key === undefined ? undefined : await verifyApiKey(db, key);
+      verified = key === undefined ? undefined : await verifyApiKeyOnPool(pool, key);
     } catch (err) {
       logger.error({ err }, 'could not check an API key');
       res.set('retry-after', '5');

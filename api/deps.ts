@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
+import type { Pool } from 'pg';
 import type { InventoryClient } from '../common/clients/inventory-client';
 import type { Db } from '../common/db';
 import type { InspectionSources } from '../common/inspection/sources';
@@ -8,7 +9,10 @@ import type { RateLimitSettings } from './rate-limit';
 
 /** What the API's routes are built from; api/server.ts fills it from the configuration. */
 export interface ApiDeps {
+  /** Prisma: the cold paths (lists, operator pages, analytics, API keys). */
   db: Db;
+  /** node-postgres: each order's hot path (rate limit, Idempotency-Key, order vault, order by id, webhook de-dup). */
+  pool: Pool;
   temporal: Client;
   inventory: InventoryClient;
   taskQueue: string;

@@ -6,6 +6,7 @@ import {
   type IdempotencyStore, type KeptAnswer,
 } from '../common/idempotency-key';
 import type { Logger } from '../common/logger';
+import type { Queryable } from '../common/pg';
 import { authenticatedClient } from './auth';
 
 /**
@@ -34,6 +35,12 @@ export interface KeyedRequestInfo {
   clientId: string;
   key: string;
   requestHash: string;
+  /**
+   * Whether this request's claim took the key over from an earlier request (one that was released,
+   * expired, or lost its lease) rather than claiming a key never held: only then can an earlier
+   * attempt have done this request's work already. Set once the key is claimed.
+   */
+  heldBefore?: boolean;
 }
 
 /** The key and client of this request, when it came with an Idempotency-Key. */
@@ -44,38 +51,60 @@ export function keyedRequestOf(res: Response): KeyedRequestInfo | undefined {
 interface ApiClaim {
   clientId: string;
   key: string;
+  /** True when the claim took over an existing row (see KeyedRequestInfo.heldBefore). */
+  heldBefore: boolean;
 }
 
+const LEASE = `${IN_PROGRESS_LEASE_MS} * interval '1 millisecond'`;
+
 /**
- * The API's keys, in `api_idempotency_keys`: a claim is a row without an answer yet, and a key
- * whose row has expired, or whose claim is older than the lease without an answer, can be claimed
- * again. Duplicates do not wait for the first: they see its row without an answer.
+ * The API's keys, in `api_idempotency_keys`, over the API's node-postgres pool (every keyed POST
+ * claims and keeps here): a claim is a row without an answer yet, and a key whose row has expired,
+ * or whose claim is older than the lease without an answer, can be claimed again. Duplicates do
+ * not wait for the first: they see its row without an answer.
+ *
+ * Release does not delete the row: it ends the claim's lease (moves created_at back past it), so
+ * the key is free at once but its row, until it expires, still says the key was held. A claim
+ * tells a fresh insert (`xmax = 0`) from a takeover of such a row: the orders route needs that to
+ * know when an earlier attempt may have placed the order already (api/routes/orders.ts).
  */
-function apiKeyStore(db: Db, ttlMs: number, clientId: string, logger: Logger): IdempotencyStore<ApiClaim> {
+function apiKeyStore(pool: Queryable, ttlMs: number, clientId: string, logger: Logger): IdempotencyStore<ApiClaim> {
   const release = async (claim: ApiClaim) => {
-    await db.apiIdempotencyKey.deleteMany({ where: { ...claim, statusCode: null } });
+    await pool.query({
+      name: 'api-idempotency-release',
+      text: `UPDATE api_idempotency_keys SET created_at = now() - ${LEASE} - interval '1 millisecond'
+             WHERE client_id = $1 AND key = $2 AND status_code IS NULL`,
+      values: [claim.clientId, claim.key],
+    });
   };
   return {
     async claim({ key, operation, requestHash }) {
-      const claimed = await db.$executeRaw`
-        INSERT INTO api_idempotency_keys (client_id, key, operation, request_hash, expires_at)
-        VALUES (${clientId}, ${key}, ${operation}, ${requestHash}, now() + ${ttlMs} * interval '1 millisecond')
-        ON CONFLICT (client_id, key) DO UPDATE SET
-          operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, status_code = NULL,
-          response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
-        WHERE api_idempotency_keys.expires_at < now()
-           OR (api_idempotency_keys.status_code IS NULL
-               AND api_idempotency_keys.created_at < now() - ${IN_PROGRESS_LEASE_MS} * interval '1 millisecond')`;
-      if (claimed > 0) return { claim: { clientId, key } };
-      const first = await db.apiIdempotencyKey.findUnique({ where: { clientId_key: { clientId, key } } });
+      const { rows: [claimed] } = await pool.query<{ fresh: boolean }>({
+        name: 'api-idempotency-claim',
+        text: `INSERT INTO api_idempotency_keys (client_id, key, operation, request_hash, expires_at)
+               VALUES ($1, $2, $3, $4, now() + $5::bigint * interval '1 millisecond')
+               ON CONFLICT (client_id, key) DO UPDATE SET
+                 operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, status_code = NULL,
+                 response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+               WHERE api_idempotency_keys.expires_at < now()
+                  OR (api_idempotency_keys.status_code IS NULL AND api_idempotency_keys.created_at < now() - ${LEASE})
+               RETURNING (xmax = 0) AS fresh`,
+        values: [clientId, key, operation, requestHash, ttlMs],
+      });
+      if (claimed) return { claim: { clientId, key, heldBefore: !claimed.fresh } };
+      const { rows: [first] } = await pool.query<{ operation: string; request_hash: string; status_code: number | null; response_headers: Record<string, string> | null; response_body: unknown }>({
+        name: 'api-idempotency-holder',
+        text: 'SELECT operation, request_hash, status_code, response_headers, response_body FROM api_idempotency_keys WHERE client_id = $1 AND key = $2',
+        values: [clientId, key],
+      });
       return {
-        holder: first && {
+        holder: first ? {
           operation: first.operation,
-          requestHash: first.requestHash,
-          ...(first.statusCode === null ? {} : {
-            answer: { status: first.statusCode, headers: (first.responseHeaders ?? {}) as Record<string, string>, body: first.responseBody },
+          requestHash: first.request_hash,
+          ...(first.status_code === null ? {} : {
+            answer: { status: first.status_code, headers: first.response_headers ?? {}, body: first.response_body },
           }),
-        },
+        } : null,
       };
     },
     /**
@@ -85,9 +114,12 @@ function apiKeyStore(db: Db, ttlMs: number, clientId: string, logger: Logger): I
      */
     async keep(claim, answer) {
       try {
-        await db.apiIdempotencyKey.update({
-          where: { clientId_key: claim },
-          data: { statusCode: answer.status, responseHeaders: answer.headers, responseBody: answer.body as object, expiresAt: new Date(Date.now() + ttlMs) },
+        await pool.query({
+          name: 'api-idempotency-keep',
+          text: `UPDATE api_idempotency_keys SET status_code = $3, response_headers = $4::jsonb, response_body = $5::jsonb,
+                   expires_at = now() + $6::bigint * interval '1 millisecond'
+                 WHERE client_id = $1 AND key = $2`,
+          values: [claim.clientId, claim.key, answer.status, JSON.stringify(answer.headers ?? {}), JSON.stringify(answer.body ?? null), ttlMs],
         });
       } catch (err) {
         logger.error({ err, clientId: claim.clientId }, 'could not save the answer under its Idempotency-Key; releasing the key');
@@ -108,7 +140,7 @@ function answerOf(res: Response, body: unknown): KeptAnswer {
   return { status: res.statusCode, headers, body: json };
 }
 
-export function idempotency(db: Db, ttlMs: number, logger: Logger): RequestHandler {
+export function idempotency(pool: Queryable, ttlMs: number, logger: Logger): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const key = req.get('idempotency-key');
     if (key === undefined) return next();
@@ -128,7 +160,8 @@ export function idempotency(db: Db, ttlMs: number, logger: Logger): RequestHandl
     const send = res.send.bind(res);
     let answered = false;
     let firstBody: unknown;
-    const work = () => new Promise<KeptAnswer>((resolve) => {
+    const work = (claim: ApiClaim) => new Promise<KeptAnswer>((resolve) => {
+      res.locals.idempotency = { ...(res.locals.idempotency as KeyedRequestInfo), heldBefore: claim.heldBefore } satisfies KeyedRequestInfo;
       res.send = ((body: unknown) => {
         if (answered) return send(body);
         answered = true;
@@ -141,7 +174,7 @@ export function idempotency(db: Db, ttlMs: number, logger: Logger): RequestHandl
 
     let outcome;
     try {
-      outcome = await runWithIdempotencyKey(apiKeyStore(db, ttlMs, clientId, logger), request, work,
+      outcome = await runWithIdempotencyKey(apiKeyStore(pool, ttlMs, clientId, logger), request, work,
         () => 'This key was first used with another request; use a new key for a new operation.');
     } catch (err) {
       if (!answered) {

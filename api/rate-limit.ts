@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
 import { rateLimit, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
-import type { Db } from '../common/db';
 import { problem, sendProblem } from '../common/http';
 import type { Logger } from '../common/logger';
+import type { Queryable } from '../common/pg';
 import { authenticatedClient } from './auth';
 
 /**
@@ -18,10 +18,14 @@ import { authenticatedClient } from './auth';
  * table in our `public` schema and need CREATE EXTENSION, and each hit takes a table lock on its
  * sessions table, which makes every POST of every API process wait for each other.
  */
+/** The start of the window `now` is in, for a window of $2 ms (the same expression in both statements). */
+const CURRENT_WINDOW_START = "to_timestamp(floor(extract(epoch from clock_timestamp()) * 1000 / $2::bigint) * $2::bigint / 1000.0)";
+
 export class PostgresRateLimitStore implements Store {
   readonly localKeys = false;
   readonly prefix = 'api-post';
-  constructor(private readonly db: Db, private windowMs: number) {}
+  /** `db`: the API's node-postgres pool (every POST counts here, so no ORM in between). */
+  constructor(private readonly db: Queryable, private windowMs: number) {}
 
   init(options: Options): void {
     this.windowMs = options.windowMs;
@@ -29,28 +33,37 @@ export class PostgresRateLimitStore implements Store {
 
   /** Windows are aligned to multiples of windowMs on the database's clock, shared by all processes. */
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const [row] = await this.db.$queryRaw<{ hits: number; window_start: Date }[]>`
-      INSERT INTO api_rate_limit_windows (key, window_start, hits)
-      VALUES (${key}, to_timestamp(floor(extract(epoch from clock_timestamp()) * 1000 / ${this.windowMs}) * ${this.windowMs} / 1000.0), 1)
-      ON CONFLICT (key, window_start) DO UPDATE SET hits = api_rate_limit_windows.hits + 1
-      RETURNING hits, window_start`;
+    const { rows: [row] } = await this.db.query<{ hits: number; window_start: Date }>({
+      name: 'rate-limit-increment',
+      text: `INSERT INTO api_rate_limit_windows (key, window_start, hits)
+             VALUES ($1, ${CURRENT_WINDOW_START}, 1)
+             ON CONFLICT (key, window_start) DO UPDATE SET hits = api_rate_limit_windows.hits + 1
+             RETURNING hits, window_start`,
+      values: [key, this.windowMs],
+    });
     return { totalHits: row!.hits, resetTime: new Date(row!.window_start.getTime() + this.windowMs) };
   }
 
   async decrement(key: string): Promise<void> {
-    await this.db.$executeRaw`
-      UPDATE api_rate_limit_windows SET hits = greatest(hits - 1, 0)
-      WHERE key = ${key} AND window_start = to_timestamp(floor(extract(epoch from clock_timestamp()) * 1000 / ${this.windowMs}) * ${this.windowMs} / 1000.0)`;
+    await this.db.query({
+      name: 'rate-limit-decrement',
+      text: `UPDATE api_rate_limit_windows SET hits = greatest(hits - 1, 0) WHERE key = $1 AND window_start = ${CURRENT_WINDOW_START}`,
+      values: [key, this.windowMs],
+    });
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.db.apiRateLimitWindow.deleteMany({ where: { key } });
+    await this.db.query({ name: 'rate-limit-reset', text: 'DELETE FROM api_rate_limit_windows WHERE key = $1', values: [key] });
   }
 
   /** Removes windows that have ended; the API runs it on a timer. */
   async purgeEnded(): Promise<number> {
-    const { count } = await this.db.apiRateLimitWindow.deleteMany({ where: { windowStart: { lt: new Date(Date.now() - this.windowMs) } } });
-    return count;
+    const { rowCount } = await this.db.query({
+      name: 'rate-limit-purge',
+      text: `DELETE FROM api_rate_limit_windows WHERE window_start < now() - make_interval(secs => $1::double precision / 1000)`,
+      values: [this.windowMs],
+    });
+    return rowCount ?? 0;
   }
 }
 
@@ -60,7 +73,7 @@ export interface RateLimitSettings {
 }
 
 /** Mount after authenticate(): the limit is per authenticated client, not per address. */
-export function postRateLimit(db: Db, { postsPerWindow, windowMs }: RateLimitSettings, logger: Logger): RequestHandler {
+export function postRateLimit(db: Queryable, { postsPerWindow, windowMs }: RateLimitSettings, logger: Logger): RequestHandler {
   return rateLimit({
     windowMs,
     limit: postsPerWindow,

@@ -4,6 +4,7 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import { InventoryClient } from '../common/clients/inventory-client';
 import type { Config } from '../common/config';
 import { createDb, dbTimeouts } from '../common/db';
+import { createPool } from '../common/pg';
 import { closeServer } from '../common/http';
 import { openInspectionSources } from '../common/inspection/sources';
 import { temporalDataConverter, temporalPayloadCodec } from '../common/temporal-connection';
@@ -12,8 +13,15 @@ import { createApiApp } from './app';
 import { purgeExpiredIdempotencyKeys } from './idempotency';
 import { PostgresRateLimitStore } from './rate-limit';
 
+/**
+ * Connections of the API's Prisma client: its cold paths only (lists, cancels, operator pages,
+ * analytics); each order's statements go through the node-postgres pool (DATABASE_POOL_MAX).
+ */
+const COLD_PATH_POOL_MAX = 3;
+
 export async function startApi(config: Config, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
-  const db = createDb(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX);
+  const db = createDb(config.DATABASE_URL, dbTimeouts(config), COLD_PATH_POOL_MAX);
+  const pool = createPool(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX, (err) => logger.error({ err }, 'idle API database connection failed; it will be replaced'));
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const codec = temporalPayloadCodec(config);
   const temporal = new Client({
@@ -25,7 +33,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
   // first use (without PAYMENT_TOKEN the API starts; only the inspection answers 503).
   const inspection = await openInspectionSources(config, { db, temporal });
   const app = createApiApp({
-    db, temporal, logger, inspection: inspection.sources, taskQueue: config.TEMPORAL_TASK_QUEUE,
+    db, pool, temporal, logger, inspection: inspection.sources, taskQueue: config.TEMPORAL_TASK_QUEUE,
     codec: { codec, namespace: config.TEMPORAL_NAMESPACE, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookie: process.env.NODE_ENV === 'production' },
     paymentConfirmationTimeoutMs: config.PAYMENT_CONFIRMATION_TIMEOUT,
     paymentWebhookSecret: config.PAYMENT_WEBHOOK_SECRET,
@@ -41,7 +49,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
   logger.info({ url }, 'API listening');
   const purge = setInterval(() => {
     purgeExpiredIdempotencyKeys(db).then((n) => n && logger.info({ removed: n }, 'expired idempotency keys removed'), (err: unknown) => logger.warn({ err }, 'could not purge idempotency keys'));
-    new PostgresRateLimitStore(db, config.API_RATE_LIMIT_WINDOW).purgeEnded().catch((err: unknown) => logger.warn({ err }, 'could not purge rate-limit windows'));
+    new PostgresRateLimitStore(pool, config.API_RATE_LIMIT_WINDOW).purgeEnded().catch((err: unknown) => logger.warn({ err }, 'could not purge rate-limit windows'));
   }, 15 * 60_000);
   purge.unref();
   return {
@@ -52,6 +60,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
       await inspection.close();
       await connection.close();
       await db.$disconnect();
+      await pool.end();
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Db } from './db';
+import type { Queryable } from './pg';
 
 /**
  * The order vault (table order_vault): where an order's personal data and card token wait for
@@ -17,12 +17,44 @@ export interface OrderSecrets {
   paymentToken: string;
 }
 
-/** Stores an order's secrets before its workflow starts. A retried request stores the same again. */
-export async function storeOrderSecrets(db: Db, s: OrderSecrets): Promise<void> {
-  await db.orderVault.upsert({
-    where: { orderId: s.orderId },
-    create: { orderId: s.orderId, clientId: s.clientId, customerId: s.customerId, customerEmail: s.customerEmail, paymentToken: s.paymentToken },
-    update: { customerEmail: s.customerEmail, paymentToken: s.paymentToken },
+/**
+ * What storing found: `stored` (a new row), `same` (a row of an earlier attempt of this request,
+ * identical) or `different` (a row of another request under the same order id, left as it was).
+ */
+export type StoreOutcome = 'stored' | 'same' | 'different';
+
+/**
+ * Stores an order's secrets before its workflow starts; insert-only. A keyed order's id comes from
+ * (client, Idempotency-Key), so a row already here is an earlier attempt's, whose workflow may be
+ * running on it: never overwritten (a retry with another body must not swap the email or card of
+ * the order that was placed), only compared. One statement on the usual path, a read on a conflict.
+ */
+export async function storeOrderSecrets(db: Queryable, s: OrderSecrets): Promise<StoreOutcome> {
+  const { rowCount } = await db.query({
+    name: 'order-vault-insert',
+    text: `INSERT INTO order_vault (order_id, client_id, customer_id, customer_email, payment_token)
+           VALUES ($1::uuid, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING`,
+    values: [s.orderId, s.clientId, s.customerId, s.customerEmail, s.paymentToken],
+  });
+  if ((rowCount ?? 0) > 0) return 'stored';
+  const { rows } = await db.query<{ same: boolean }>({
+    name: 'order-vault-compare',
+    text: `SELECT client_id = $2 AND customer_id = $3 AND customer_email IS NOT DISTINCT FROM $4
+                  AND payment_token IS NOT DISTINCT FROM $5 AS same
+           FROM order_vault WHERE order_id = $1::uuid`,
+    values: [s.orderId, s.clientId, s.customerId, s.customerEmail, s.paymentToken],
+  });
+  // Gone between the two statements (the order ended, or was swept or erased): nothing of ours to keep it for.
+  return rows[0] === undefined || rows[0].same ? 'same' : 'different';
+}
+
+/** Deletes the secrets `storeOrderSecrets` stored for a request that turned out not to be the order's: only if they are still exactly those. */
+export async function discardStoredSecrets(db: Queryable, s: OrderSecrets): Promise<void> {
+  await db.query({
+    name: 'order-vault-discard',
+    text: `DELETE FROM order_vault WHERE order_id = $1::uuid AND client_id = $2 AND customer_id = $3
+             AND customer_email IS NOT DISTINCT FROM $4 AND payment_token IS NOT DISTINCT FROM $5`,
+    values: [s.orderId, s.clientId, s.customerId, s.customerEmail, s.paymentToken],
   });
 }
 
@@ -34,9 +66,6 @@ export class OrderSecretMissingError extends Error {
     this.name = 'OrderSecretMissingError';
   }
 }
-
-/** Where the worker reads and forgets secrets: its pool, or the connection of a transaction. */
-type Queryable = Pick<Pool | PoolClient, 'query'>;
 
 async function readSecret(db: Queryable, orderId: string, column: 'customer_email' | 'payment_token'): Promise<string | undefined> {
   const { rows } = await db.query<{ secret: string | null }>(`SELECT ${column} AS secret FROM order_vault WHERE order_id = $1::uuid`, [orderId]);

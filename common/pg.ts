@@ -28,6 +28,9 @@ export function createPool(databaseUrl: string, timeouts: DbTimeouts, poolMax: n
   return pool;
 }
 
+/** What runs a statement: a pool, or the connection of a transaction. */
+export type Queryable = Pick<Pool | PoolClient, 'query'>;
+
 /**
  * Runs `work` in one transaction on a pooled connection: COMMIT if it returns, ROLLBACK if it throws.
  * A connection that breaks meanwhile (Postgres restarted, the backend terminated) fails the

@@ -43,7 +43,7 @@ const signInTarget = z.enum(SIGN_IN_TARGETS).catch('/operator');
  * Open (mounted before authentication, like liveness): the sign-in form, which holds no data, and
  * its POST; a browser that opens a page without a credential is sent to the form.
  */
-export function operatorSignInRouter(deps: Pick<ApiDeps, 'db' | 'logger' | 'codec'>): Router {
+export function operatorSignInRouter(deps: Pick<ApiDeps, 'db' | 'pool' | 'logger' | 'codec'>): Router {
   const router = Router();
   router.get('/operator/login', (req, res) => {
     res.set('Content-Security-Policy', SIGN_IN_CSP);

@@ -9,7 +9,7 @@ import { TransientPeerError } from '../../common/clients/http-json';
 import type { Product } from '../../common/clients/inventory-client';
 import { problem, validationProblem } from '../../common/http';
 import { totalOf, type PricedLine } from '../../common/order/lines';
-import { storeOrderSecrets } from '../../common/order-vault';
+import { discardStoredSecrets, storeOrderSecrets, type OrderSecrets } from '../../common/order-vault';
 import { orderStatuses, terminalStatuses, type OrderStatus } from '../../common/order/status';
 import {
   cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions,
@@ -21,6 +21,7 @@ import type { ApiDeps } from '../deps';
 import { idempotency, keyedRequestOf, type KeyedRequestInfo } from '../idempotency';
 import { cancelUpdateIdFor, orderIdFor } from '../order-id';
 import { CLIENT_MEMO, orderNotFound, orderOwnerLookup } from '../order-owner';
+import { readOrderRow } from '../order-row';
 import { correlationIdOf } from '../access-log';
 import { bindOrderId } from '../../common/correlation-context';
 import { createOrderBody, CUSTOMER_ID_PATTERN, duplicateSkus, MAX_LIST_LIMIT, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
@@ -115,26 +116,28 @@ const CANCEL_REFUSED_TYPES = new Set([CancelRefusedError.name, new CancelRefused
 
 /** Thin REST layer over the order workflow: validate, price, start, signal; read from the database. */
 export function ordersRouter({
-  db, temporal, inventory, taskQueue, logger, paymentConfirmationTimeoutMs, idempotencyKeyTtlMs, temporalCallTimeoutMs,
+  db, pool, temporal, inventory, taskQueue, logger, paymentConfirmationTimeoutMs, idempotencyKeyTtlMs, temporalCallTimeoutMs,
 }: ApiDeps): Router {
   const router = Router();
-  const keyed = idempotency(db, idempotencyKeyTtlMs, logger);
+  const keyed = idempotency(pool, idempotencyKeyTtlMs, logger);
   /** Every call to Temporal ends by its deadline: a Temporal that answers late, or not at all, holds no request open. */
   const withDeadline = <T>(call: () => Promise<T>): Promise<T> => temporal.withDeadline(Date.now() + temporalCallTimeoutMs, call);
 
   /**
    * A keyed order that an earlier attempt of the same request already placed: the database knows
-   * it once recorded (also after Temporal forgot its finished workflow), Temporal from its start.
-   * Undefined when there is none; 422 when the key's order is another request's.
+   * it once recorded (also after Temporal forgot its finished workflow), Temporal from its start
+   * (asked only when `askTemporal`, see the POST route). Undefined when there is none; 422 when the
+   * key's order is another request's.
    */
-  async function placedBefore(orderId: string, keyedReq: KeyedRequestInfo, order: CreateOrderBody, res: Response): Promise<AcceptedOrder | undefined> {
-    const recorded = await db.order.findUnique({ where: { id: orderId }, include: { lines: true } });
+  async function placedBefore(orderId: string, keyedReq: KeyedRequestInfo, order: CreateOrderBody, res: Response, askTemporal: boolean): Promise<AcceptedOrder | undefined> {
+    const recorded = await readOrderRow(pool, orderId);
     if (recorded) {
       // The id comes from (client, key), so another client's row here can only be an order of before the
       // authenticated client ids (X-Client-Id): never answer with it.
       if (recorded.clientId !== keyedReq.clientId || !sameOrder(recorded, order)) throw keyReused();
       return { orderId, totalCents: recorded.totalCents, currency: recorded.currency, correlationId: recorded.correlationId };
     }
+    if (!askTemporal) return undefined;
     let memo: Record<string, unknown> | undefined;
     try {
       memo = (await withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).describe())).memo;
@@ -175,6 +178,26 @@ export function ordersRouter({
     return order.items.map((i, idx) => ({ sku: i.sku, quantity: i.quantity, unitPriceCents: products[idx]!.priceCents }));
   }
 
+  /*
+   * Why a keyed POST asks Temporal (DescribeWorkflowExecution) before its start only when the key
+   * was held before (KeyedRequestInfo.heldBefore), and why that loses nothing:
+   * - The order's workflow id comes from (client, key). Its start uses reuse policy
+   *   REJECT_DUPLICATE and conflict policy FAIL (orderWorkflowStartOptions): while Temporal knows
+   *   a workflow of that id, running or closed, the start fails with "already started", and that
+   *   goes to placedBefore (with Temporal asked) anyway. So skipping the question never starts a
+   *   second order; the question up front only lets a retry answer without pricing again.
+   * - An order recorded long ago (its workflow forgotten by Temporal, its key row expired) is
+   *   found by the database check, which every keyed POST still makes first.
+   * - What runs between the skipped question and the start must not harm an order placed before:
+   *   pricing reads only; storing the secrets is insert-only (common/order-vault.ts), so a request
+   *   with another body never changes the email or card of the order placed under its key. It
+   *   finds their row different and is refused with 422 before it starts anything.
+   * - A key never held before (the claim inserted its row) cannot have an earlier attempt: the
+   *   key's rows are deleted only when expired (at least IDEMPOTENCY_KEY_TTL after that attempt's
+   *   claim; its order is recorded by then, or the start or the vault finds it as above). A
+   *   released key keeps its row (release ends the lease, api/idempotency.ts), so a retry after a
+   *   5xx, a lost answer or a crash takes it over, and asks Temporal first, as before.
+   */
   router.post('/orders', keyed, async (req, res) => {
     const body = createOrderBody.safeParse(req.body);
     if (!body.success) throw validationProblem(body.error);
@@ -189,7 +212,8 @@ export function ordersRouter({
     const keyedReq = keyedRequestOf(res);
     const orderId = keyedReq ? orderIdFor(keyedReq.clientId, keyedReq.key) : randomUUID();
     bindOrderId(orderId);
-    const earlier = keyedReq && await placedBefore(orderId, keyedReq, order, res);
+    // Temporal is asked before the start only when an earlier request held this key (see above the route).
+    const earlier = keyedReq && await placedBefore(orderId, keyedReq, order, res, keyedReq.heldBefore === true);
     if (earlier) return void sendAccepted(res, earlier);
 
     const lines = await priced(order);
@@ -206,7 +230,13 @@ export function ordersRouter({
 
     const correlationId = correlationIdOf(res);
     // The email and the card token wait in the order vault; the workflow and its activities see ids only.
-    await storeOrderSecrets(db, { orderId, clientId, customerId: order.customerId, customerEmail: order.customerEmail, paymentToken: order.payment.token });
+    const secrets: OrderSecrets = { orderId, clientId, customerId: order.customerId, customerEmail: order.customerEmail, paymentToken: order.payment.token };
+    const stored = await storeOrderSecrets(pool, secrets);
+    // Another request's secrets under this order id: an earlier request with this key and another body.
+    if (stored === 'different') {
+      if (keyedReq) throw keyReused();
+      throw new Error(`order ${orderId} (a random id) already has secrets in the order vault; not placing it`);
+    }
     const input: OrderWorkflowInput = {
       orderId, clientId, customerId: order.customerId, currency: order.currency, lines, totalCents, correlationId, paymentConfirmationTimeoutMs,
     };
@@ -220,7 +250,14 @@ export function ordersRouter({
     } catch (err) {
       // "Already started" for a keyed order: an earlier attempt started it a moment ago (or runs still).
       if (keyedReq && err instanceof WorkflowExecutionAlreadyStartedError) {
-        const first = await placedBefore(orderId, keyedReq, order, res);
+        let first: AcceptedOrder | undefined;
+        try {
+          first = await placedBefore(orderId, keyedReq, order, res, true);
+        } catch (refused) {
+          // The secrets this request stored (the earlier order's were gone: ended, swept or erased) are not that order's.
+          if (stored === 'stored') await discardStoredSecrets(pool, secrets).catch((discardErr: unknown) => logger.error({ err: discardErr, orderId }, 'could not discard the secrets of a refused request; the vault sweep removes them'));
+          throw refused;
+        }
         if (first) return void sendAccepted(res, first);
       }
       // A timeout or a broken connection does not say the start did not happen.
@@ -264,7 +301,7 @@ export function ordersRouter({
   router.get('/orders/:orderId', async (req, res) => {
     const orderId = parseOrderId(req);
     bindOrderId(orderId);
-    const row = await db.order.findUnique({ where: { id: orderId }, include: { lines: { orderBy: { sku: 'asc' } } } });
+    const row = await readOrderRow(pool, orderId);
     if (!isOperator(res) && await ownerOf(orderId, row, res) !== authenticatedClient(res).clientId) throw orderNotFound(orderId);
     const terminal = row ? terminalStatuses.has(row.status) : false;
     // While the saga runs, its live state is the truth; afterwards the database is.

@@ -23,7 +23,7 @@ export const webhookBody = z.object({
  * Authenticated by an HMAC signature over the raw body with a timestamp; replay-safe because
  * each event id is recorded and the workflow takes only the first answer.
  */
-export function paymentWebhooksRouter({ db, temporal, logger, paymentWebhookSecret, paymentWebhookPreviousSecret, temporalCallTimeoutMs }: ApiDeps): Router {
+export function paymentWebhooksRouter({ pool, temporal, logger, paymentWebhookSecret, paymentWebhookPreviousSecret, temporalCallTimeoutMs }: ApiDeps): Router {
   const router = Router();
   // During a rotation both the new and the previous secret are accepted (README, "Rotating the webhook secret").
   const secrets = paymentWebhookPreviousSecret ? [paymentWebhookSecret, paymentWebhookPreviousSecret] : [paymentWebhookSecret];
@@ -41,7 +41,12 @@ export function paymentWebhooksRouter({ db, temporal, logger, paymentWebhookSecr
     if (!parsed.success) throw validationProblem(parsed.error, 'webhook body');
     const event = parsed.data;
 
-    const { count } = await db.paymentWebhookEvent.createMany({ data: [{ eventId: event.id, orderId: event.orderId, type: event.type }], skipDuplicates: true });
+    const { rowCount } = await pool.query({
+      name: 'payment-webhook-event-insert',
+      text: 'INSERT INTO payment_webhook_events (event_id, order_id, type) VALUES ($1, $2::uuid, $3) ON CONFLICT DO NOTHING',
+      values: [event.id, event.orderId, event.type],
+    });
+    const count = rowCount ?? 0;
     try {
       // Signalled even for a duplicate: if an earlier delivery was recorded but not signalled, this one finishes the job.
       await temporal.withDeadline(Date.now() + temporalCallTimeoutMs, () => temporal.workflow.getHandle(orderWorkflowId(event.orderId)).signal(paymentConfirmationSignal, {

@@ -151,7 +151,7 @@ describe('order activities', () => {
   describe('order vault', () => {
     it('records an order with the email from the vault, and forgets the secrets when the order ends', async () => {
       const orderId = randomUUID();
-      await storeOrderSecrets(peers.db, { orderId, clientId: 'test-shop', customerId: 'c-v', customerEmail: 'vault@shop.example', paymentToken: 'tok_visa' });
+      await storeOrderSecrets(peers.pool, { orderId, clientId: 'test-shop', customerId: 'c-v', customerEmail: 'vault@shop.example', paymentToken: 'tok_visa' });
       await env.run(acts.recordOrderPlaced, {
         eventId: randomUUID(),
         order: { orderId, customerId: 'c-v', currency: 'EUR', lines: [{ sku: 'A', quantity: 1, unitPriceCents: 700 }], totalCents: 700, correlationId: 'corr-v' },
@@ -164,7 +164,7 @@ describe('order activities', () => {
 
     it('authorizes with the token from the vault; without one it fails for good, naming what is missing', async () => {
       const orderId = randomUUID();
-      await storeOrderSecrets(peers.db, { orderId, clientId: 'test-shop', customerId: 'c-v', customerEmail: 'v@shop.example', paymentToken: 'tok_visa' });
+      await storeOrderSecrets(peers.pool, { orderId, clientId: 'test-shop', customerId: 'c-v', customerEmail: 'v@shop.example', paymentToken: 'tok_visa' });
       await expect(env.run(acts.authorizePayment, { orderId, amountCents: 800, currency: 'EUR' })).resolves.toMatchObject({ status: 'AUTHORIZED' });
       const missing = randomUUID();
       const err = await failureOf(env.run(acts.authorizePayment, { orderId: missing, amountCents: 800, currency: 'EUR' }));
@@ -174,7 +174,7 @@ describe('order activities', () => {
 
     it('sweeps vault rows past their retention', async () => {
       const orderId = randomUUID();
-      await storeOrderSecrets(peers.db, { orderId, clientId: 'test-shop', customerId: 'c-v', customerEmail: 'old@shop.example', paymentToken: 'tok_visa' });
+      await storeOrderSecrets(peers.pool, { orderId, clientId: 'test-shop', customerId: 'c-v', customerEmail: 'old@shop.example', paymentToken: 'tok_visa' });
       await peers.db.orderVault.update({ where: { orderId }, data: { createdAt: new Date(Date.now() - 3_600_000) } });
       const pool = new Pool({ connectionString: peers.database.url });
       try {

@@ -44,7 +44,7 @@ describe('order state activities', () => {
 
   it('records a failed order: reason, undos still to do, its event as the outbox row, and forgets its secrets', async () => {
     const orderId = randomUUID();
-    await storeOrderSecrets(peers.db, { orderId, clientId: 'test-shop', customerId: 'c-f', customerEmail: 'f@shop.example', paymentToken: 'tok_visa' });
+    await storeOrderSecrets(peers.pool, { orderId, clientId: 'test-shop', customerId: 'c-f', customerEmail: 'f@shop.example', paymentToken: 'tok_visa' });
     const lines = [{ sku: 'B', quantity: 2, unitPriceCents: 300 }, { sku: 'A', quantity: 1, unitPriceCents: 400 }];
     await env.run(acts.recordOrderPlaced, { eventId: randomUUID(), order: { orderId, customerId: 'c-f', currency: 'EUR', lines, totalCents: 1000, correlationId: 'corr-f' } });
     const reserved = randomUUID();

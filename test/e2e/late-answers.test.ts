@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { IN_PROGRESS_LEASE_MS } from '../../api/idempotency';
 import { startApi } from '../../api/server';
 import type { Config } from '../../common/config';
 import { requestFingerprint } from '../../common/idempotency-key';
@@ -206,7 +207,10 @@ describe('late answers, ambiguous outcomes and crashes at the REST API', () => {
       expect(text).not.toMatch(/space left|base\/16384|prisma|api_idempotency_keys/i);
       expect(res.status).toBe(202);
       const { orderId } = JSON.parse(text) as { orderId: string };
-      expect(await sys.peers.db.apiIdempotencyKey.count({ where: { key } })).toBe(0);
+      // Released: no answer kept, and its lease over, so the key is free at once (its row remembers it was held).
+      const [released] = await sys.peers.db.apiIdempotencyKey.findMany({ where: { key } });
+      expect(released?.statusCode).toBeNull();
+      expect(released!.createdAt.getTime()).toBeLessThan(Date.now() - IN_PROGRESS_LEASE_MS);
 
       const retry = await post(sys.apiUrl, '/orders', body, { 'idempotency-key': key });
       expect(retry.status).toBe(202);

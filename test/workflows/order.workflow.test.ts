@@ -55,7 +55,7 @@ describe('order workflow (time-skipping)', () => {
   /** An order as the API places it: email and card token in the order vault, ids and amounts in the input. */
   async function input(sku: string, quantity: number, token: string, unitPriceCents = 1500): Promise<OrderWorkflowInput> {
     const orderId = randomUUID();
-    await storeOrderSecrets(peers.db, { orderId, clientId: 'test-shop', customerId: 'cust-1', customerEmail: 'buyer@shop.example', paymentToken: token });
+    await storeOrderSecrets(peers.pool, { orderId, clientId: 'test-shop', customerId: 'cust-1', customerEmail: 'buyer@shop.example', paymentToken: token });
     return {
       orderId, customerId: 'cust-1', currency: 'EUR',
       lines: [{ sku, quantity, unitPriceCents }], totalCents: quantity * unitPriceCents, correlationId: randomUUID(),

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { createApiKey } from '../../api/api-keys';
+import { startApi } from '../../api/server';
+import { orderWorkflowId } from '../../common/order/workflow-contract';
+import { cleanUp } from '../harness/clean-up';
+import { quietLogger, startPeers, TEST_CALLERS, testConfig, type Peers } from '../harness/system';
+import { devServerAddress, testDataConverter } from '../harness/temporal';
+
+/**
+ * Retries of a keyed POST /orders whose order was placed but not recorded yet, with another body:
+ * they must neither change the placed order's secrets in the order vault nor start a second order.
+ * Real Postgres, inventory and Temporal dev server; the API starts its workflows on a task queue no
+ * worker polls, so the orders stay placed and unrecorded (the window in which only Temporal and the
+ * vault know them) for as long as the test needs.
+ */
+describe('keyed order retries before the order is recorded', () => {
+  let peers: Peers;
+  let api: { url: string; stop(): Promise<void> };
+  let connection: Connection;
+  let temporal: Client;
+  let shopKey: string;
+  let sku: string;
+  const started: string[] = [];
+
+  beforeAll(async () => {
+    peers = await startPeers();
+    api = await startApi(testConfig({
+      DATABASE_URL: peers.database.url, INVENTORY_URL: peers.inventoryUrl, PAYMENT_URL: peers.paymentUrl,
+      INVENTORY_TOKEN: TEST_CALLERS.api, PAYMENT_TOKEN: TEST_CALLERS.api, API_PORT: '0', PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret',
+    }), quietLogger);
+    connection = await Connection.connect({ address: devServerAddress() });
+    temporal = new Client({ connection, dataConverter: testDataConverter() });
+    shopKey = (await createApiKey(peers.db, 'test-shop', 'shop')).key;
+    sku = `RETRY-${randomUUID().slice(0, 8)}`;
+    await peers.inventory.upsertProduct(sku, { name: sku, priceCents: 700, stock: 100 });
+  });
+  afterAll(() => cleanUp(
+    ...started.map((orderId) => () => temporal.workflow.getHandle(orderWorkflowId(orderId)).terminate('test over').catch(() => undefined)),
+    () => connection?.close(),
+    () => api?.stop(),
+    () => peers?.stop(),
+  ));
+
+  const post = (body: unknown, key: string) => fetch(`${api.url}/orders`, {
+    method: 'POST', body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${shopKey}`, 'idempotency-key': key },
+  });
+  const body = (customerEmail: string, token: string, quantity = 1) =>
+    ({ customerId: 'retry-1', customerEmail, currency: 'EUR', items: [{ sku, quantity }], payment: { token } });
+  const vaultOf = async (orderId: string) =>
+    (await peers.pool.query('SELECT customer_email, payment_token FROM order_vault WHERE order_id = $1', [orderId])).rows;
+  const runOf = async (orderId: string) => (await temporal.workflow.getHandle(orderWorkflowId(orderId)).describe()).runId;
+
+  async function place(request: unknown, key: string): Promise<string> {
+    const res = await post(request, key);
+    expect(res.status).toBe(202);
+    const { orderId } = (await res.json()) as { orderId: string };
+    started.push(orderId);
+    return orderId;
+  }
+
+  async function expectKeyReused(res: Response) {
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ type: expect.stringMatching(/\/idempotency-key-reused$/) });
+  }
+
+  it('after a released key: another body is 422, the vault keeps the first card and email, and no second order starts', async () => {
+    const key = `unsaved-${randomUUID()}`;
+    // The first answer cannot be saved, so the key is released (as after a 5xx or a lost answer).
+    await peers.pool.query(`
+      CREATE FUNCTION test_refuse_kept_answers() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.key LIKE 'unsaved-%' AND NEW.status_code IS NOT NULL THEN RAISE EXCEPTION 'disk full'; END IF;
+        RETURN NEW;
+      END $$`);
+    await peers.pool.query('CREATE TRIGGER test_refuse_kept_answers BEFORE UPDATE ON api_idempotency_keys FOR EACH ROW EXECUTE FUNCTION test_refuse_kept_answers()');
+    try {
+      const orderId = await place(body('first@shop.example', 'tok_visa'), key);
+      const run = await runOf(orderId);
+
+      await expectKeyReused(await post(body('other@shop.example', 'tok_chargeDeclined', 2), key));
+      expect(await vaultOf(orderId)).toEqual([{ customer_email: 'first@shop.example', payment_token: 'tok_visa' }]);
+      expect(await runOf(orderId)).toBe(run);
+
+      // The same request again still answers with its order: from Temporal, asked first because the key was
+      // held before, so before pricing (which would now refuse it: the product is priced in another currency).
+      await peers.inventory.upsertProduct(sku, { name: sku, priceCents: 700, stock: 100, currency: 'USD' });
+      try {
+        expect(await place(body('first@shop.example', 'tok_visa'), key)).toBe(orderId);
+      } finally {
+        await peers.inventory.upsertProduct(sku, { name: sku, priceCents: 700, stock: 100, currency: 'EUR' });
+      }
+      expect(await runOf(orderId)).toBe(run);
+    } finally {
+      await peers.pool.query('DROP TRIGGER IF EXISTS test_refuse_kept_answers ON api_idempotency_keys');
+      await peers.pool.query('DROP FUNCTION IF EXISTS test_refuse_kept_answers()');
+    }
+  });
+
+  it('after the key row is gone (expired and purged): another body is refused by the vault, which keeps the first secrets', async () => {
+    const key = randomUUID();
+    const orderId = await place(body('first@shop.example', 'tok_visa'), key);
+    const run = await runOf(orderId);
+    await peers.pool.query('DELETE FROM api_idempotency_keys WHERE key = $1', [key]);
+
+    await expectKeyReused(await post(body('other@shop.example', 'tok_chargeDeclined'), key));
+    expect(await vaultOf(orderId)).toEqual([{ customer_email: 'first@shop.example', payment_token: 'tok_visa' }]);
+    expect(await runOf(orderId)).toBe(run);
+
+    // The same request, its key forgotten as well: the start finds the workflow, and the answer is that order.
+    await peers.pool.query('DELETE FROM api_idempotency_keys WHERE key = $1', [key]);
+    expect(await place(body('first@shop.example', 'tok_visa'), key)).toBe(orderId);
+    expect(await runOf(orderId)).toBe(run);
+  });
+
+  it('after the order\'s secrets were erased: another body is 422 and leaves no secrets of its own behind', async () => {
+    const key = randomUUID();
+    const orderId = await place(body('first@shop.example', 'tok_visa'), key);
+    await peers.pool.query('DELETE FROM order_vault WHERE order_id = $1', [orderId]);
+    await peers.pool.query('DELETE FROM api_idempotency_keys WHERE key = $1', [key]);
+
+    await expectKeyReused(await post(body('other@shop.example', 'tok_chargeDeclined'), key));
+    expect(await vaultOf(orderId)).toEqual([]);
+  });
+});
