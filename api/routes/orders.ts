@@ -5,10 +5,8 @@ import {
 } from '@temporalio/client';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { TransientPeerError } from '../../common/clients/http-json';
-import type { Product } from '../../common/clients/inventory-client';
 import { problem, validationProblem } from '../../common/http';
-import { totalOf, type PricedLine } from '../../common/order/lines';
+import { totalOf } from '../../common/order/lines';
 import { discardStoredSecrets, storeOrderSecrets, type OrderSecrets } from '../../common/order-vault';
 import { orderStatuses, terminalStatuses, type OrderStatus } from '../../common/order/status';
 import {
@@ -18,13 +16,16 @@ import {
 import { CLIENT_ID_PATTERN } from '../api-keys';
 import { authenticatedClient, isOperator } from '../auth';
 import type { ApiDeps } from '../deps';
-import { idempotency, keyedRequestOf, type KeyedRequestInfo } from '../idempotency';
+import { idempotency, keyedRequestOf } from '../idempotency';
 import { cancelUpdateIdFor, orderIdFor } from '../order-id';
 import { CLIENT_MEMO, orderNotFound, orderOwnerLookup } from '../order-owner';
 import { readOrderRow } from '../order-row';
+import { catalogPricer } from '../catalog-pricing';
+import { KEYED_START_MEMO, keyedOrderLookup, type KeyedStartMemo } from '../keyed-orders';
+import { keyReused, outcomeUnknown, sendAccepted, type AcceptedOrder } from '../order-answers';
 import { correlationIdOf } from '../access-log';
 import { bindOrderId } from '../../common/correlation-context';
-import { createOrderBody, CUSTOMER_ID_PATTERN, duplicateSkus, MAX_LIST_LIMIT, MAX_ORDER_TOTAL_CENTS, orderIdParam, type CreateOrderBody } from '../schemas';
+import { createOrderBody, CUSTOMER_ID_PATTERN, duplicateSkus, MAX_LIST_LIMIT, MAX_ORDER_TOTAL_CENTS, orderIdParam } from '../schemas';
 
 function parseOrderId(req: Request): string {
   const id = orderIdParam.safeParse(req.params.orderId);
@@ -59,55 +60,6 @@ const cursorCodec = {
   },
 };
 
-/** What a 202 to POST /orders says; the same for every answer to one keyed request. */
-interface AcceptedOrder {
-  orderId: string;
-  totalCents: number;
-  currency: string;
-  correlationId: string;
-}
-
-/** Kept in a keyed order's workflow memo: what its start was asked with, to answer a retry that finds it started. */
-const KEYED_START_MEMO = 'apiRequest';
-interface KeyedStartMemo {
-  requestHash: string;
-  totalCents: number;
-  currency: string;
-  correlationId: string;
-}
-
-function sendAccepted(res: Response, a: AcceptedOrder): void {
-  res.status(202).location(`/orders/${a.orderId}`).set('x-correlation-id', a.correlationId)
-    .json({ orderId: a.orderId, status: 'PENDING', totalCents: a.totalCents, currency: a.currency });
-}
-
-const keyReused = () => problem(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request',
-  'This key was first used with another request; use a new key for a new operation.');
-
-/** The start (or a cancel) may have happened: say so, and how to find out safely. */
-function outcomeUnknown(res: Response, what: 'start' | 'cancel', orderId: string, keyed: boolean) {
-  res.set('retry-after', '2');
-  const happened = what === 'start'
-    ? 'The workflow engine did not confirm the start of this order in time, so whether it was placed is not known.'
-    : 'The workflow engine did not confirm this cancel in time, so whether it reached the order is not known.';
-  const next = what === 'start'
-    ? keyed
-      ? 'Retry with the same Idempotency-Key: that is safe, and answers with this order if it was placed.'
-      : `Look the order up at /orders/${orderId} before placing it again; with an Idempotency-Key a retry is always safe.`
-    : keyed
-      ? `Retry with the same Idempotency-Key (safe), and follow the order at /orders/${orderId}.`
-      : `Retry (cancelling twice is harmless, and with the same Idempotency-Key the retry joins the first), and follow the order at /orders/${orderId}.`;
-  return problem(503, what === 'start' ? 'order-outcome-unknown' : 'cancel-outcome-unknown',
-    what === 'start' ? 'Order outcome unknown' : 'Cancel outcome unknown', `${happened} ${next}`, { orderId });
-}
-
-/** Does a recorded order say what this request asks for? (The card token is not recorded; the rest is.) */
-function sameOrder(row: { customerId: string; customerEmail: string; currency: string; lines: { sku: string; quantity: number }[] }, order: CreateOrderBody): boolean {
-  const lines = (items: { sku: string; quantity: number }[]) => items.map((l) => `${l.sku}\n${l.quantity}`).sort().join('\n\n');
-  return row.customerId === order.customerId && row.customerEmail === order.customerEmail && row.currency === order.currency
-    && lines(row.lines) === lines(order.items);
-}
-
 /**
  * The failure types a refusal by the cancel validator arrives with: Temporal names an error thrown
  * in workflow code after its class, older SDKs after its `name`.
@@ -123,81 +75,11 @@ export function ordersRouter({
   /** Every call to Temporal ends by its deadline: a Temporal that answers late, or not at all, holds no request open. */
   const withDeadline = <T>(call: () => Promise<T>): Promise<T> => temporal.withDeadline(Date.now() + temporalCallTimeoutMs, call);
 
-  /**
-   * A keyed order that an earlier attempt of the same request already placed: the database knows
-   * it once recorded (also after Temporal forgot its finished workflow), Temporal from its start
-   * (asked only when `askTemporal`, see the POST route). Undefined when there is none; 422 when the
-   * key's order is another request's.
-   */
-  async function placedBefore(orderId: string, keyedReq: KeyedRequestInfo, order: CreateOrderBody, res: Response, askTemporal: boolean): Promise<AcceptedOrder | undefined> {
-    const recorded = await readOrderRow(pool, orderId);
-    if (recorded) {
-      // The id comes from (client, key), so another client's row here can only be an order of before the
-      // authenticated client ids (X-Client-Id): never answer with it.
-      if (recorded.clientId !== keyedReq.clientId || !sameOrder(recorded, order)) throw keyReused();
-      return { orderId, totalCents: recorded.totalCents, currency: recorded.currency, correlationId: recorded.correlationId };
-    }
-    if (!askTemporal) return undefined;
-    let memo: Record<string, unknown> | undefined;
-    try {
-      memo = (await withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).describe())).memo;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      logger.error({ err, orderId }, 'could not learn whether this keyed order was started before');
-      throw outcomeUnknown(res, 'start', orderId, true);
-    }
-    const first = memo?.[KEYED_START_MEMO] as KeyedStartMemo | undefined;
-    if (first?.requestHash !== keyedReq.requestHash) throw keyReused();
-    return { orderId, totalCents: first.totalCents, currency: first.currency, correlationId: first.correlationId };
-  }
-
+  const placedBefore = keyedOrderLookup(pool, temporal, logger, temporalCallTimeoutMs);
+  const priced = catalogPricer(inventory, logger);
   const ownerOf = orderOwnerLookup(temporal, logger, temporalCallTimeoutMs);
 
-  /** The order's lines priced from inventory's catalog (never from the client), in the order's currency. */
-  async function priced(order: CreateOrderBody): Promise<PricedLine[]> {
-    let products: (Product | null)[];
-    try {
-      products = await Promise.all(order.items.map((i) => inventory.getProduct(i.sku)));
-    } catch (err) {
-      if (!(err instanceof TransientPeerError)) throw err;
-      logger.error({ err }, 'could not read the catalog');
-      throw problem(503, 'catalog-unavailable', 'Catalog unavailable',
-        'The product catalog could not be read just now; this request reserved and charged nothing. Retry later.');
-    }
-    const unknown = order.items.filter((_, idx) => !products[idx]).map((i) => i.sku);
-    if (unknown.length > 0) {
-      throw problem(422, 'unknown-sku', 'Unknown product', `These SKUs are not in the catalog: ${unknown.join(', ')}.`, { skus: unknown });
-    }
-    const foreign = order.items.map((i, idx) => ({ sku: i.sku, currency: products[idx]!.currency ?? null })).filter((p) => p.currency !== order.currency);
-    if (foreign.length > 0) {
-      throw problem(422, 'currency-mismatch', 'Products priced in another currency',
-        `The order is in ${order.currency}, but ${foreign.map((p) => `${p.sku} is priced in ${p.currency ?? 'an unknown currency'}`).join(', ')}. ` +
-        'An order is charged in the currency of its products: order them in that currency (one order per currency).',
-        { currency: order.currency, products: foreign });
-    }
-    return order.items.map((i, idx) => ({ sku: i.sku, quantity: i.quantity, unitPriceCents: products[idx]!.priceCents }));
-  }
-
-  /*
-   * Why a keyed POST asks Temporal (DescribeWorkflowExecution) before its start only when the key
-   * was held before (KeyedRequestInfo.heldBefore), and why that loses nothing:
-   * - The order's workflow id comes from (client, key). Its start uses reuse policy
-   *   REJECT_DUPLICATE and conflict policy FAIL (orderWorkflowStartOptions): while Temporal knows
-   *   a workflow of that id, running or closed, the start fails with "already started", and that
-   *   goes to placedBefore (with Temporal asked) anyway. So skipping the question never starts a
-   *   second order; the question up front only lets a retry answer without pricing again.
-   * - An order recorded long ago (its workflow forgotten by Temporal, its key row expired) is
-   *   found by the database check, which every keyed POST still makes first.
-   * - What runs between the skipped question and the start must not harm an order placed before:
-   *   pricing reads only; storing the secrets is insert-only (common/order-vault.ts), so a request
-   *   with another body never changes the email or card of the order placed under its key. It
-   *   finds their row different and is refused with 422 before it starts anything.
-   * - A key never held before (the claim inserted its row) cannot have an earlier attempt: the
-   *   key's rows are deleted only when expired (at least IDEMPOTENCY_KEY_TTL after that attempt's
-   *   claim; its order is recorded by then, or the start or the vault finds it as above). A
-   *   released key keeps its row (release ends the lease, api/idempotency.ts), so a retry after a
-   *   5xx, a lost answer or a crash takes it over, and asks Temporal first, as before.
-   */
+  // Temporal is asked before a keyed start only when the key was held before: see api/keyed-orders.ts.
   router.post('/orders', keyed, async (req, res) => {
     const body = createOrderBody.safeParse(req.body);
     if (!body.success) throw validationProblem(body.error);
