@@ -9,7 +9,7 @@ import type { RateLimitSettings } from './rate-limit';
 
 /** What the API's routes are built from; api/server.ts fills it from the configuration. */
 export interface ApiDeps {
-  /** Prisma: the cold paths (lists, operator pages, analytics, API keys). */
+  /** Prisma: the cold paths (lists, cancels, operator pages, analytics, session cookies). */
   db: Db;
   /** node-postgres: each order's hot path (rate limit, Idempotency-Key, order vault, order by id, webhook de-dup). */
   pool: Pool;

@@ -66,7 +66,7 @@ const LEASE = `${IN_PROGRESS_LEASE_MS} * interval '1 millisecond'`;
  * Release does not delete the row: it ends the claim's lease (moves created_at back past it), so
  * the key is free at once but its row, until it expires, still says the key was held. A claim
  * tells a fresh insert (`xmax = 0`) from a takeover of such a row: the orders route needs that to
- * know when an earlier attempt may have placed the order already (api/routes/orders.ts).
+ * know when an earlier attempt may have placed the order already (api/keyed-orders.ts).
  */
 function apiKeyStore(pool: Queryable, ttlMs: number, clientId: string, logger: Logger): IdempotencyStore<ApiClaim> {
   const release = async (claim: ApiClaim) => {

@@ -55,7 +55,7 @@ export interface KeyHolder {
 
 /** Where keys are kept. `Claim` is the store's handle on a key it gave to this request. */
 export interface IdempotencyStore<Claim> {
-  /** Claims the key for this request, or says what holds it (null: it was held a moment ago and has just been released). */
+  /** Claims the key for this request, or says what holds it (null: it was held a moment ago and its row is gone: purged once expired, or a store that deletes on release). */
   claim(request: KeyedRequest): Promise<{ claim: Claim } | { holder: KeyHolder | null }>;
   /** Keeps the answer under the claimed key. */
   keep(claim: Claim, answer: KeptAnswer): Promise<void>;

@@ -27,10 +27,19 @@ export function redactLogFields<T extends object>(fields: T): T {
   return redactObject(fields, 0) as T;
 }
 
+/** An error's own fields that are not enumerable but that pino's error serializer writes out. */
+const ERROR_LINKS = ['cause', 'errors'] as const;
+
+function keysOf(value: object): string[] {
+  const keys = Object.keys(value);
+  if (value instanceof Error) for (const link of ERROR_LINKS) if (Object.hasOwn(value, link) && !keys.includes(link)) keys.push(link);
+  return keys;
+}
+
 function redactObject(value: object, depth: number): object {
   let copy: Record<string, unknown> | undefined;
   const source = value as Record<string, unknown>;
-  for (const key of Object.keys(value)) {
+  for (const key of keysOf(value)) {
     const child = source[key];
     const replaced = redactedKeys.has(key) ? (child === undefined ? undefined : REDACTED) : redactValue(child, depth + 1);
     if (replaced !== child) {

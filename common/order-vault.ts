@@ -30,6 +30,14 @@ export type StoreOutcome = 'stored' | 'same' | 'different';
  * the order that was placed), only compared. One statement on the usual path, a read on a conflict.
  */
 export async function storeOrderSecrets(db: Queryable, s: OrderSecrets): Promise<StoreOutcome> {
+  // Twice at most: a row found on insert but gone when compared (swept or erased meanwhile) is stored again.
+  for (let attempt = 1; ; attempt += 1) {
+    const outcome = await insertOrCompare(db, s);
+    if (outcome !== 'gone' || attempt === 2) return outcome === 'gone' ? 'different' : outcome;
+  }
+}
+
+async function insertOrCompare(db: Queryable, s: OrderSecrets): Promise<StoreOutcome | 'gone'> {
   const { rowCount } = await db.query({
     name: 'order-vault-insert',
     text: `INSERT INTO order_vault (order_id, client_id, customer_id, customer_email, payment_token)
@@ -44,8 +52,8 @@ export async function storeOrderSecrets(db: Queryable, s: OrderSecrets): Promise
            FROM order_vault WHERE order_id = $1::uuid`,
     values: [s.orderId, s.clientId, s.customerId, s.customerEmail, s.paymentToken],
   });
-  // Gone between the two statements (the order ended, or was swept or erased): nothing of ours to keep it for.
-  return rows[0] === undefined || rows[0].same ? 'same' : 'different';
+  if (rows[0] === undefined) return 'gone';
+  return rows[0].same ? 'same' : 'different';
 }
 
 /** Deletes the secrets `storeOrderSecrets` stored for a request that turned out not to be the order's: only if they are still exactly those. */

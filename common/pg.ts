@@ -32,26 +32,39 @@ export function createPool(databaseUrl: string, timeouts: DbTimeouts, poolMax: n
 export type Queryable = Pick<Pool | PoolClient, 'query'>;
 
 /**
- * Runs `work` in one transaction on a pooled connection: COMMIT if it returns, ROLLBACK if it throws.
- * A connection that breaks meanwhile (Postgres restarted, the backend terminated) fails the
- * statement in flight and is then dropped from the pool, not reused; its `error` event is heard
- * here, as node-postgres would otherwise throw it as an uncaught exception and end the process.
+ * A pooled connection checked out for longer than one query (a transaction). node-postgres emits
+ * an 'error' event on it if its backend goes away meanwhile (Postgres restart, terminated backend),
+ * and the pool listens only while the connection is idle: unheard, that event would end the
+ * process. Here it is heard, the statement under way fails as it would anyway, and `release` drops
+ * the broken connection from the pool instead of handing it out again.
  */
-export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
-  const tx = await pool.connect();
+export async function checkOut(pool: Pool): Promise<{ client: PoolClient; markBroken(err: Error): void; release(): void }> {
+  const client = await pool.connect();
   let broken: Error | undefined;
-  const onBroken = (err: Error) => { broken = err; };
-  tx.on('error', onBroken);
+  const markBroken = (err: Error) => { broken ??= err; };
+  client.on('error', markBroken);
+  return {
+    client,
+    markBroken,
+    release() {
+      client.removeListener('error', markBroken);
+      client.release(broken);
+    },
+  };
+}
+
+/** Runs `work` in one transaction on a pooled connection (checkOut): COMMIT if it returns, ROLLBACK if it throws. */
+export async function withTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+  const { client: tx, markBroken, release } = await checkOut(pool);
   try {
     await tx.query('BEGIN');
     const result = await work(tx);
     await tx.query('COMMIT');
     return result;
   } catch (err) {
-    await tx.query('ROLLBACK').catch((rollbackFailure: Error) => { broken ??= rollbackFailure; });
+    await tx.query('ROLLBACK').catch(markBroken);
     throw err;
   } finally {
-    tx.removeListener('error', onBroken);
-    tx.release(broken);
+    release();
   }
 }

@@ -5,7 +5,7 @@ import {
 } from '@temporalio/client';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { problem, validationProblem } from '../../common/http';
+import { HttpProblem, problem, validationProblem } from '../../common/http';
 import { totalOf } from '../../common/order/lines';
 import { discardStoredSecrets, storeOrderSecrets, type OrderSecrets } from '../../common/order-vault';
 import { orderStatuses, terminalStatuses, type OrderStatus } from '../../common/order/status';
@@ -76,6 +76,9 @@ export function ordersRouter({
   const withDeadline = <T>(call: () => Promise<T>): Promise<T> => temporal.withDeadline(Date.now() + temporalCallTimeoutMs, call);
 
   const placedBefore = keyedOrderLookup(pool, temporal, logger, temporalCallTimeoutMs);
+  /** Whether the order's workflow is known to have ended (false when that cannot be learnt now). */
+  const workflowEnded = async (orderId: string): Promise<boolean> =>
+    withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).describe()).then((d) => d.status.name !== 'RUNNING', () => false);
   const priced = catalogPricer(inventory, logger);
   const ownerOf = orderOwnerLookup(temporal, logger, temporalCallTimeoutMs);
 
@@ -136,8 +139,12 @@ export function ordersRouter({
         try {
           first = await placedBefore(orderId, keyedReq, order, res, true);
         } catch (refused) {
-          // The secrets this request stored (the earlier order's were gone: ended, swept or erased) are not that order's.
-          if (stored === 'stored') await discardStoredSecrets(pool, secrets).catch((discardErr: unknown) => logger.error({ err: discardErr, orderId }, 'could not discard the secrets of a refused request; the vault sweep removes them'));
+          // The secrets this request stored are not the earlier order's, but they may hold the very values
+          // that order needs (a concurrent attempt of it may have found them 'same'): discard them only once
+          // that order's workflow has ended and will read the vault no more. Otherwise the vault sweep does.
+          if (stored === 'stored' && refused instanceof HttpProblem && refused.problem.status === 422 && await workflowEnded(orderId)) {
+            await discardStoredSecrets(pool, secrets).catch((discardErr: unknown) => logger.error({ err: discardErr, orderId }, 'could not discard the secrets of a refused request; the vault sweep removes them'));
+          }
           throw refused;
         }
         if (first) return void sendAccepted(res, first);

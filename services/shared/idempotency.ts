@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { checkOut } from '../../common/pg';
 import { problem } from '../../common/http';
 import {
   isValidIdempotencyKey, requestFingerprint, runWithIdempotencyKey, type IdempotencyStore, type KeptAnswer, type KeyedRequest,
@@ -33,6 +34,9 @@ export function requireIdempotencyKey(header: string | undefined): string {
 interface PeerClaim {
   tx: PoolClient;
   request: KeyedRequest;
+  /** Gives the connection back to the pool (dropped if it broke while checked out: common/pg.ts checkOut). */
+  done(): void;
+  markBroken(err: Error): void;
 }
 
 /**
@@ -45,7 +49,7 @@ function peerKeyStore(pool: Pool, schema: string): IdempotencyStore<PeerClaim> {
   return {
     async claim(request) {
       const { key } = request;
-      const tx = await pool.connect();
+      const { client: tx, markBroken, release } = await checkOut(pool);
       let claimed = false;
       try {
         await tx.query('BEGIN');
@@ -56,18 +60,18 @@ function peerKeyStore(pool: Pool, schema: string): IdempotencyStore<PeerClaim> {
         const first = existing.rows[0];
         if (!first) {
           claimed = true;
-          return { claim: { tx, request } };
+          return { claim: { tx, request, done: release, markBroken } };
         }
         await tx.query('COMMIT');
         return { holder: { operation: first.operation, requestHash: first.request_hash, answer: { status: first.status, body: first.body } } };
       } catch (err) {
-        await tx.query('ROLLBACK').catch(() => undefined);
+        await tx.query('ROLLBACK').catch(markBroken);
         throw err;
       } finally {
-        if (!claimed) tx.release();
+        if (!claimed) release();
       }
     },
-    async keep({ tx, request }, answer) {
+    async keep({ tx, request, done, markBroken }, answer) {
       try {
         await tx.query({
           name: `${schema}-idempotency-keep`,
@@ -76,15 +80,15 @@ function peerKeyStore(pool: Pool, schema: string): IdempotencyStore<PeerClaim> {
         });
         await tx.query('COMMIT');
       } catch (err) {
-        await tx.query('ROLLBACK').catch(() => undefined);
+        await tx.query('ROLLBACK').catch(markBroken);
         throw err;
       } finally {
-        tx.release();
+        done();
       }
     },
-    async release({ tx }) {
-      await tx.query('ROLLBACK').catch(() => undefined);
-      tx.release();
+    async release({ tx, done, markBroken }) {
+      await tx.query('ROLLBACK').catch(markBroken);
+      done();
     },
   };
 }

@@ -114,13 +114,25 @@ describe('keyed order retries before the order is recorded', () => {
     expect(await runOf(orderId)).toBe(run);
   });
 
-  it('after the order\'s secrets were erased: another body is 422 and leaves no secrets of its own behind', async () => {
+  it('after the order ended (its secrets gone): another body is 422 and leaves no secrets of its own behind', async () => {
     const key = randomUUID();
     const orderId = await place(body('first@shop.example', 'tok_visa'), key);
+    await temporal.workflow.getHandle(orderWorkflowId(orderId)).terminate('test: the order ended');
     await peers.pool.query('DELETE FROM order_vault WHERE order_id = $1', [orderId]);
     await peers.pool.query('DELETE FROM api_idempotency_keys WHERE key = $1', [key]);
 
     await expectKeyReused(await post(body('other@shop.example', 'tok_chargeDeclined'), key));
     expect(await vaultOf(orderId)).toEqual([]);
+  });
+
+  it('while the order runs: a refused request that stored the same email and card leaves them, as the order may need them', async () => {
+    const key = randomUUID();
+    const orderId = await place(body('first@shop.example', 'tok_visa'), key);
+    // As if this request stored its row first and the first attempt, finding the same values, went on with them.
+    await peers.pool.query('DELETE FROM order_vault WHERE order_id = $1', [orderId]);
+    await peers.pool.query('DELETE FROM api_idempotency_keys WHERE key = $1', [key]);
+
+    await expectKeyReused(await post(body('first@shop.example', 'tok_visa', 2), key));
+    expect(await vaultOf(orderId)).toEqual([{ customer_email: 'first@shop.example', payment_token: 'tok_visa' }]);
   });
 });

@@ -55,6 +55,17 @@ describe('log redaction', () => {
     expect(lines[0]).toMatchObject({ level: 40, msg: 'Activity failed', temporal: true, activityType: 'authorizePayment', input: { paymentToken: REDACTED, customerEmail: REDACTED } });
   });
 
+  it('redacts inside an error\'s cause and an AggregateError\'s errors, which pino writes out', () => {
+    const { logger, lines } = capture();
+    const inner = Object.assign(new Error('inner'), { token: 'tok_aggregate' });
+    const cause = Object.assign(new Error('cause'), { customerEmail: 'cause@shop.example' });
+    logger.error({ err: new AggregateError([inner], 'several', { cause }) }, 'failed');
+    const text = JSON.stringify(lines[0]);
+    expect(text).toContain('inner'); // the inner error is there, its token is not
+    expect(text).not.toMatch(/tok_aggregate|cause@shop\.example/);
+    expect(inner.token).toBe('tok_aggregate');
+  });
+
   it('leaves the caller\'s objects unchanged, redacts an error\'s own fields, and stops below four levels', () => {
     const { logger, lines } = capture();
     const input = { order: { payment: { token: 'tok_mine' } } };
