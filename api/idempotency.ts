@@ -53,6 +53,12 @@ interface ApiClaim {
   key: string;
   /** True when the claim took over an existing row (see KeyedRequestInfo.heldBefore). */
   heldBefore: boolean;
+  /**
+   * When this claim was made (the row's created_at, as Postgres wrote it): keep and release touch the
+   * row only while it is still this claim's, not a later request's that took the key over after this
+   * one's lease ran out.
+   */
+  claimedAt: string;
 }
 
 const LEASE = `${IN_PROGRESS_LEASE_MS} * interval '1 millisecond'`;
@@ -73,13 +79,13 @@ function apiKeyStore(pool: Queryable, ttlMs: number, clientId: string, logger: L
     await pool.query({
       name: 'api-idempotency-release',
       text: `UPDATE api_idempotency_keys SET created_at = now() - ${LEASE} - interval '1 millisecond'
-             WHERE client_id = $1 AND key = $2 AND status_code IS NULL`,
-      values: [claim.clientId, claim.key],
+             WHERE client_id = $1 AND key = $2 AND status_code IS NULL AND created_at = $3::timestamptz`,
+      values: [claim.clientId, claim.key, claim.claimedAt],
     });
   };
   return {
     async claim({ key, operation, requestHash }) {
-      const { rows: [claimed] } = await pool.query<{ fresh: boolean }>({
+      const { rows: [claimed] } = await pool.query<{ fresh: boolean; claimed_at: string }>({
         name: 'api-idempotency-claim',
         text: `INSERT INTO api_idempotency_keys (client_id, key, operation, request_hash, expires_at)
                VALUES ($1, $2, $3, $4, now() + $5::bigint * interval '1 millisecond')
@@ -88,10 +94,10 @@ function apiKeyStore(pool: Queryable, ttlMs: number, clientId: string, logger: L
                  response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
                WHERE api_idempotency_keys.expires_at < now()
                   OR (api_idempotency_keys.status_code IS NULL AND api_idempotency_keys.created_at < now() - ${LEASE})
-               RETURNING (xmax = 0) AS fresh`,
+               RETURNING (xmax = 0) AS fresh, created_at::text AS claimed_at`,
         values: [clientId, key, operation, requestHash, ttlMs],
       });
-      if (claimed) return { claim: { clientId, key, heldBefore: !claimed.fresh } };
+      if (claimed) return { claim: { clientId, key, heldBefore: !claimed.fresh, claimedAt: claimed.claimed_at } };
       const { rows: [first] } = await pool.query<{ operation: string; request_hash: string; status_code: number | null; response_headers: Record<string, string> | null; response_body: unknown }>({
         name: 'api-idempotency-holder',
         text: 'SELECT operation, request_hash, status_code, response_headers, response_body FROM api_idempotency_keys WHERE client_id = $1 AND key = $2',
@@ -114,13 +120,14 @@ function apiKeyStore(pool: Queryable, ttlMs: number, clientId: string, logger: L
      */
     async keep(claim, answer) {
       try {
-        await pool.query({
+        const { rowCount } = await pool.query({
           name: 'api-idempotency-keep',
           text: `UPDATE api_idempotency_keys SET status_code = $3, response_headers = $4::jsonb, response_body = $5::jsonb,
                    expires_at = now() + $6::bigint * interval '1 millisecond'
-                 WHERE client_id = $1 AND key = $2`,
-          values: [claim.clientId, claim.key, answer.status, JSON.stringify(answer.headers ?? {}), JSON.stringify(answer.body ?? null), ttlMs],
+                 WHERE client_id = $1 AND key = $2 AND created_at = $7::timestamptz`,
+          values: [claim.clientId, claim.key, answer.status, JSON.stringify(answer.headers ?? {}), JSON.stringify(answer.body ?? null), ttlMs, claim.claimedAt],
         });
+        if (rowCount === 0) logger.warn({ clientId: claim.clientId }, 'an Idempotency-Key was taken over by a later request after this one\'s lease ran out; this answer is not kept under it');
       } catch (err) {
         logger.error({ err, clientId: claim.clientId }, 'could not save the answer under its Idempotency-Key; releasing the key');
         await release(claim).catch((releaseErr: unknown) =>
