@@ -33,6 +33,8 @@ const PATHS = [
   'step-record-not-written-fused-records', 'out-of-stock-fused-records', 'payment-confirmation-timeout-fused-records',
   'compensation-failed-fused-records', 'operator-cancel-awaiting-confirmation-fused-records', 'operator-cancel-during-capture-fused-records',
   'commit-stock-retried-to-the-end-fused-records', 'customer-cancel-before-payment-fused-records',
+  // Recorded by a worker with tracing on (OpenTelemetry's workflow interceptors), as orders in flight may have been.
+  'traced-payment-confirmed', 'traced-customer-cancel-awaiting-confirmation',
 ];
 
 describe('workflow replay', () => {
