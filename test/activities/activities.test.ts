@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type OrderActivities } from '../../activities';
+import type { OrderActivities } from '../../activities';
+import { peerActivities } from '../harness/order-worker';
 import type { AuthorizeResult } from '../../activities/payment';
 import { TransientPeerError } from '../../common/clients/http-json';
 import { Pool } from 'pg';
@@ -20,7 +21,7 @@ describe('order activities', () => {
 
   beforeAll(async () => {
     peers = await startPeers();
-    acts = createActivities({ pool: peers.pool, inventory: peers.inventory, payment: peers.payment });
+    acts = peerActivities(peers);
   });
   afterAll(() => peers?.stop());
 
@@ -112,7 +113,7 @@ describe('order activities', () => {
       const orderId = randomUUID();
       const lines = [{ sku: 'ACT-5', quantity: 2 }];
       // An activity whose client gives up long before the slowed-down service runs the reserve.
-      const impatient = createActivities({ pool: peers.pool, inventory: new InventoryClient(peers.inventoryUrl, TEST_CALLERS.worker, 300), payment: peers.payment });
+      const impatient = peerActivities(peers, { inventory: new InventoryClient(peers.inventoryUrl, TEST_CALLERS.worker, 300) });
       await setPeerFaults(peers.inventoryUrl, { latencyMs: 1_000 });
       try {
         expect(await failureOf(env.run(impatient.reserveStock, { orderId, lines }))).toBeInstanceOf(TransientPeerError);
@@ -220,7 +221,7 @@ describe('order activities', () => {
       let impatient: OrderActivities;
       const LATE_MS = 1_500;
       beforeAll(() => {
-        impatient = createActivities({ pool: peers.pool, inventory: peers.inventory, payment: new PaymentClient(peers.paymentUrl, TEST_CALLERS.worker, 300) });
+        impatient = peerActivities(peers, { payment: new PaymentClient(peers.paymentUrl, TEST_CALLERS.worker, 300) });
       });
       afterEach(() => setPeerFaults(peers.paymentUrl, {}));
 

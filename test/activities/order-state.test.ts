@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type OrderActivities } from '../../activities';
 import { eventSchemaVersions } from '../../common/events';
 import { INVALID_TRANSITION_FAILURE } from '../../common/failures';
 import { LEGACY_CLIENT_ID } from '../../common/order/workflow-contract';
 import { storeOrderSecrets } from '../../common/order-vault';
 import { startPeers, type Peers } from '../harness/system';
+import type { OrderActivities } from '../../activities';
+import { peerActivities } from '../harness/order-worker';
 
 /**
  * The order-state activities' rows against real Postgres: every column they write, the row lock
@@ -20,7 +21,7 @@ describe('order state activities', () => {
 
   beforeAll(async () => {
     peers = await startPeers();
-    acts = createActivities({ pool: peers.pool, inventory: peers.inventory, payment: peers.payment });
+    acts = peerActivities(peers);
   });
   afterAll(() => peers?.stop());
 

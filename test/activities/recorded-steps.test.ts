@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, type OrderActivities } from '../../activities';
+import type { OrderActivities } from '../../activities';
+import { peerActivities } from '../harness/order-worker';
 import { BusinessFailure, INVALID_TRANSITION_FAILURE, STEP_RECORD_NOT_WRITTEN_FAILURE } from '../../common/failures';
 import { setPeerFaults, startPeers, type Peers } from '../harness/system';
 
@@ -15,7 +16,7 @@ describe('recorded steps', () => {
 
   beforeAll(async () => {
     peers = await startPeers();
-    acts = createActivities({ pool: peers.pool, inventory: peers.inventory, payment: peers.payment });
+    acts = peerActivities(peers);
   });
   afterAll(() => peers?.stop());
 

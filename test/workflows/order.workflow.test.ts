@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import type { Worker } from '@temporalio/worker';
 import {
   cancelOrderUpdate, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions, paymentConfirmationSignal, type OrderSagaState, type OrderWorkflowInput,
 } from '../../common/order/workflow-contract';
@@ -9,12 +8,12 @@ import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } f
 import { ApplicationFailure } from '@temporalio/common';
 import { orderWorkflow } from '../../workflows';
 import { decodedHistoryOf, maybeRecordHistory, payloadTextOf } from '../harness/histories';
-import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
 import { storeOrderSecrets } from '../../common/order-vault';
 import { peerHeaders, setPeerFaults, startPeers, waitFor, type Peers } from '../harness/system';
-import { createTimeSkippingEnv, testDataConverter } from '../harness/temporal';
+import { createTimeSkippingEnv } from '../harness/temporal';
 import { localActivities, regularActivities } from './history-activities';
 import { cleanUp } from '../harness/clean-up';
+import { startOrderWorker } from '../harness/order-worker';
 
 /**
  * The order saga on Temporal's time-skipping test server, with the real activities talking to
@@ -29,14 +28,7 @@ describe('order workflow (time-skipping)', () => {
 
   beforeAll(async () => {
     [env, peers] = await Promise.all([createTimeSkippingEnv(), startPeers()]);
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath: WORKFLOWS_PATH,
-      dataConverter: testDataConverter(),
-      activities: createActivities({ pool: peers.pool, inventory: peers.inventory, payment: peers.payment }),
-    });
-    running = worker.run();
+    ({ worker, running } = await startOrderWorker(env, peers, taskQueue));
   });
 
   afterAll(() => cleanUp(

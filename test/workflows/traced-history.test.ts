@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import type { Worker } from '@temporalio/worker';
 import { storeOrderSecrets } from '../../common/order-vault';
 import {
   cancelOrderUpdate, orderStatusQuery, orderWorkflowId, orderWorkflowStartOptions, paymentConfirmationSignal, type OrderWorkflowInput,
 } from '../../common/order/workflow-contract';
 import { orderWorkflow } from '../../workflows';
-import { WORKFLOWS_PATH, workflowSpanSinks } from '../../workers/temporal-worker';
+import { workflowSpanSinks } from '../../workers/temporal-worker';
 import { workflowInterceptorModules } from '../../workers/workflow-bundle';
 import { cleanUp } from '../harness/clean-up';
+import { startOrderWorker } from '../harness/order-worker';
 import { maybeRecordHistory } from '../harness/histories';
 import { peerHeaders, startPeers, waitFor, type Peers } from '../harness/system';
-import { createTimeSkippingEnv, testDataConverter } from '../harness/temporal';
+import { createTimeSkippingEnv } from '../harness/temporal';
 
 /** The header OpenTelemetry's workflow interceptors put on every activity a traced workflow schedules. */
 const TRACE_HEADER = '_tracer-data';
@@ -31,12 +31,9 @@ describe('order workflow with tracing on', () => {
 
   beforeAll(async () => {
     [env, peers] = await Promise.all([createTimeSkippingEnv(), startPeers()]);
-    worker = await Worker.create({
-      connection: env.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, dataConverter: testDataConverter(),
+    ({ worker, running } = await startOrderWorker(env, peers, taskQueue, {
       interceptors: { workflowModules: workflowInterceptorModules(true) }, sinks: workflowSpanSinks(),
-      activities: createActivities({ pool: peers.pool, inventory: peers.inventory, payment: peers.payment }),
-    });
-    running = worker.run();
+    }));
   });
 
   afterAll(() => cleanUp(
