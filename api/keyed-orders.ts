@@ -1,10 +1,10 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Response } from 'express';
 import type { Logger } from '../common/logger';
-import { orderWorkflowId } from '../common/order/workflow-contract';
 import type { Queryable } from '../common/pg';
 import type { KeyedRequestInfo } from './idempotency';
 import { keyReused, outcomeUnknown, type AcceptedOrder } from './order-answers';
+import { describeOrderWorkflow } from './order-owner';
 import { readOrderRow } from './order-row';
 import type { CreateOrderBody } from './schemas';
 
@@ -64,7 +64,7 @@ export function keyedOrderLookup(pool: Queryable, temporal: Client, logger: Logg
     if (!askTemporal) return undefined;
     let memo: Record<string, unknown> | undefined;
     try {
-      memo = (await temporal.withDeadline(Date.now() + temporalCallTimeoutMs, () => temporal.workflow.getHandle(orderWorkflowId(orderId)).describe())).memo;
+      memo = (await describeOrderWorkflow(temporal, orderId, temporalCallTimeoutMs)).memo;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       logger.error({ err, orderId }, 'could not learn whether this keyed order was started before');

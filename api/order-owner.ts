@@ -12,6 +12,11 @@ import { LEGACY_CLIENT_ID, orderWorkflowId } from '../common/order/workflow-cont
 /** In every order's workflow memo: the client that placed it, whose order it is before its row is written. */
 export const CLIENT_MEMO = 'clientId';
 
+/** The order's workflow as Temporal describes it, asked within `timeoutMs` (WorkflowNotFoundError when there is none). */
+export function describeOrderWorkflow(temporal: Client, orderId: string, timeoutMs: number) {
+  return temporal.withDeadline(Date.now() + timeoutMs, () => temporal.workflow.getHandle(orderWorkflowId(orderId)).describe());
+}
+
 export const orderNotFound = (orderId: string) => problem(404, 'order-not-found', 'Order not found', `No order with id ${orderId}.`);
 
 /**
@@ -23,7 +28,7 @@ export function orderOwnerLookup(temporal: Client, logger: Logger, temporalCallT
   return async (orderId: string, row: { clientId: string } | null, res: Response): Promise<string | undefined> => {
     if (row) return row.clientId;
     try {
-      const { memo } = await temporal.withDeadline(Date.now() + temporalCallTimeoutMs, () => temporal.workflow.getHandle(orderWorkflowId(orderId)).describe());
+      const { memo } = await describeOrderWorkflow(temporal, orderId, temporalCallTimeoutMs);
       const owner = memo?.[CLIENT_MEMO];
       return typeof owner === 'string' ? owner : LEGACY_CLIENT_ID;
     } catch (err) {

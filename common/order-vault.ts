@@ -30,11 +30,11 @@ export type StoreOutcome = 'stored' | 'same' | 'different';
  * the order that was placed), only compared. One statement on the usual path, a read on a conflict.
  */
 export async function storeOrderSecrets(db: Queryable, s: OrderSecrets): Promise<StoreOutcome> {
-  // Twice at most: a row found on insert but gone when compared (swept or erased meanwhile) is stored again.
-  for (let attempt = 1; ; attempt += 1) {
-    const outcome = await insertOrCompare(db, s);
-    if (outcome !== 'gone' || attempt === 2) return outcome === 'gone' ? 'different' : outcome;
-  }
+  const outcome = await insertOrCompare(db, s);
+  if (outcome !== 'gone') return outcome;
+  // Found on insert but gone when compared (swept or erased meanwhile): stored again, once.
+  const again = await insertOrCompare(db, s);
+  return again === 'gone' ? 'different' : again;
 }
 
 async function insertOrCompare(db: Queryable, s: OrderSecrets): Promise<StoreOutcome | 'gone'> {

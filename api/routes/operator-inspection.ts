@@ -6,10 +6,9 @@ import { problem, validationProblem } from '../../common/http';
 import { inspectOrder } from '../../common/inspection/inspect-order';
 import type { InspectionSources } from '../../common/inspection/sources';
 import { findStuckOrders } from '../../common/inspection/stuck';
-import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { requireScope } from '../auth';
 import type { ApiDeps } from '../deps';
-import { orderNotFound } from '../order-owner';
+import { describeOrderWorkflow, orderNotFound } from '../order-owner';
 import { orderIdParam } from '../schemas';
 
 /**
@@ -49,7 +48,7 @@ function usableSources(sources: InspectionSources | undefined): InspectionSource
 async function isKnownOrder(sources: InspectionSources, orderId: string): Promise<boolean> {
   if (await sources.db.order.findUnique({ where: { id: orderId }, select: { id: true } })) return true;
   try {
-    await sources.temporal.withDeadline(Date.now() + sources.settings.TEMPORAL_CALL_TIMEOUT, () => sources.temporal.workflow.getHandle(orderWorkflowId(orderId)).describe());
+    await describeOrderWorkflow(sources.temporal, orderId, sources.settings.TEMPORAL_CALL_TIMEOUT);
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;

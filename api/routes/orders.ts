@@ -18,7 +18,7 @@ import { authenticatedClient, isOperator } from '../auth';
 import type { ApiDeps } from '../deps';
 import { idempotency, keyedRequestOf } from '../idempotency';
 import { cancelUpdateIdFor, orderIdFor } from '../order-id';
-import { CLIENT_MEMO, orderNotFound, orderOwnerLookup } from '../order-owner';
+import { CLIENT_MEMO, describeOrderWorkflow, orderNotFound, orderOwnerLookup } from '../order-owner';
 import { readOrderRow } from '../order-row';
 import { catalogPricer } from '../catalog-pricing';
 import { KEYED_START_MEMO, keyedOrderLookup, type KeyedStartMemo } from '../keyed-orders';
@@ -78,7 +78,7 @@ export function ordersRouter({
   const placedBefore = keyedOrderLookup(pool, temporal, logger, temporalCallTimeoutMs);
   /** Whether the order's workflow is known to have ended (false when that cannot be learnt now). */
   const workflowEnded = async (orderId: string): Promise<boolean> =>
-    withDeadline(() => temporal.workflow.getHandle(orderWorkflowId(orderId)).describe()).then((d) => d.status.name !== 'RUNNING', () => false);
+    describeOrderWorkflow(temporal, orderId, temporalCallTimeoutMs).then((d) => d.status.name !== 'RUNNING', () => false);
   const priced = catalogPricer(inventory, logger);
   const ownerOf = orderOwnerLookup(temporal, logger, temporalCallTimeoutMs);
 
