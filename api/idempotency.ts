@@ -1,5 +1,4 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Db } from '../common/db';
 import { problem } from '../common/http';
 import {
   IDEMPOTENT_REPLAYED_HEADER, IdempotencyKeyInUse, isValidIdempotencyKey, requestFingerprint, runWithIdempotencyKey,
@@ -201,8 +200,8 @@ export function idempotency(pool: Queryable, ttlMs: number, logger: Logger): Req
   };
 }
 
-/** Removes expired keys; the API runs it on a timer. */
-export async function purgeExpiredIdempotencyKeys(db: Db): Promise<number> {
-  const { count } = await db.apiIdempotencyKey.deleteMany({ where: { expiresAt: { lt: new Date() } } });
-  return count;
+/** Removes expired keys; the API runs it on a timer. Postgres' clock, as for the claims (another host's clock may run ahead). */
+export async function purgeExpiredIdempotencyKeys(pool: Queryable): Promise<number> {
+  const { rowCount } = await pool.query('DELETE FROM api_idempotency_keys WHERE expires_at < now()');
+  return rowCount ?? 0;
 }

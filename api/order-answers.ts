@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { problem } from '../common/http';
+import { keyReusedProblem } from '../common/idempotency-key';
 
 /** What a 202 to POST /orders says; the same for every answer to one keyed request. */
 export interface AcceptedOrder {
@@ -14,8 +15,7 @@ export function sendAccepted(res: Response, a: AcceptedOrder): void {
     .json({ orderId: a.orderId, status: 'PENDING', totalCents: a.totalCents, currency: a.currency });
 }
 
-export const keyReused = () => problem(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request',
-  'This key was first used with another request; use a new key for a new operation.');
+export const keyReused = () => keyReusedProblem('This key was first used with another request; use a new key for a new operation.');
 
 /** The start (or a cancel) may have happened: say so, and how to find out safely. */
 export function outcomeUnknown(res: Response, what: 'start' | 'cancel', orderId: string, keyed: boolean) {

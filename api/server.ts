@@ -48,7 +48,7 @@ export async function startApi(config: Config, logger: Logger): Promise<{ url: s
   const url = `http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${(server.address() as AddressInfo).port}`;
   logger.info({ url }, 'API listening');
   const purge = setInterval(() => {
-    purgeExpiredIdempotencyKeys(db).then((n) => n && logger.info({ removed: n }, 'expired idempotency keys removed'), (err: unknown) => logger.warn({ err }, 'could not purge idempotency keys'));
+    purgeExpiredIdempotencyKeys(pool).then((n) => n && logger.info({ removed: n }, 'expired idempotency keys removed'), (err: unknown) => logger.warn({ err }, 'could not purge idempotency keys'));
     new PostgresRateLimitStore(pool, config.API_RATE_LIMIT_WINDOW).purgeEnded().catch((err: unknown) => logger.warn({ err }, 'could not purge rate-limit windows'));
   }, 15 * 60_000);
   purge.unref();

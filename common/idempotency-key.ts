@@ -8,7 +8,10 @@ import { HttpProblem, problem } from './http';
  * required key, kept in the same transaction as the work). Each side brings a store.
  * - A key is 1-255 visible ASCII characters.
  * - The first request claims the key, does its work and keeps the answer under it. A 5xx answer
- *   (or a failure) is not kept: the key is released, so a retry does the work again.
+ *   (or a failure) is not kept: the key is released, so a retry does the work again. Nor is a
+ *   refusal of the key itself (422, the work found the key's operation was another request's):
+ *   kept under this request's fingerprint it would bind the key to the refused request, and the
+ *   retries of the request the key belongs to would be refused until it expired.
  * - A later request with the same key and the same request gets the kept answer, replayed.
  * - The same key with a different request is refused: 422.
  * - A duplicate that arrives while the first is still being processed is refused: 409 (only with
@@ -29,6 +32,13 @@ export function isValidIdempotencyKey(key: string | undefined): key is string {
  */
 export function requestFingerprint(operation: string, body: unknown, separator: '\n' | '\0'): string {
   return createHash('sha256').update(operation).update(separator).update(JSON.stringify(body ?? null)).digest('hex');
+}
+
+const KEY_REUSED_SLUG = 'idempotency-key-reused';
+
+/** The 422 for a key used with another request than the one it belongs to. */
+export function keyReusedProblem(detail: string): HttpProblem {
+  return problem(422, KEY_REUSED_SLUG, 'Idempotency-Key reused with a different request', detail);
 }
 
 /** An answer as kept under a key and replayed. */
@@ -92,7 +102,7 @@ export async function runWithIdempotencyKey<Claim>(
     const { holder } = taken;
     if (!holder) throw new IdempotencyKeyInUse();
     if (holder.requestHash !== request.requestHash) {
-      throw problem(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request', reusedDetail(holder));
+      throw keyReusedProblem(reusedDetail(holder));
     }
     if (!holder.answer) throw new IdempotencyKeyInUse(1);
     return { answer: holder.answer, replayed: true };
@@ -104,7 +114,13 @@ export async function runWithIdempotencyKey<Claim>(
     await store.release(taken.claim);
     throw err;
   }
-  if (answer.status >= 500) await store.release(taken.claim);
+  if (answer.status >= 500 || refusesTheKey(answer)) await store.release(taken.claim);
   else await store.keep(taken.claim, answer);
   return { answer, replayed: false };
+}
+
+/** Whether an answer is the work's own refusal of the key (keyReusedProblem), which is never kept. */
+function refusesTheKey(answer: KeptAnswer): boolean {
+  return answer.status === 422 && typeof answer.body === 'object' && answer.body !== null
+    && (answer.body as { type?: unknown }).type === keyReusedProblem('').problem.type;
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { createApiKey } from '../../api/api-keys';
+import { purgeExpiredIdempotencyKeys } from '../../api/idempotency';
+import { createOrderStateActivities } from '../../activities/order-state';
 import { startApi } from '../../api/server';
 import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { cleanUp } from '../harness/clean-up';
@@ -8,13 +10,14 @@ import { quietLogger, startPeers, TEST_CALLERS, testConfig, type Peers } from '.
 import { devServerAddress, testDataConverter } from '../harness/temporal';
 
 /**
- * Retries of a keyed POST /orders whose order was placed but not recorded yet, with another body:
- * they must neither change the placed order's secrets in the order vault nor start a second order.
+ * Retries of a keyed POST /orders whose order was placed, with another body: they must neither
+ * change the placed order's secrets in the order vault, nor start a second order, nor take the key
+ * from the request it belongs to. Mostly while the order is not recorded yet.
  * Real Postgres, inventory and Temporal dev server; the API starts its workflows on a task queue no
  * worker polls, so the orders stay placed and unrecorded (the window in which only Temporal and the
  * vault know them) for as long as the test needs.
  */
-describe('keyed order retries before the order is recorded', () => {
+describe('keyed order retries', () => {
   let peers: Peers;
   let api: { url: string; stop(): Promise<void> };
   let connection: Connection;
@@ -60,14 +63,8 @@ describe('keyed order retries before the order is recorded', () => {
     return orderId;
   }
 
-  async function expectKeyReused(res: Response) {
-    expect(res.status).toBe(422);
-    expect(await res.json()).toMatchObject({ type: expect.stringMatching(/\/idempotency-key-reused$/) });
-  }
-
-  it('after a released key: another body is 422, the vault keeps the first card and email, and no second order starts', async () => {
-    const key = `unsaved-${randomUUID()}`;
-    // The first answer cannot be saved, so the key is released (as after a 5xx or a lost answer).
+  /** While `run` runs, no answer can be saved under an `unsaved-` key, so the key is released (as after a 5xx or a lost answer). */
+  async function refusingKeptAnswers(run: () => Promise<void>): Promise<void> {
     await peers.pool.query(`
       CREATE FUNCTION test_refuse_kept_answers() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -76,6 +73,21 @@ describe('keyed order retries before the order is recorded', () => {
       END $$`);
     await peers.pool.query('CREATE TRIGGER test_refuse_kept_answers BEFORE UPDATE ON api_idempotency_keys FOR EACH ROW EXECUTE FUNCTION test_refuse_kept_answers()');
     try {
+      await run();
+    } finally {
+      await peers.pool.query('DROP TRIGGER IF EXISTS test_refuse_kept_answers ON api_idempotency_keys');
+      await peers.pool.query('DROP FUNCTION IF EXISTS test_refuse_kept_answers()');
+    }
+  }
+
+  async function expectKeyReused(res: Response) {
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ type: expect.stringMatching(/\/idempotency-key-reused$/) });
+  }
+
+  it('after a released key: another body is 422, the vault keeps the first card and email, and no second order starts', async () => {
+    const key = `unsaved-${randomUUID()}`;
+    await refusingKeptAnswers(async () => {
       const orderId = await place(body('first@shop.example', 'tok_visa'), key);
       const run = await runOf(orderId);
 
@@ -92,10 +104,7 @@ describe('keyed order retries before the order is recorded', () => {
         await peers.inventory.upsertProduct(sku, { name: sku, priceCents: 700, stock: 100, currency: 'EUR' });
       }
       expect(await runOf(orderId)).toBe(run);
-    } finally {
-      await peers.pool.query('DROP TRIGGER IF EXISTS test_refuse_kept_answers ON api_idempotency_keys');
-      await peers.pool.query('DROP FUNCTION IF EXISTS test_refuse_kept_answers()');
-    }
+    });
   });
 
   it('after the key row is gone (expired and purged): another body is refused by the vault, which keeps the first secrets', async () => {
@@ -134,5 +143,42 @@ describe('keyed order retries before the order is recorded', () => {
 
     await expectKeyReused(await post(body('first@shop.example', 'tok_visa', 2), key));
     expect(await vaultOf(orderId)).toEqual([{ customer_email: 'first@shop.example', payment_token: 'tok_visa' }]);
+  });
+  it('after a released key: a refused request does not take the key, and the first request\'s retry still gets its order', async () => {
+    const key = `unsaved-${randomUUID()}`;
+    let orderId: string;
+    await refusingKeptAnswers(async () => {
+      orderId = await place(body('first@shop.example', 'tok_visa'), key);
+    });
+    // The refusal is not kept under the key: kept, it would hold the key for the other body, and the
+    // first request's retry would be refused until the key expired.
+    await expectKeyReused(await post(body('other@shop.example', 'tok_visa'), key));
+    expect(await place(body('first@shop.example', 'tok_visa'), key)).toBe(orderId!);
+    await expectKeyReused(await post(body('other@shop.example', 'tok_visa'), key));
+  });
+
+  it('after a released key, once the order is recorded: a request with only another card token is 422', async () => {
+    const key = `unsaved-${randomUUID()}`;
+    let orderId: string;
+    await refusingKeptAnswers(async () => {
+      orderId = await place(body('first@shop.example', 'tok_visa'), key);
+    });
+    // The order's row, as the workflow's first step writes it (no worker polls this test's task queue).
+    await createOrderStateActivities(peers.pool).recordOrderPlaced({
+      eventId: randomUUID(),
+      order: { orderId: orderId!, clientId: 'test-shop', customerId: 'retry-1', currency: 'EUR', lines: [{ sku, quantity: 1, unitPriceCents: 700 }], totalCents: 700, correlationId: randomUUID() },
+    });
+    // The row does not keep the token, so only the start's fingerprint tells this request from the first.
+    await expectKeyReused(await post(body('first@shop.example', 'tok_mastercard'), key));
+    expect(await place(body('first@shop.example', 'tok_visa'), key)).toBe(orderId!);
+  });
+
+  it('purges the keys that have expired by Postgres\' clock, and only those', async () => {
+    const [expired, live] = [`purge-${randomUUID()}`, `purge-${randomUUID()}`];
+    await peers.pool.query(`INSERT INTO api_idempotency_keys (client_id, key, operation, request_hash, expires_at)
+      VALUES ('test-shop', $1, 'POST /orders', 'h', now() - interval '1 second'), ('test-shop', $2, 'POST /orders', 'h', now() + interval '1 minute')`, [expired, live]);
+    expect(await purgeExpiredIdempotencyKeys(peers.pool)).toBeGreaterThanOrEqual(1);
+    const { rows } = await peers.pool.query<{ key: string }>('SELECT key FROM api_idempotency_keys WHERE key = ANY($1)', [[expired, live]]);
+    expect(rows.map((r) => r.key)).toEqual([live]);
   });
 });
