@@ -223,6 +223,12 @@ const configSchema = z.object({
   EVENTS_MAX_AGE: duration.default(30 * 86_400_000),
   /** How long the dead-letter stream keeps an entry the operator neither replayed nor dropped. */
   DLQ_MAX_AGE: duration.default(30 * 86_400_000),
+  /**
+   * How long a consumer's inbox remembers an event it applied (workers/consumer-inbox.ts); at least
+   * EVENTS_MAX_AGE and DLQ_MAX_AGE, which are how long the event can come back. Default: the
+   * longer of the two plus a day.
+   */
+  INBOX_RETENTION: duration.optional(),
   /** 1 on a single node (dev); 3 in production (see common/nats.ts on durability). */
   EVENTS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
 
@@ -260,7 +266,7 @@ const configSchema = z.object({
   HTTP_CLIENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 });
 
-export type Config = z.infer<typeof configSchema> & { INVENTORY_DATABASE_URL: string; PAYMENT_DATABASE_URL: string; TEMPORAL_CODEC_KEY_ID: string };
+export type Config = z.infer<typeof configSchema> & { INVENTORY_DATABASE_URL: string; PAYMENT_DATABASE_URL: string; TEMPORAL_CODEC_KEY_ID: string; INBOX_RETENTION: number };
 
 export class ConfigError extends Error {}
 
@@ -280,12 +286,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!c.TEMPORAL_CODEC_KEYS.some((k) => k.id === codecKeyId)) {
     throw new ConfigError(`Invalid configuration from environment variables:\n  TEMPORAL_CODEC_KEY_ID: "${codecKeyId}" is not a key id of TEMPORAL_CODEC_KEYS (${c.TEMPORAL_CODEC_KEYS.map((k) => k.id).join(', ')})\nFix these variables (see README, "Configuration") and start again.`);
   }
-  const tuning = workerTuningProblems(c);
-  if (tuning.length) {
-    throw new ConfigError(`Invalid configuration from environment variables:\n${tuning.map((m) => `  ${m}`).join('\n')}\nFix these variables (see README, "Configuration") and start again.`);
+  const problems = [...workerTuningProblems(c), ...retentionProblems(c)];
+  if (problems.length) {
+    throw new ConfigError(`Invalid configuration from environment variables:\n${problems.map((m) => `  ${m}`).join('\n')}\nFix these variables (see README, "Configuration") and start again.`);
   }
   const config: Config = {
     ...c,
+    INBOX_RETENTION: c.INBOX_RETENTION ?? Math.max(c.EVENTS_MAX_AGE, c.DLQ_MAX_AGE) + 86_400_000,
     TEMPORAL_CODEC_KEY_ID: codecKeyId,
     INVENTORY_DATABASE_URL: c.INVENTORY_DATABASE_URL ?? c.DATABASE_URL,
     PAYMENT_DATABASE_URL: c.PAYMENT_DATABASE_URL ?? c.DATABASE_URL,
@@ -303,6 +310,13 @@ function workerTuningProblems(c: z.infer<typeof configSchema>): string[] {
     problems.push(`TEMPORAL_WORKER_ACTIVITY_TASK_POLLERS: ${c.TEMPORAL_WORKER_ACTIVITY_TASK_POLLERS} is more than TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES (${c.TEMPORAL_WORKER_MAX_CONCURRENT_ACTIVITIES}); lower it or raise that`);
   }
   return problems;
+}
+
+/** An inbox that forgets an event before the stream or the dead letters do would apply it twice on its return. */
+function retentionProblems(c: z.infer<typeof configSchema>): string[] {
+  if (c.INBOX_RETENTION === undefined) return [];
+  return (['EVENTS_MAX_AGE', 'DLQ_MAX_AGE'] as const).filter((name) => c.INBOX_RETENTION! < c[name])
+    .map((name) => `INBOX_RETENTION: ${c.INBOX_RETENTION} ms is shorter than ${name} (${c[name]} ms), so an event coming back from there would be applied twice; raise it or leave it unset`);
 }
 
 /** The variables marked devSecret/optionalSecret in the schema, with what marks a dev value. */

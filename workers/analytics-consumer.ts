@@ -4,6 +4,7 @@ import { createPool, dbTimeouts, withTransaction } from '../common/pg';
 import { isEventOfType, type DomainEvent, type EventType } from '../common/events';
 import type { Logger } from '../common/logger';
 import { orderStatuses, statusEvents, type OrderStatus } from '../common/order/status';
+import { startInboxPruning } from './consumer-inbox';
 import { recordConsumerLag } from './consumer-lag';
 import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
@@ -92,10 +93,14 @@ export async function applyAnalyticsEvent(pool: Pool, event: DomainEvent): Promi
 export async function startAnalyticsConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
   const pool = createPool(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX,
     (err) => logger.error({ err: err.message }, 'idle analytics database connection failed; it will be replaced'));
+  const pruning = startInboxPruning(pool, ANALYTICS_CONSUMER, config.INBOX_RETENTION, logger);
   return startEventConsumer(config, logger, {
     name: ANALYTICS_CONSUMER,
     handles: ANALYTICS_EVENT_TYPES,
     handle: (event) => applyAnalyticsEvent(pool, event),
     reportBacklog: (state) => recordConsumerLag(pool, ANALYTICS_CONSUMER, state),
-  }, () => pool.end());
+  }, async () => {
+    await pruning.stop();
+    await pool.end();
+  });
 }

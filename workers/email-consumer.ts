@@ -9,6 +9,7 @@ import type { Logger } from '../common/logger';
 import { inSpan, SpanKind } from '../common/tracing';
 import { isErasedEmail } from '../common/personal-data';
 import { emailFor, messageIdFor } from './email-templates';
+import { startInboxPruning } from './consumer-inbox';
 import { recordConsumerLag } from './consumer-lag';
 import { startEventConsumer, type HandleResult, type RunningConsumer } from './event-consumer';
 
@@ -188,6 +189,7 @@ export async function startEmailConsumer(config: Config, logger: Logger): Promis
     (err) => logger.error({ err: err.message }, 'idle email database connection failed; it will be replaced'));
   const mailer = nodemailer.createTransport(config.SMTP_URL);
   const stopping = new AbortController();
+  const pruning = startInboxPruning(pool, EMAIL_CONSUMER, config.INBOX_RETENTION, logger);
   const consumer = await startEventConsumer(config, logger, {
     name: EMAIL_CONSUMER,
     handles: CUSTOMER_FACING,
@@ -195,6 +197,7 @@ export async function startEmailConsumer(config: Config, logger: Logger): Promis
     reportBacklog: (state) => recordConsumerLag(pool, EMAIL_CONSUMER, state),
   }, async () => {
     mailer.close();
+    await pruning.stop();
     await pool.end();
   });
   return {
