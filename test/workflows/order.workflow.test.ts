@@ -128,7 +128,7 @@ describe('order workflow (time-skipping)', () => {
     expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'OUT_OF_STOCK' });
     expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'OrderCancelled']);
     await record('out-of-stock', order.orderId);
-    await await record('out-of-stock-fused-records', order.orderId);
+    await record('out-of-stock-fused-records', order.orderId);
   });
 
   it('cancels an order whose card is declined and releases its stock', async () => {
@@ -200,7 +200,7 @@ describe('order workflow (time-skipping)', () => {
       const timer = history.events!.find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes;
       expect(Number(timer!.startToFireTimeout!.seconds)).toBe(15 * 60);
       await record('payment-confirmation-timeout', order.orderId);
-      await await record('payment-confirmation-timeout-fused-records', order.orderId);
+      await record('payment-confirmation-timeout-fused-records', order.orderId);
     });
 
     it('honours a configured deadline and a failed confirmation', async () => {
@@ -273,7 +273,7 @@ describe('order workflow (time-skipping)', () => {
       expect((await peers.payment.forOrder(order.orderId)).balance).toMatchObject({ authorizedCents: 0, capturedCents: 0 });
       expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
       await record('customer-cancel-before-payment-local-first', order.orderId);
-      await await record('customer-cancel-before-payment-fused-records', order.orderId);
+      await record('customer-cancel-before-payment-fused-records', order.orderId);
     });
 
     it('is refused once the order is being confirmed, and after it is', async () => {
@@ -329,7 +329,7 @@ describe('order workflow (time-skipping)', () => {
       expect(row).toMatchObject({ status: 'COMPENSATION_FAILED', pendingUndos: ['void-payment', 'release-stock'] });
       expect(await peers.inventory.getProduct(sku)).toMatchObject({ reserved: 1 }); // left for the operator, visibly
       await record('compensation-failed', order.orderId);
-      await await record('compensation-failed-fused-records', order.orderId);
+      await record('compensation-failed-fused-records', order.orderId);
     });
   });
   /** The workflow's end within `realTimeMs` of real time (the test server skips workflow time meanwhile), or 'still running'. */
@@ -360,7 +360,7 @@ describe('order workflow (time-skipping)', () => {
       expect(row).toMatchObject({ status: 'CANCELLED', cancelReasonCode: 'OPERATOR_CANCELLED' });
       expect(await eventTypes(order.orderId)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentConfirmationRequested', 'OrderCancelled']);
       await record('operator-cancel-awaiting-confirmation', order.orderId);
-      await await record('operator-cancel-awaiting-confirmation-fused-records', order.orderId);
+      await record('operator-cancel-awaiting-confirmation-fused-records', order.orderId);
     });
 
     it('during a forward step (capture): lets the step finish, then refunds and releases', async () => {
@@ -382,7 +382,7 @@ describe('order workflow (time-skipping)', () => {
       const cancelled = await peers.db.outboxEvent.findFirstOrThrow({ where: { aggregateId: order.orderId, type: 'OrderCancelled' } });
       expect(cancelled.payload).toMatchObject({ reasonCode: 'OPERATOR_CANCELLED', refundedCents: 1500 });
       await record('operator-cancel-during-capture', order.orderId);
-      await await record('operator-cancel-during-capture-fused-records', order.orderId);
+      await record('operator-cancel-during-capture-fused-records', order.orderId);
     });
   });
 
@@ -427,7 +427,7 @@ describe('order workflow (time-skipping)', () => {
       const history = await handle.fetchHistory();
       expect(Math.max(...history.events!.map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0))).toBe(31); // the commit's last attempt
       await record('commit-stock-retried-to-the-end', order.orderId);
-      await await record('commit-stock-retried-to-the-end-fused-records', order.orderId);
+      await record('commit-stock-retried-to-the-end-fused-records', order.orderId);
     });
 
     it('that cannot finish in 24 hours ends COMPENSATION_FAILED with commit-stock to do, and undoes nothing', async () => {
