@@ -1,6 +1,6 @@
 import { cpuMsPerUnit, parseProcStat, treeOf, treeTicks, type ProcStat } from '../../scripts/bench/orders/proc-stat';
 import { parseEnvAssignments, parseOptions } from '../../scripts/bench/orders/options';
-import { ratios, ratioTable, scaleOutTable, type RunResult } from '../../scripts/bench/orders/report';
+import { cpuBudgets, cpuBudgetTable, ratios, ratioTable, scaleOutTable, type RunResult } from '../../scripts/bench/orders/report';
 import { parseSqlitePragmas, temporalDevServerArgs } from '../../scripts/infra/temporal';
 import { parseLevels, summarize } from '../../scripts/bench/orders/stats';
 
@@ -101,6 +101,18 @@ describe('bench:orders ratio table', () => {
       run('noop-regular', 'closed', 32, 8, 4000), run('noop-local', 'closed', 1, 18, 54), run('noop-local', 'closed', 32, 35.2, 900),
     ], 32);
     expect(fast.map((x) => x.met)).toEqual([true, true, true, true, true, true]);
+  });
+
+  it('says how much CPU per order each throughput target leaves at the CPU the orders used, next to the engine\'s own cost', () => {
+    const b = cpuBudgets([...runs, run('noop-local', 'closed', 4, 30, 90, { cpuMsAll: 1 })], 32);
+    expect(b.usedMsPerSecond).toBeCloseTo(5.2 * 263);
+    expect(b.engineAloneMs).toBe(200);
+    expect(b.budgets.map((x) => x.ordersPerSecond)).toEqual([0.7 * 35.2, 3 * 8, 25]);
+    expect(b.budgets.map((x) => x.budgetMs)).toEqual([5.2 * 263 / (0.7 * 35.2), 5.2 * 263 / 24, 5.2 * 263 / 25]);
+    const lines = cpuBudgetTable(b, 263).split('\n');
+    expect(lines[2]).toMatch(/^orders\/s >= 0\.7 x local-activity no-op\s+24\.64\s+55\.5\s+263\.0$/);
+    expect(cpuBudgets(runs.filter((x) => x.subject !== 'noop-regular'), 32).budgets[1]!.budgetMs).toBeUndefined();
+    expect(cpuBudgets([], 32).usedMsPerSecond).toBeUndefined();
   });
 
   it('says n/a where a run is missing rather than a number', () => {

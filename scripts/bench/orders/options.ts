@@ -41,6 +41,8 @@ export const TARGETS = {
   oneClientP50VsLocalNoop: 3,
   cpuMsPerOrder: 80,
   openLoopPostP99Ms: 50,
+  /** The open-loop rate the POST p99 target is set at, orders/s. */
+  openLoopRate: 25,
 };
 
 export interface Options {

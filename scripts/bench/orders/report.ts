@@ -43,11 +43,13 @@ export interface Results { machine: Machine; opts: Options; mode: 'started' | 't
 
 export interface Ratio { what: string; value: number | undefined; target: string; met: boolean | undefined }
 
+const closedRun = (runs: readonly RunResult[], subject: Subject, clients: number) =>
+  runs.find((r) => r.subject === subject && r.mode === 'closed' && r.clients === clients && !r.scaleOut);
 const fixed = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
 
 /** The ratios of issue 12 at `clients` clients, each with its target. */
 export function ratios(runs: readonly RunResult[], clients: number): Ratio[] {
-  const closed = (subject: Subject, c: number) => runs.find((r) => r.subject === subject && r.mode === 'closed' && r.clients === c && !r.scaleOut);
+  const closed = (subject: Subject, c: number) => closedRun(runs, subject, c);
   const open = runs.find((r) => r.subject === 'orders' && r.mode === 'open');
   const div = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b || Number.isNaN(a) || Number.isNaN(b) ? undefined : a / b);
   const row = (what: string, value: number | undefined, target: string, ok: (v: number) => boolean): Ratio =>
@@ -67,6 +69,44 @@ export function ratios(runs: readonly RunResult[], clients: number): Ratio[] {
 
 export function ratioTable(rows: readonly Ratio[]): string {
   return table(['ratio', 'value', 'target', 'verdict'], rows.map((r) => [r.what, fixed(r.value, 2), r.target, r.met === undefined ? 'n/a' : r.met ? 'met' : 'MISSED']));
+}
+
+export interface CpuBudget { target: string; ordersPerSecond: number | undefined; budgetMs: number | undefined }
+export interface CpuBudgets {
+  /** CPU ms per second of wall time our orders took at the level (all processes). */
+  usedMsPerSecond: number | undefined;
+  /** The local-activity no-op's CPU per workflow at the level: the engine's own cost, no work. */
+  engineAloneMs: number | undefined;
+  budgets: CpuBudget[];
+}
+
+/**
+ * What each throughput target leaves an order in CPU, at the CPU the system used in this run: the
+ * CPU per second our orders took at `clients` (orders/s x CPU per order) divided by the orders/s
+ * the target asks for. Set against the engine's own cost per workflow, it says whether a target
+ * is a matter of our code at all.
+ */
+export function cpuBudgets(runs: readonly RunResult[], clients: number): CpuBudgets {
+  const closed = (subject: Subject) => closedRun(runs, subject, clients);
+  const orders = closed('orders');
+  const local = closed('noop-local');
+  const regular = closed('noop-regular');
+  const usedMsPerSecond = orders?.cpuMsAll === undefined ? undefined : orders.throughput * orders.cpuMsAll;
+  const budget = (target: string, ordersPerSecond: number | undefined): CpuBudget =>
+    ({ target, ordersPerSecond, budgetMs: usedMsPerSecond === undefined || !ordersPerSecond ? undefined : usedMsPerSecond / ordersPerSecond });
+  return {
+    usedMsPerSecond,
+    engineAloneMs: local?.cpuMsAll,
+    budgets: [
+      budget(`orders/s >= ${TARGETS.ordersVsLocalNoop} x local-activity no-op`, local && TARGETS.ordersVsLocalNoop * local.throughput),
+      budget(`orders/s >= ${TARGETS.ordersVsRegularNoop} x regular-activity no-op`, regular && TARGETS.ordersVsRegularNoop * regular.throughput),
+      budget(`open loop at ${TARGETS.openLoopRate}/s`, TARGETS.openLoopRate),
+    ],
+  };
+}
+
+export function cpuBudgetTable({ budgets }: CpuBudgets, now: number | undefined): string {
+  return table(['target', 'needs orders/s', 'CPU ms per order it leaves', 'now'], budgets.map((b) => [b.target, fixed(b.ordersPerSecond, 2), fixed(b.budgetMs), fixed(now)]));
 }
 
 const load = (r: RunResult) => (r.mode === 'closed' ? `${r.clients} client${r.clients === 1 ? '' : 's'}` : `${r.rate}/s (got ${fixed(r.achievedRate)})`);
@@ -124,6 +164,13 @@ export function reportTable(results: Results): string {
   out.push('');
   out.push(`Ratios (issue 12 targets, at ${opts.ratioClients} clients)`);
   out.push(ratioTable(ratios(runs, opts.ratioClients)));
+  const budgets = cpuBudgets(runs, opts.ratioClients);
+  if (budgets.usedMsPerSecond !== undefined) {
+    out.push('');
+    out.push(`CPU per order each throughput target leaves, at the CPU our orders used at ${opts.ratioClients} clients (${fixed(budgets.usedMsPerSecond, 0)} ms per second of ${machine.cpus * 1000});`);
+    out.push(`the local-activity no-op alone costs ${fixed(budgets.engineAloneMs)} ms per workflow (Temporal and a worker doing nothing), the target for all processes is ${TARGETS.cpuMsPerOrder}`);
+    out.push(cpuBudgetTable(budgets, closedRun(runs, 'orders', opts.ratioClients)?.cpuMsAll));
+  }
   const scaleOut = scaleOutTable(runs);
   if (scaleOut) {
     out.push('');
@@ -144,5 +191,5 @@ export function reportTable(results: Results): string {
 export function reportJson(results: Results): string {
   const ratioRows = ratios(results.runs, results.opts.ratioClients).map((r) => ({ ...r, value: r.value === undefined ? undefined : round(r.value, 3) }));
   // Not-measured figures as null (not dropped), so every run has the same keys.
-  return JSON.stringify({ ...results, ratios: ratioRows }, (_key, value: unknown) => (value === undefined ? null : value), 2);
+  return JSON.stringify({ ...results, ratios: ratioRows, cpuBudgets: cpuBudgets(results.runs, results.opts.ratioClients) }, (_key, value: unknown) => (value === undefined ? null : value), 2);
 }
