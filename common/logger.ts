@@ -40,7 +40,19 @@ export function loggerOptions(service: string): pino.LoggerOptions {
     level: process.env.LOG_LEVEL ?? 'info',
     formatters: { log: redactLogFields },
     mixin: contextLogFields,
+    hooks: { logMethod: redactInterpolatedObjects },
   };
+}
+
+/**
+ * Objects interpolated into the message (`log.info('got %o', x)`, `%j`, `%O`) go through no
+ * formatter: redacted here. Arguments after the message only; a call without any costs one check.
+ */
+function redactInterpolatedObjects(this: pino.Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
+  const firstInterpolated = typeof args[0] === 'string' ? 1 : 2;
+  if (args.length <= firstInterpolated) return method.apply(this, args);
+  const redacted = args.map((arg: unknown, i) => (i >= firstInterpolated && arg !== null && typeof arg === 'object' ? redactLogFields(arg) : arg));
+  return method.apply(this, redacted as Parameters<pino.LogFn>);
 }
 
 /**

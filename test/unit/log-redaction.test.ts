@@ -55,6 +55,19 @@ describe('log redaction', () => {
     expect(lines[0]).toMatchObject({ level: 40, msg: 'Activity failed', temporal: true, activityType: 'authorizePayment', input: { paymentToken: REDACTED, customerEmail: REDACTED } });
   });
 
+  it('redacts objects interpolated into the message (%o, %j, %O), with or without fields first', () => {
+    const { logger, lines } = capture();
+    logger.info('order %o', { orderId: 'o-1', customerEmail: 'fmt@shop.example' });
+    logger.warn({ orderId: 'o-2' }, 'payment %j then %O', { paymentToken: 'tok_fmt' }, [{ token: 'tok_arr' }]);
+    logger.info('plain %s and %d', 'text', 3);
+    const text = JSON.stringify(lines);
+    expect(text).not.toMatch(/fmt@shop\.example|tok_fmt|tok_arr/);
+    expect(lines.map((l) => l.msg)).toEqual([
+      expect.stringMatching(/^order .*o-1.*\[Redacted\]/), expect.stringMatching(/^payment .*\[Redacted\].* then .*\[Redacted\]/), 'plain text and 3',
+    ]);
+    expect(lines[1]).toMatchObject({ orderId: 'o-2' });
+  });
+
   it('redacts inside an error\'s cause and an AggregateError\'s errors, which pino writes out', () => {
     const { logger, lines } = capture();
     const inner = Object.assign(new Error('inner'), { token: 'tok_aggregate' });
