@@ -76,9 +76,9 @@ export function createOrderStateActivities(pool: Pool) {
         });
         await tx.query({
           name: 'order-insert',
-          text: `INSERT INTO orders (id, client_id, customer_id, customer_email, currency, status, total_cents, correlation_id, updated_at)
-                 VALUES ($1::uuid, $2, $3, $4, $5, 'PENDING', $6, $7, now())`,
-          values: [order.orderId, order.clientId ?? LEGACY_CLIENT_ID, order.customerId, customerEmail, order.currency, order.totalCents, order.correlationId],
+          text: `INSERT INTO orders (id, client_id, customer_id, customer_email, currency, status, total_cents, correlation_id, request_hash, updated_at)
+                 VALUES ($1::uuid, $2, $3, $4, $5, 'PENDING', $6, $7, $8, now())`,
+          values: [order.orderId, order.clientId ?? LEGACY_CLIENT_ID, order.customerId, customerEmail, order.currency, order.totalCents, order.correlationId, order.requestHash ?? null],
         });
         await tx.query({
           name: 'order-lines-insert',

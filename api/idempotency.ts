@@ -7,6 +7,7 @@ import {
 import type { Logger } from '../common/logger';
 import type { Queryable } from '../common/pg';
 import { authenticatedClient } from './auth';
+import { KEY_REUSED_DETAIL } from './order-answers';
 
 /**
  * `Idempotency-Key` for our mutating REST calls, by the rules of common/idempotency-key.ts:
@@ -181,14 +182,14 @@ export function idempotency(pool: Queryable, ttlMs: number, logger: Logger): Req
     let outcome;
     try {
       outcome = await runWithIdempotencyKey(apiKeyStore(pool, ttlMs, clientId, logger), request, work,
-        () => 'This key was first used with another request; use a new key for a new operation.');
+        () => KEY_REUSED_DETAIL);
     } catch (err) {
       if (!answered) {
         if (err instanceof IdempotencyKeyInUse && err.retryAfterSeconds) res.set('retry-after', String(err.retryAfterSeconds));
         return next(err);
       }
-      // The answer exists (the work is done) but its key could not be let go after a 5xx: the
-      // lease frees it. The client gets the answer, never this error's text.
+      // The answer exists (the work is done) but its key could not be let go (after a 5xx, or a
+      // refusal of the key): the lease frees it. The client gets the answer, never this error's text.
       logger.error({ err, clientId }, 'could not release an Idempotency-Key');
       return send(firstBody);
     }

@@ -17,7 +17,7 @@ export interface KeyedStartMemo {
   correlationId: string;
 }
 
-/** Does a recorded order say what this request asks for? (The card token is not recorded: see placedBefore.) */
+/** Does a recorded order say what this request asks for? (The card token is in no column: see placedBefore.) */
 function sameOrder(row: { customerId: string; customerEmail: string; currency: string; lines: { sku: string; quantity: number }[] }, order: CreateOrderBody): boolean {
   const lines = (items: { sku: string; quantity: number }[]) => items.map((l) => `${l.sku}\n${l.quantity}`).sort().join('\n\n');
   return row.customerId === order.customerId && row.customerEmail === order.customerEmail && row.currency === order.currency
@@ -59,29 +59,30 @@ export function keyedOrderLookup(pool: Queryable, temporal: Client, logger: Logg
       // The id comes from (client, key), so another client's row here can only be an order of before the
       // authenticated client ids (X-Client-Id): never answer with it.
       if (recorded.clientId !== keyedReq.clientId || !sameOrder(recorded, order)) throw keyReused();
-      // The row does not keep the card token; the start's memo fingerprints the whole request. A key held
-      // before may have been taken over by a request with another card: ask (a workflow Temporal has
-      // forgotten is judged by its row).
-      if (askTemporal) {
+      // The row keeps the placing request's fingerprint, which covers the card token no column holds.
+      // A row recorded before it: a key held before may have been taken over by another card; ask.
+      if (recorded.requestHash !== null) {
+        if (recorded.requestHash !== keyedReq.requestHash) throw keyReused();
+      } else if (askTemporal) {
         const first = await keyedStartOf(orderId, res);
-        if (first && first.requestHash !== keyedReq.requestHash) throw keyReused();
+        if (typeof first === 'object' && first.requestHash !== keyedReq.requestHash) throw keyReused();
       }
       return { orderId, totalCents: recorded.totalCents, currency: recorded.currency, correlationId: recorded.correlationId };
     }
     if (!askTemporal) return undefined;
     const first = await keyedStartOf(orderId, res);
-    if (first === null) return undefined;
-    if (first?.requestHash !== keyedReq.requestHash) throw keyReused();
+    if (first === 'no-workflow') return undefined;
+    if (first === 'no-memo' || first.requestHash !== keyedReq.requestHash) throw keyReused();
     return { orderId, totalCents: first.totalCents, currency: first.currency, correlationId: first.correlationId };
   };
 
-  /** What the order's keyed start was asked with (its memo): null when Temporal knows no such workflow, undefined when it has no memo. */
-  async function keyedStartOf(orderId: string, res: Response): Promise<KeyedStartMemo | null | undefined> {
+  /** What the order's keyed start was asked with (its workflow's memo), or why that is not known. */
+  async function keyedStartOf(orderId: string, res: Response): Promise<KeyedStartMemo | 'no-workflow' | 'no-memo'> {
     try {
       const { memo } = await describeOrderWorkflow(temporal, orderId, temporalCallTimeoutMs);
-      return memo?.[KEYED_START_MEMO] as KeyedStartMemo | undefined;
+      return (memo?.[KEYED_START_MEMO] as KeyedStartMemo | undefined) ?? 'no-memo';
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
+      if (err instanceof WorkflowNotFoundError) return 'no-workflow';
       logger.error({ err, orderId }, 'could not learn whether this keyed order was started before');
       throw outcomeUnknown(res, 'start', orderId, true);
     }

@@ -15,7 +15,8 @@ export function sendAccepted(res: Response, a: AcceptedOrder): void {
     .json({ orderId: a.orderId, status: 'PENDING', totalCents: a.totalCents, currency: a.currency });
 }
 
-export const keyReused = () => keyReusedProblem('This key was first used with another request; use a new key for a new operation.');
+export const KEY_REUSED_DETAIL = 'This key was first used with another request; use a new key for a new operation.';
+export const keyReused = () => keyReusedProblem(KEY_REUSED_DETAIL);
 
 /** The start (or a cancel) may have happened: say so, and how to find out safely. */
 export function outcomeUnknown(res: Response, what: 'start' | 'cancel', orderId: string, keyed: boolean) {

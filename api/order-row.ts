@@ -14,6 +14,8 @@ export interface OrderRow {
   cancelReason: string | null;
   pendingUndos: string[];
   correlationId: string;
+  /** The keyed request that placed it (null: no key, or recorded before the column). */
+  requestHash: string | null;
   createdAt: Date;
   updatedAt: Date;
   lines: { sku: string; quantity: number; unitPriceCents: number }[];
@@ -29,7 +31,7 @@ export async function readOrderRow(db: Queryable, orderId: string): Promise<Orde
     text: `SELECT o.id, o.client_id AS "clientId", o.customer_id AS "customerId", o.customer_email AS "customerEmail",
                   o.currency, o.status, o.total_cents AS "totalCents", o.cancel_reason_code AS "cancelReasonCode",
                   o.cancel_reason AS "cancelReason", o.pending_undos AS "pendingUndos", o.correlation_id AS "correlationId",
-                  o.created_at AS "createdAt", o.updated_at AS "updatedAt",
+                  o.request_hash AS "requestHash", o.created_at AS "createdAt", o.updated_at AS "updatedAt",
                   coalesce((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity, 'unitPriceCents', l.unit_price_cents) ORDER BY l.sku)
                             FROM order_lines l WHERE l.order_id = o.id), '[]'::json) AS lines
            FROM orders o WHERE o.id = $1::uuid`,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HttpProblem, problem } from './http';
+import { HttpProblem, problem, PROBLEM_BASE } from './http';
 
 /**
  * `Idempotency-Key` for mutating HTTP calls, after the IETF draft
@@ -14,8 +14,8 @@ import { HttpProblem, problem } from './http';
  *   retries of the request the key belongs to would be refused until it expired.
  * - A later request with the same key and the same request gets the kept answer, replayed.
  * - The same key with a different request is refused: 422.
- * - A duplicate that arrives while the first is still being processed is refused: 409 (only with
- *   a store that does not make duplicates wait for the first).
+ * - A duplicate that arrives while the first is still being processed is refused: 409, whatever
+ *   its body (only with a store that does not make duplicates wait for the first).
  */
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
@@ -82,7 +82,7 @@ export interface IdempotentOutcome {
 export class IdempotencyKeyInUse extends HttpProblem {
   constructor(readonly retryAfterSeconds?: number) {
     super(problem(409, 'idempotency-key-in-use', 'Request with this Idempotency-Key is in progress',
-      'An identical request with this key is still being processed; retry shortly to get its answer.').problem);
+      'A request with this key is still being processed; retry shortly to get its answer (422 if the key turns out to belong to another request).').problem);
   }
 }
 
@@ -101,10 +101,12 @@ export async function runWithIdempotencyKey<Claim>(
   if (!('claim' in taken)) {
     const { holder } = taken;
     if (!holder) throw new IdempotencyKeyInUse();
+    // Still being processed: even with another fingerprint, what the key belongs to is known only
+    // once its holder answers (a holder refused for reusing the key lets it go).
+    if (!holder.answer) throw new IdempotencyKeyInUse(1);
     if (holder.requestHash !== request.requestHash) {
       throw keyReusedProblem(reusedDetail(holder));
     }
-    if (!holder.answer) throw new IdempotencyKeyInUse(1);
     return { answer: holder.answer, replayed: true };
   }
   let answer: KeptAnswer;
@@ -121,6 +123,5 @@ export async function runWithIdempotencyKey<Claim>(
 
 /** Whether an answer is the work's own refusal of the key (keyReusedProblem), which is never kept. */
 function refusesTheKey(answer: KeptAnswer): boolean {
-  return answer.status === 422 && typeof answer.body === 'object' && answer.body !== null
-    && (answer.body as { type?: unknown }).type === keyReusedProblem('').problem.type;
+  return answer.status === 422 && (answer.body as { type?: unknown } | null)?.type === PROBLEM_BASE + KEY_REUSED_SLUG;
 }

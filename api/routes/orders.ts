@@ -124,6 +124,7 @@ export function ordersRouter({
     }
     const input: OrderWorkflowInput = {
       orderId, clientId, customerId: order.customerId, currency: order.currency, lines, totalCents, correlationId, paymentConfirmationTimeoutMs,
+      ...(keyedReq && { requestHash: keyedReq.requestHash }),
     };
     const accepted: AcceptedOrder = { orderId, totalCents, currency: order.currency, correlationId };
     const memo = {

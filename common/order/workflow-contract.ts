@@ -49,6 +49,11 @@ export interface OrderWorkflowInput {
   paymentToken?: string;
   /** How long to wait for the customer to confirm a payment (3-D Secure). Default 15 minutes. */
   paymentConfirmationTimeoutMs?: number;
+  /**
+   * A keyed order's request fingerprint (SHA-256 over the request, api/idempotency.ts), recorded
+   * with the order: a later request under its key is told apart by the whole body (api/keyed-orders.ts).
+   */
+  requestHash?: string;
 }
 
 export interface OrderOutcome {

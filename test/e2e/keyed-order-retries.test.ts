@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createApiKey } from '../../api/api-keys';
 import { purgeExpiredIdempotencyKeys } from '../../api/idempotency';
 import { createOrderStateActivities } from '../../activities/order-state';
+import { requestFingerprint } from '../../common/idempotency-key';
 import { startApi } from '../../api/server';
 import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { cleanUp } from '../harness/clean-up';
@@ -78,6 +79,17 @@ describe('keyed order retries', () => {
       await peers.pool.query('DROP TRIGGER IF EXISTS test_refuse_kept_answers ON api_idempotency_keys');
       await peers.pool.query('DROP FUNCTION IF EXISTS test_refuse_kept_answers()');
     }
+  }
+
+  /** The order's row, as the workflow's first step writes it (no worker polls this test's task queue). */
+  async function recordPlaced(orderId: string, requestHash?: string): Promise<void> {
+    await createOrderStateActivities(peers.pool).recordOrderPlaced({
+      eventId: randomUUID(),
+      order: {
+        orderId, clientId: 'test-shop', customerId: 'retry-1', currency: 'EUR', lines: [{ sku, quantity: 1, unitPriceCents: 700 }], totalCents: 700,
+        correlationId: randomUUID(), ...(requestHash && { requestHash }),
+      },
+    });
   }
 
   async function expectKeyReused(res: Response) {
@@ -157,27 +169,40 @@ describe('keyed order retries', () => {
     await expectKeyReused(await post(body('other@shop.example', 'tok_visa'), key));
   });
 
-  it('after a released key, once the order is recorded: a request with only another card token is 422', async () => {
+  it('an order recorded with its request\'s fingerprint: after the key\'s row is gone, only another card token is 422', async () => {
+    const key = randomUUID();
+    const first = body('first@shop.example', 'tok_visa');
+    const orderId = await place(first, key);
+    await recordPlaced(orderId, requestFingerprint('POST /orders', first, '\n'));
+    await peers.pool.query('DELETE FROM api_idempotency_keys WHERE key = $1', [key]); // expired and purged: a fresh claim, Temporal not asked
+    await expectKeyReused(await post(body('first@shop.example', 'tok_mastercard'), key));
+    await peers.pool.query('DELETE FROM api_idempotency_keys WHERE key = $1', [key]);
+    expect(await place(first, key)).toBe(orderId);
+  });
+
+  it('after a released key, an order recorded before fingerprints were kept: only another card token is 422 (Temporal\'s memo tells)', async () => {
     const key = `unsaved-${randomUUID()}`;
     let orderId: string;
     await refusingKeptAnswers(async () => {
       orderId = await place(body('first@shop.example', 'tok_visa'), key);
     });
-    // The order's row, as the workflow's first step writes it (no worker polls this test's task queue).
-    await createOrderStateActivities(peers.pool).recordOrderPlaced({
-      eventId: randomUUID(),
-      order: { orderId: orderId!, clientId: 'test-shop', customerId: 'retry-1', currency: 'EUR', lines: [{ sku, quantity: 1, unitPriceCents: 700 }], totalCents: 700, correlationId: randomUUID() },
-    });
-    // The row does not keep the token, so only the start's fingerprint tells this request from the first.
+    await recordPlaced(orderId!);
+    // The row has no fingerprint and no column keeps the token, so only the start's memo tells this request from the first.
     await expectKeyReused(await post(body('first@shop.example', 'tok_mastercard'), key));
     expect(await place(body('first@shop.example', 'tok_visa'), key)).toBe(orderId!);
   });
 
-  it('purges the keys that have expired by Postgres\' clock, and only those', async () => {
+  it('purges the keys that have expired by Postgres\' clock, and only those, whatever this host\'s clock says', async () => {
     const [expired, live] = [`purge-${randomUUID()}`, `purge-${randomUUID()}`];
     await peers.pool.query(`INSERT INTO api_idempotency_keys (client_id, key, operation, request_hash, expires_at)
       VALUES ('test-shop', $1, 'POST /orders', 'h', now() - interval '1 second'), ('test-shop', $2, 'POST /orders', 'h', now() + interval '1 minute')`, [expired, live]);
-    expect(await purgeExpiredIdempotencyKeys(peers.pool)).toBeGreaterThanOrEqual(1);
+    // This host's clock an hour ahead of the database's (only Date is faked): the live key is not expired.
+    jest.useFakeTimers({ now: Date.now() + 3_600_000, doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'] });
+    try {
+      expect(await purgeExpiredIdempotencyKeys(peers.pool)).toBeGreaterThanOrEqual(1);
+    } finally {
+      jest.useRealTimers();
+    }
     const { rows } = await peers.pool.query<{ key: string }>('SELECT key FROM api_idempotency_keys WHERE key = ANY($1)', [[expired, live]]);
     expect(rows.map((r) => r.key)).toEqual([live]);
   });
