@@ -225,8 +225,8 @@ const configSchema = z.object({
   DLQ_MAX_AGE: duration.default(30 * 86_400_000),
   /**
    * How long a consumer's inbox remembers an event it applied (workers/consumer-inbox.ts); at least
-   * EVENTS_MAX_AGE and DLQ_MAX_AGE, which are how long the event can come back. Default: the
-   * longer of the two plus a day.
+   * EVENTS_MAX_AGE + DLQ_MAX_AGE, how long the event can come back (a dead letter replayed on its
+   * last day is in the stream for EVENTS_MAX_AGE more). Default: that plus a day.
    */
   INBOX_RETENTION: duration.optional(),
   /** 1 on a single node (dev); 3 in production (see common/nats.ts on durability). */
@@ -292,7 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const config: Config = {
     ...c,
-    INBOX_RETENTION: c.INBOX_RETENTION ?? Math.max(c.EVENTS_MAX_AGE, c.DLQ_MAX_AGE) + 86_400_000,
+    INBOX_RETENTION: c.INBOX_RETENTION ?? c.EVENTS_MAX_AGE + c.DLQ_MAX_AGE + 86_400_000,
     TEMPORAL_CODEC_KEY_ID: codecKeyId,
     INVENTORY_DATABASE_URL: c.INVENTORY_DATABASE_URL ?? c.DATABASE_URL,
     PAYMENT_DATABASE_URL: c.PAYMENT_DATABASE_URL ?? c.DATABASE_URL,
@@ -312,11 +312,19 @@ function workerTuningProblems(c: z.infer<typeof configSchema>): string[] {
   return problems;
 }
 
-/** An inbox that forgets an event before the stream or the dead letters do would apply it twice on its return. */
-function retentionProblems(c: z.infer<typeof configSchema>): string[] {
-  if (c.INBOX_RETENTION === undefined) return [];
-  return (['EVENTS_MAX_AGE', 'DLQ_MAX_AGE'] as const).filter((name) => c.INBOX_RETENTION! < c[name])
-    .map((name) => `INBOX_RETENTION: ${c.INBOX_RETENTION} ms is shorter than ${name} (${c[name]} ms), so an event coming back from there would be applied twice; raise it or leave it unset`);
+/**
+ * An inbox that forgets an event before it can no longer come back would apply it twice on its
+ * return; one that forgets it before the outbox does would make the order inspection say it was
+ * never handled (common/inspection).
+ */
+function retentionProblems({ INBOX_RETENTION: inbox, EVENTS_MAX_AGE: stream, DLQ_MAX_AGE: deadLetters, OUTBOX_RETENTION: outbox }: z.infer<typeof configSchema>): string[] {
+  if (inbox === undefined) return [];
+  const problems: string[] = [];
+  if (inbox < stream + deadLetters) {
+    problems.push(`INBOX_RETENTION: ${inbox} ms is shorter than EVENTS_MAX_AGE + DLQ_MAX_AGE (${stream + deadLetters} ms), how long an event can come back (a dead letter replayed on its last day); an event returning after that would be applied twice. Raise it or leave it unset`);
+  }
+  if (inbox < outbox) problems.push(`INBOX_RETENTION: ${inbox} ms is shorter than OUTBOX_RETENTION (${outbox} ms); raise it or lower that`);
+  return problems;
 }
 
 /** The variables marked devSecret/optionalSecret in the schema, with what marks a dev value. */

@@ -1,20 +1,35 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/logger';
 import type { Queryable } from '../common/pg';
 
 /**
  * Retention of a consumer's inbox (processed_events: one row per event it applied, written with
- * the effect). A row only has to outlive every way its event can come back: a redelivery from the
- * events stream (kept EVENTS_MAX_AGE) and a replay from the dead letters (kept DLQ_MAX_AGE; an
- * event the broker gave up on may have been applied all the same). INBOX_RETENTION is checked at
- * start-up to be at least both (common/config.ts), so a pruned row's event can no longer arrive.
+ * the effect). A row has to outlive every way its event can come back: a redelivery from the
+ * events stream (kept EVENTS_MAX_AGE), and a dead letter replayed into the stream on its last day
+ * (kept DLQ_MAX_AGE, then EVENTS_MAX_AGE more; an event the broker gave up on may have been
+ * applied all the same). INBOX_RETENTION is checked at start-up to be at least that
+ * (common/config.ts). It trusts the settings: a stream an operator set to keep events longer
+ * than EVENTS_MAX_AGE says needs INBOX_RETENTION raised by hand.
  */
 
-/** Rows deleted per statement: short locks and WAL bursts, however large the backlog. */
+/** Rows deleted per statement: short locks and small WAL bursts, however large the backlog. */
 const PRUNE_BATCH = 5_000;
-const PRUNE_EVERY_MS = 10 * 60_000;
 
-/** Deletes this consumer's inbox rows older than `retentionMs` (by Postgres' clock), in batches; returns how many. */
-export async function pruneInbox(db: Queryable, consumer: string, retentionMs: number, shouldStop: () => boolean = () => false): Promise<number> {
+export interface PruneSchedule {
+  /** Wait after start before the first run (a process restarted often still prunes). */
+  firstAfterMs: number;
+  /** Wait after a run ends before the next one: runs never overlap. */
+  everyMs: number;
+  /** Pause between two batches of one run, so a large backlog is deleted at a steady pace. */
+  pauseMs: number;
+}
+export const DEFAULT_PRUNE_SCHEDULE: PruneSchedule = { firstAfterMs: 60_000, everyMs: 10 * 60_000, pauseMs: 100 };
+
+/**
+ * Deletes this consumer's inbox rows older than `retentionMs` (by Postgres' clock), in batches
+ * until none is left or `shouldStop()`; returns how many.
+ */
+export async function pruneInbox(db: Queryable, consumer: string, retentionMs: number, shouldStop: () => boolean = () => false, pauseMs = 0): Promise<number> {
   let deleted = 0;
   for (;;) {
     const { rowCount } = await db.query({
@@ -26,25 +41,29 @@ export async function pruneInbox(db: Queryable, consumer: string, retentionMs: n
     });
     deleted += rowCount ?? 0;
     if ((rowCount ?? 0) < PRUNE_BATCH || shouldStop()) return deleted;
+    if (pauseMs > 0) await sleep(pauseMs);
   }
 }
 
-/** Prunes the consumer's inbox every PRUNE_EVERY_MS until stopped; stop() waits for a prune under way. */
-export function startInboxPruning(db: Queryable, consumer: string, retentionMs: number, logger: Logger): { stop(): Promise<void> } {
+/** Prunes the consumer's inbox on `schedule` until stopped; stop() waits for a run under way, and no run starts after it. */
+export function startInboxPruning(db: Queryable, consumer: string, retentionMs: number, logger: Logger, schedule = DEFAULT_PRUNE_SCHEDULE): { stop(): Promise<void> } {
   let stopping = false;
   let running: Promise<void> = Promise.resolve();
-  const prune = () => {
-    running = pruneInbox(db, consumer, retentionMs, () => stopping).then(
-      (n) => { if (n > 0) logger.info({ consumer, deleted: n }, 'inbox rows past INBOX_RETENTION deleted'); },
-      (err: unknown) => logger.warn({ consumer, err: (err as Error).message }, 'inbox pruning failed; will try again'),
-    );
+  let timer: NodeJS.Timeout | undefined;
+  const next = (afterMs: number) => {
+    timer = setTimeout(() => {
+      running = pruneInbox(db, consumer, retentionMs, () => stopping, schedule.pauseMs).then(
+        (n) => { if (n > 0) logger.info({ consumer, deleted: n }, 'inbox rows past INBOX_RETENTION deleted'); },
+        (err: unknown) => logger.warn({ consumer, err: (err as Error).message }, 'inbox pruning failed; will try again'),
+      ).finally(() => { if (!stopping) next(schedule.everyMs); });
+    }, afterMs);
+    timer.unref();
   };
-  const timer = setInterval(prune, PRUNE_EVERY_MS);
-  timer.unref();
+  next(schedule.firstAfterMs);
   return {
     async stop() {
       stopping = true;
-      clearInterval(timer);
+      clearTimeout(timer);
       await running;
     },
   };
