@@ -8,8 +8,8 @@ import type { Queryable } from '../common/pg';
  * events stream (kept EVENTS_MAX_AGE), and a dead letter replayed into the stream on its last day
  * (kept DLQ_MAX_AGE, then EVENTS_MAX_AGE more; an event the broker gave up on may have been
  * applied all the same). INBOX_RETENTION is checked at start-up to be at least that
- * (common/config.ts). It trusts the settings: a stream an operator set to keep events longer
- * than EVENTS_MAX_AGE says needs INBOX_RETENTION raised by hand.
+ * (common/config.ts); an event older than it that arrives all the same (a stream set to keep
+ * events longer than EVENTS_MAX_AGE says) is dead-lettered, not applied (workers/event-consumer.ts).
  */
 
 /** Rows deleted per statement: short locks and small WAL bursts, however large the backlog. */

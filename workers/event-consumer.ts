@@ -51,6 +51,8 @@ export interface ConsumerSettings {
   ackWaitMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Older events are dead-lettered, not handled: the inbox may have forgotten them (workers/consumer-inbox.ts). */
+  inboxRetentionMs?: number;
 }
 
 export function consumerSettings(config: Config): ConsumerSettings {
@@ -60,6 +62,7 @@ export function consumerSettings(config: Config): ConsumerSettings {
     ackWaitMs: config.CONSUMER_ACK_WAIT,
     retryBaseMs: config.CONSUMER_RETRY_BASE_DELAY,
     retryMaxMs: config.CONSUMER_RETRY_MAX_DELAY,
+    inboxRetentionMs: config.INBOX_RETENTION,
   };
 }
 
@@ -115,6 +118,12 @@ export async function processMessage(msg: JsMsg, parsed: ReturnType<typeof parse
   if (!event || !spec.handles.has(event.type)) {
     msg.ack();
     return 'not-mine';
+  }
+  // Older than the inbox remembers (the stream kept it longer than EVENTS_MAX_AGE says): it may have
+  // been applied, and its inbox row pruned. An operator decides; a replay of it is refused the same way.
+  if (settings.inboxRetentionMs !== undefined && Date.now() - Date.parse(event.occurredAt) > settings.inboxRetentionMs) {
+    logger.error({ eventId: event.id, type: event.type, occurredAt: event.occurredAt }, 'event older than INBOX_RETENTION; moved to the dead-letter stream');
+    return toDeadLetters(`older than INBOX_RETENTION (occurred ${event.occurredAt}): it may have been handled and forgotten; handle it by hand if it never was`);
   }
   // Tell the broker we are still at it, so a slow handler is not redelivered to someone else.
   const heartbeat = setInterval(() => msg.working(), Math.max(1_000, Math.floor(settings.ackWaitMs / 3)));

@@ -70,9 +70,9 @@ function context(opts: {
 }
 
 const orderId = randomUUID();
-function eventJson(type = 'OrderPlaced', payload: unknown = { customerId: 'c1', currency: 'EUR', totalCents: 500, lines: [{ sku: 'S', quantity: 2, unitPriceCents: 250 }], itemCount: 2 }, schemaVersion = 2): string {
+function eventJson(type = 'OrderPlaced', payload: unknown = { customerId: 'c1', currency: 'EUR', totalCents: 500, lines: [{ sku: 'S', quantity: 2, unitPriceCents: 250 }], itemCount: 2 }, schemaVersion = 2, occurredAt = new Date()): string {
   return JSON.stringify({
-    id: randomUUID(), type, schemaVersion, occurredAt: new Date().toISOString(), orderId,
+    id: randomUUID(), type, schemaVersion, occurredAt: occurredAt.toISOString(), orderId,
     correlationId: 'req-1', causationId: null, payload,
   });
 }
@@ -267,5 +267,21 @@ describe('processMessage decisions (pure logic)', () => {
     await expect(outcome).resolves.toBe('retried');
     jest.advanceTimersByTime(10_000);
     expect(msg.ops()).toEqual(['working', 'nak']);
+  });
+});
+
+describe('events older than the inbox remembers (pure logic)', () => {
+  const day = 86_400_000;
+  it('dead-letters an event older than INBOX_RETENTION instead of handling it, and handles one just younger', async () => {
+    const ctx = context({ settings: { inboxRetentionMs: 61 * day } });
+    const old = new FakeJsMsg(eventJson(undefined, undefined, undefined, new Date(Date.now() - 62 * day)));
+    expect(await run(old, ctx)).toBe('dead-lettered');
+    expect(ctx.handled).toHaveLength(0);
+    expect(ctx.deadLetters[0]!.reason).toMatch(/^older than INBOX_RETENTION/);
+    expect(old.ops()).toEqual(['term']);
+
+    const young = new FakeJsMsg(eventJson(undefined, undefined, undefined, new Date(Date.now() - 60 * day)));
+    expect(await run(young, ctx)).toBe('applied');
+    expect(young.ops()).toEqual(['ack']);
   });
 });
