@@ -6,12 +6,12 @@ import { eventSchemaVersions, eventSubject } from '../../common/events';
 import { connectNats, setupStreams } from '../../common/nats';
 import { migrate } from '../../prisma/migrate';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../../scripts/infra/smtp-sink';
-import { startEmailConsumer } from '../../workers/email-consumer';
+import { createMailer, startEmailConsumer } from '../../workers/email-consumer';
 import type { RunningConsumer } from '../../workers/event-consumer';
 import { messageIdFor } from '../../workers/email-templates';
 import { cleanUp } from '../harness/clean-up';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { insertSampleOrder, samplePayload } from '../harness/pipeline';
+import { insertSampleOrder, samplePayload, sleep } from '../harness/pipeline';
 import { quietLogger, testConfig, waitFor } from '../harness/system';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
 
@@ -34,7 +34,7 @@ beforeEach(async () => {
 
 afterEach(() => cleanUp(
   // The consumer before the SMTP server: its pool holds a connection to it.
-  () => running?.stop(),
+  () => { const consumer = running; running = undefined; return consumer?.stop(); },
   ...sinks.splice(0).map((sink) => () => sink.stop()),
   ...proxies.splice(0).map((proxy) => () => proxy.stop()),
   () => pool.end(),
@@ -133,4 +133,19 @@ it('retries a mail whose pooled connection broke during the transfer: the redeli
   const metrics = await consumer.registry.metrics();
   expect(metrics).toContain('consumer_messages_total{consumer="email",outcome="retried",process="email"} 1');
   expect(metrics).toContain('consumer_messages_total{consumer="email",outcome="applied",process="email"} 2');
+});
+
+it('lets the SMTP server stop at once while a pooled sender keeps its connection open between mails', async () => {
+  const sink = await startSmtpSink({ port: 0 }); // stopped here, not by afterEach
+  const mailer = createMailer({ SMTP_URL: sink.url, SMTP_POOL_MAX_CONNECTIONS: 1, SMTP_POOL_MAX_MESSAGES: 100 });
+  try {
+    await mailer.sendMail({ from: 'orders@shop.example', to: 'c@shop.example', subject: 's', text: 't' });
+    expect(sink.connections().open).toBe(1);
+    // smtp-server alone would wait 30 s for that connection before closing it.
+    const stopped = sink.stop();
+    expect(await Promise.race([stopped.then(() => true), sleep(5_000).then(() => false)])).toBe(true);
+    expect(sink.connections().open).toBe(0);
+  } finally {
+    mailer.close();
+  }
 });
