@@ -11,7 +11,7 @@ import type { RunningConsumer } from '../../workers/event-consumer';
 import { messageIdFor } from '../../workers/email-templates';
 import { cleanUp } from '../harness/clean-up';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
-import { insertSampleOrder, samplePayload, sleep } from '../harness/pipeline';
+import { insertSampleOrder, samplePayload } from '../harness/pipeline';
 import { quietLogger, testConfig, waitFor } from '../harness/system';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
 
@@ -142,8 +142,13 @@ it('lets the SMTP server stop at once while a pooled sender keeps its connection
     await mailer.sendMail({ from: 'orders@shop.example', to: 'c@shop.example', subject: 's', text: 't' });
     expect(sink.connections().open).toBe(1);
     // smtp-server alone would wait 30 s for that connection before closing it.
-    const stopped = sink.stop();
-    expect(await Promise.race([stopped.then(() => true), sleep(5_000).then(() => false)])).toBe(true);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 5_000); });
+    try {
+      expect(await Promise.race([sink.stop().then(() => true), gaveUp])).toBe(true);
+    } finally {
+      clearTimeout(timer);
+    }
     expect(sink.connections().open).toBe(0);
   } finally {
     mailer.close();
