@@ -184,6 +184,10 @@ const configSchema = z.object({
 
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be smtp:// or smtps://').default('smtp://127.0.0.1:2525'),
   EMAIL_FROM: z.string().email().default('orders@shop.example'),
+  /** The email consumer's pooled SMTP connections: at most this many open at once. */
+  SMTP_POOL_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Mails one pooled SMTP connection sends before it is closed and replaced by a new one. */
+  SMTP_POOL_MAX_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(100),
 
   /** Interface our HTTP servers bind to; 0.0.0.0 in containers. */
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),

@@ -56,7 +56,7 @@ export async function rebuildAnalytics(config: Config, pool: Pool, onProgress: (
           await tx.query('SAVEPOINT rebuild_event');
           try {
             const parsed = parseEvent(msg.data);
-            if (parsed.kind === 'known' && (await applyAnalyticsEventInTx(tx, parsed.event)) === 'applied') progress.applied += 1;
+            if (parsed.kind === 'known' && (await applyAnalyticsEventInTx(tx, parsed.event, 'held')) === 'applied') progress.applied += 1;
             await tx.query('RELEASE SAVEPOINT rebuild_event');
           } catch (err) {
             await tx.query('ROLLBACK TO SAVEPOINT rebuild_event');

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import type { Config } from '../common/config';
-import { createPool, dbTimeouts, withTransaction } from '../common/pg';
+import { createPool, dbTimeouts } from '../common/pg';
 import type { DomainEvent } from '../common/events';
 import { correlationHeaders } from '../common/correlation-context';
 import type { Logger } from '../common/logger';
@@ -95,17 +95,21 @@ async function inboxAndRecipient(pool: Pool, event: DomainEvent): Promise<{ seen
   return { seen, to: address !== null && !isErasedEmail(address) ? address : null };
 }
 
-/** The inbox row and the SENT mark, in one transaction. */
+/**
+ * The SENT mark and the inbox row, in one statement (so one transaction, one round trip): the
+ * inbox row is written only if the mark found the claim row.
+ */
 async function markSent(pool: Pool, eventId: string, sentAt: Date): Promise<void> {
-  await withTransaction(pool, async (tx) => {
-    await tx.query({
-      name: 'email-inbox-insert',
-      text: 'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING',
-      values: [EMAIL_CONSUMER, eventId],
-    });
-    const marked = await tx.query({ name: 'sent-email-sent', text: `UPDATE sent_emails SET status = 'SENT', sent_at = $2 WHERE event_id = $1::uuid`, values: [eventId, sentAt] });
-    if (marked.rowCount === 0) throw new Error(`the sent_emails row of event ${eventId} is gone (deleted while its email was being sent); it cannot be marked sent`);
+  const { rows } = await pool.query<{ marked: number }>({
+    name: 'email-mark-sent',
+    text: `WITH marked AS (
+             UPDATE sent_emails SET status = 'SENT', sent_at = $3 WHERE event_id = $2::uuid RETURNING event_id),
+           inbox AS (
+             INSERT INTO processed_events (consumer, event_id) SELECT $1, event_id FROM marked ON CONFLICT DO NOTHING)
+           SELECT count(*)::int AS marked FROM marked`,
+    values: [EMAIL_CONSUMER, eventId, sentAt],
   });
+  if (rows[0]!.marked === 0) throw new Error(`the sent_emails row of event ${eventId} is gone (deleted while its email was being sent); it cannot be marked sent`);
 }
 
 /**
@@ -184,10 +188,24 @@ async function withTimeout<T>(attempt: PromiseLike<T>, timeoutMs: number, what: 
   }
 }
 
+/**
+ * The consumer's SMTP transport: a pool of connections, each reused for up to
+ * SMTP_POOL_MAX_MESSAGES mails instead of a connection, greeting and EHLO per mail. A connection
+ * the server closed while idle (most do after a timeout) is dropped from the pool and the next
+ * mail opens a new one; a mail that finds its reused connection closed before any of it was sent
+ * is put back on the pool's queue, one broken during its transfer fails its send (the handler
+ * throws, the event is redelivered). close() ends the idle connections at once.
+ */
+export function createMailer(config: Pick<Config, 'SMTP_URL' | 'SMTP_POOL_MAX_CONNECTIONS' | 'SMTP_POOL_MAX_MESSAGES'>): Transporter {
+  return nodemailer.createTransport({
+    url: config.SMTP_URL, pool: true, maxConnections: config.SMTP_POOL_MAX_CONNECTIONS, maxMessages: config.SMTP_POOL_MAX_MESSAGES,
+  });
+}
+
 export async function startEmailConsumer(config: Config, logger: Logger): Promise<RunningConsumer> {
   const pool = createPool(config.DATABASE_URL, dbTimeouts(config), config.DATABASE_POOL_MAX,
     (err) => logger.error({ err: err.message }, 'idle email database connection failed; it will be replaced'));
-  const mailer = nodemailer.createTransport(config.SMTP_URL);
+  const mailer = createMailer(config);
   const stopping = new AbortController();
   const pruning = startInboxPruning(pool, EMAIL_CONSUMER, config.INBOX_RETENTION, logger);
   const consumer = await startEventConsumer(config, logger, {

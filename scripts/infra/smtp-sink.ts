@@ -28,14 +28,36 @@ export interface SmtpSinkOptions {
    * promise settles: tests use it to act at the exact moment the sender's SMTP call succeeds.
    */
   beforeAccept?: (mail: ReceivedMail) => Promise<void>;
+  /** The server closes a connection idle this long (smtp-server's default: 60 s); tests shorten it. */
+  idleTimeoutMs?: number;
 }
 
-export async function startSmtpSink(opts: SmtpSinkOptions): Promise<{ url: string; port: number; received: ReceivedMail[]; stop(): Promise<void> }> {
+export interface SmtpSink {
+  url: string;
+  port: number;
+  received: ReceivedMail[];
+  /** Connections open now, and accepted since the start. */
+  connections(): { open: number; accepted: number };
+  /**
+   * Stops accepting connections and ends the open ones that are between mails at once (421, as
+   * a server going down does); one in the middle of a mail may finish it (smtp-server's grace
+   * period). Resolves when every connection is closed.
+   */
+  stop(): Promise<void>;
+}
+
+export async function startSmtpSink(opts: SmtpSinkOptions): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
+  let accepted = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    ...(opts.idleTimeoutMs === undefined ? {} : { socketTimeout: opts.idleTimeoutMs }),
+    onConnect(_session, callback) {
+      accepted += 1;
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -59,11 +81,23 @@ export async function startSmtpSink(opts: SmtpSinkOptions): Promise<{ url: strin
     server.once('error', reject);
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });
+  // A client that drops its connection in the middle of a mail is the client's failure, not the sink's.
+  server.on('error', () => undefined);
   const port = (server.server.address() as { port: number }).port;
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
     received,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    connections: () => ({ open: server.connections.size, accepted }),
+    stop: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Without this, a client that keeps its connection open between mails (a pooled sender)
+      // would hold the close for smtp-server's whole grace period (30 s).
+      for (const connection of server.connections) {
+        if (connection.session?.envelope?.mailFrom) continue; // in the middle of a mail
+        connection.send(421, 'Server shutting down');
+        connection.close();
+      }
+    }),
   };
 }

@@ -14,6 +14,8 @@ export interface TcpProxy {
   address: string;
   holdAnswers(opts?: { cutAfterMs?: number }): void;
   deliver(): void;
+  /** Drops every open connection now, as a network break would; new ones pass as before. */
+  cut(): void;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
         pair.cutTimer = undefined;
         for (const chunk of pair.held.splice(0)) pair.client.write(chunk);
       }
+    },
+    cut() {
+      for (const pair of [...pairs]) drop(pair);
     },
     async stop() {
       for (const pair of [...pairs]) drop(pair);

@@ -23,6 +23,7 @@ import { messageIdFor } from '../../workers/email-templates';
 import { startEventConsumer } from '../../workers/event-consumer';
 import { startOutboxRelay } from '../../workers/outbox-relay';
 import type { RunningProcess } from '../../common/run-process';
+import { cleanUp } from '../harness/clean-up';
 import { adminDatabaseUrl, createTestDatabase, type TestDatabase } from '../harness/database';
 import { insertSampleOrder, readStream, samplePayload, sleep, unpublishedCount, writeOutboxEvent } from '../harness/pipeline';
 import { quietLogger, testConfig, waitFor } from '../harness/system';
@@ -335,12 +336,13 @@ it('sends an email once when the database goes away between the SMTP send and ma
   let outage: Awaited<ReturnType<typeof databaseOutage>> | undefined;
   // The moment the SMTP server accepts the mail, the database goes away for 3 s.
   const cutting = await startSmtpSink({ port: 0, beforeAccept: async () => { outage ??= await databaseOutage(3_000); } });
+  let consumer: RunningProcess | undefined;
   try {
     // Redeliveries would come quickly and often; the outage outlasts the ack wait (the handler must keep the message in progress).
     const cfg = { ...config, SMTP_URL: cutting.url, CONSUMER_MAX_DELIVER: 50, CONSUMER_ACK_WAIT: 2_000 };
     const log = recordingLogger();
-    const consumer = await startEmailConsumer(cfg, log.logger);
-    running.push(consumer);
+    const started = await startEmailConsumer(cfg, log.logger);
+    consumer = started;
     const orderId = randomUUID();
     const event = await customerFacing('OrderConfirmed', orderId);
     await publish(event);
@@ -357,15 +359,15 @@ it('sends an email once when the database goes away between the SMTP send and ma
     expect(cutting.received.map((m) => m.messageId)).toEqual([messageIdFor(event.id)]);
     expect(await db.sentEmail.findUnique({ where: { eventId: event.id } })).toMatchObject({ status: 'SENT', attempts: 1 });
     expect(await inboxCount('email')).toBe(1);
-    const metrics = await consumer.registry.metrics();
+    const metrics = await started.registry.metrics();
     expect(metrics).toContain('consumer_messages_total{consumer="email",outcome="applied",process="email"} 1');
     expect(metrics).not.toContain('outcome="retried"');
     // It was the mark that failed and was retried in-process (not a lucky timing).
     expect(log.messages(40)).toContain('email sent, but marking it sent failed; retrying without sending again');
     expect(log.messages(30)).toContain('email marked sent after the database came back');
   } finally {
-    await outage?.restore();
-    await cutting.stop();
+    // The consumer before its SMTP server: its pool holds a connection to it.
+    await cleanUp(() => outage?.restore(), () => consumer?.stop(), () => cutting.stop());
   }
 });
 

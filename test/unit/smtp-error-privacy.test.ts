@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { JetStreamManager, JsMsg, StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import nodemailer from 'nodemailer';
 import type { Pool, QueryConfig } from 'pg';
 import { SMTPServer } from 'smtp-server';
 import type { DomainEvent } from '../../common/events';
 import { createLogger } from '../../common/logger';
 import { REDACTED_EMAIL, redactEmailAddresses } from '../../common/personal-data';
 import { DLQ_HEADERS, getDeadLetter } from '../../workers/dead-letters';
-import { sendEmailForEvent, SmtpSendError } from '../../workers/email-consumer';
+import { createMailer, sendEmailForEvent, SmtpSendError } from '../../workers/email-consumer';
 import { parseMessage, processMessage } from '../../workers/event-consumer';
 
 /**
@@ -36,8 +35,9 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+/** The refusal as the consumer's own (pooled) transport reports it. */
 async function realRejection(): Promise<Error> {
-  const mailer = nodemailer.createTransport(smtpUrl);
+  const mailer = createMailer({ SMTP_URL: smtpUrl, SMTP_POOL_MAX_CONNECTIONS: 1, SMTP_POOL_MAX_MESSAGES: 100 });
   try {
     await mailer.sendMail({ from: 'shop@orders.example', to: ADDRESS, subject: 's', text: 't' });
   } catch (err) {
@@ -91,7 +91,7 @@ describe('an SMTP refusal', () => {
       id: randomUUID(), type: 'OrderConfirmed', schemaVersion: 2, occurredAt: new Date().toISOString(), orderId, correlationId: 'c', causationId: null,
       payload: { customerId: 'c1', currency: 'EUR', totalCents: 2500 },
     } as DomainEvent;
-    const mailer = nodemailer.createTransport(smtpUrl);
+    const mailer = createMailer({ SMTP_URL: smtpUrl, SMTP_POOL_MAX_CONNECTIONS: 1, SMTP_POOL_MAX_MESSAGES: 100 });
     const { logger, lines } = capture();
     const deadLetters: string[] = [];
     try {
