@@ -1,6 +1,14 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error';
+import {
+  callerTokens, databaseUrl, DEV_DATABASE_PASSWORD, DEV_PEER_TOKENS, devSecret, hasDevDatabasePassword, isDevPeerToken,
+  namesDevPeerToken, optionalSecret, pairs, peerToken, secret, withoutDevSecrets,
+} from './config-secrets';
 import { TASK_QUEUE_DEFAULT } from './order/workflow-contract';
 import { DEV_CODEC_KEYS, parseCodecKeys } from './temporal-codec';
+
+export { ConfigError } from './config-error';
+export { DEV_PEER_TOKENS } from './config-secrets';
 
 /**
  * Every setting of every process, read from the environment once at start-up and validated.
@@ -8,47 +16,6 @@ import { DEV_CODEC_KEYS, parseCodecKeys } from './temporal-codec';
  */
 const port = z.coerce.number().int().min(0).max(65535);
 const url = z.string().url();
-
-/**
- * Peer-service credentials (inventory, payment): each caller of a peer presents its own shared
- * secret as `Authorization: Bearer <token>`. The dev defaults start with `dev-` so a production
- * start can tell them apart; `npm run dev` hands the API and the worker their own (DEV_PEER_TOKENS).
- */
-export const DEV_PEER_TOKENS = {
-  inventory: { api: 'dev-inventory-token-api', worker: 'dev-inventory-token-worker', tools: 'dev-inventory-token-tools' },
-  payment: { api: 'dev-payment-token-api', worker: 'dev-payment-token-worker', tools: 'dev-payment-token-tools' },
-} as const;
-
-const CALLER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-/** 16+ visible ASCII characters without "," or ":" (they separate the pairs). */
-const peerToken = z.string().regex(/^[\x21-\x2b\x2d-\x39\x3b-\x7e]{16,256}$/, 'must be 16-256 visible ASCII characters without "," or ":"');
-
-/** `caller:token,caller:token` → caller by name; every caller and every token once. */
-const callerTokens = z.string().transform((spec, ctx): ReadonlyMap<string, string> => {
-  const callers = new Map<string, string>();
-  for (const pair of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [caller = '', token = '', ...rest] = pair.split(':');
-    if (!CALLER_NAME.test(caller) || rest.length > 0 || !peerToken.safeParse(token).success) {
-      ctx.addIssue({ code: 'custom', message: `"${caller}:…" is not caller:token (caller: a-z, 0-9, "-"; token: 16-256 visible ASCII characters without "," or ":")` });
-      return z.NEVER;
-    }
-    if (callers.has(caller) || [...callers.values()].includes(token)) {
-      ctx.addIssue({ code: 'custom', message: `caller "${caller}" or its token appears twice; give each caller one token of its own` });
-      return z.NEVER;
-    }
-    callers.set(caller, token);
-  }
-  if (callers.size === 0) {
-    ctx.addIssue({ code: 'custom', message: 'names no caller; set caller:token pairs, e.g. worker:<token>,api:<token>' });
-    return z.NEVER;
-  }
-  return callers;
-});
-const DEV_TOKENS: readonly string[] = [...Object.values(DEV_PEER_TOKENS.inventory), ...Object.values(DEV_PEER_TOKENS.payment)];
-const isDevPeerToken = (token: string) => DEV_TOKENS.includes(token.trim());
-/** A caller list that gives any caller a dev token (refused with NODE_ENV=production). */
-const namesDevPeerToken = (spec: string) => spec.split(',').some((pair) => isDevPeerToken(pair.slice(pair.indexOf(':') + 1)));
-const pairs = (tokens: Record<string, string>) => Object.entries(tokens).map(([caller, token]) => `${caller}:${token}`).join(',');
 
 /** A duration such as `500ms`, `20s`, `15m`, `2h` or `7d`, in milliseconds. */
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
@@ -64,55 +31,6 @@ export function parseDuration(text: string): number {
   return parsed.data;
 }
 
-// ------------------------------------------------------------------------------------------------
-// Secrets. Mark a variable as a secret in the schema below with
-//   devSecret('<dev default>')           a secret `npm run dev` and the tests may default, or
-//   optionalSecret()                     a secret without a default (unset: the feature is off),
-// optionally with its own base schema (default: a string of at least 8 characters) and a test
-// for values that only a dev setup has (e.g. the dev database password). With NODE_ENV=production
-// (the image sets it) loadConfig refuses every secret still equal to a dev default, naming each,
-// and never applies a dev default: a secret the environment does not set cannot be read, and the
-// first read throws a ConfigError naming it. Read your secrets while the process starts (pass them
-// into its dependencies), so a process fails its start for a secret it needs and not for one it
-// does not use (the worker needs no webhook secret).
-// ------------------------------------------------------------------------------------------------
-interface SecretSpec {
-  /** The default used outside production; never accepted in production. */
-  devValue?: string;
-  /** Recognises other values only a dev setup has (e.g. any URL with the dev database password). */
-  isDevValue?: (value: string) => boolean;
-}
-const secretSpecs = new Map<z.ZodType, SecretSpec>();
-const minSecret = () => z.string().min(8, 'must be at least 8 characters');
-
-function devSecret(devValue: string, base: z.ZodString = minSecret(), isDevValue?: SecretSpec['isDevValue']) {
-  const schema = base.default(devValue);
-  secretSpecs.set(schema, { devValue, isDevValue });
-  return schema;
-}
-
-/** Marks a schema with its own parsing (e.g. a list of keys) as a secret. */
-function secret<T extends z.ZodType>(schema: T, spec: SecretSpec): T {
-  secretSpecs.set(schema, spec);
-  return schema;
-}
-
-function optionalSecret(base: z.ZodString = minSecret(), isDevValue?: SecretSpec['isDevValue']) {
-  const schema = z.preprocess((v) => (v === '' ? undefined : v), base.optional());
-  secretSpecs.set(schema, { isDevValue });
-  return schema;
-}
-
-/** The password of Postgres in `npm run dev` and the tests. */
-const DEV_DATABASE_PASSWORD = 'postgres';
-const hasDevDatabasePassword = (value: string): boolean => {
-  try {
-    return decodeURIComponent(new URL(value).password) === DEV_DATABASE_PASSWORD;
-  } catch {
-    return false;
-  }
-};
-const databaseUrl = () => z.string().url();
 // ------------------------------------------------------------------------------------------------
 
 const configSchema = z.object({
@@ -272,8 +190,6 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema> & { INVENTORY_DATABASE_URL: string; PAYMENT_DATABASE_URL: string; TEMPORAL_CODEC_KEY_ID: string; INBOX_RETENTION: number };
 
-export class ConfigError extends Error {}
-
 /** Tracing settings of a process named `processName` (common/tracing.ts). */
 export function tracingSettings(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_ZIPKIN_ENDPOINT' | 'OTEL_SERVICE_NAME'>, processName: string): { endpoint?: string; zipkinEndpoint?: string; serviceName: string } {
   return { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, zipkinEndpoint: config.OTEL_EXPORTER_ZIPKIN_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME ?? processName };
@@ -301,7 +217,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     INVENTORY_DATABASE_URL: c.INVENTORY_DATABASE_URL ?? c.DATABASE_URL,
     PAYMENT_DATABASE_URL: c.PAYMENT_DATABASE_URL ?? c.DATABASE_URL,
   };
-  return env.NODE_ENV === 'production' ? withoutDevSecrets(config, env) : config;
+  // The peers' database URLs fall back to DATABASE_URL, so they are missing when both are unset.
+  const fallbacks = { INVENTORY_DATABASE_URL: 'DATABASE_URL', PAYMENT_DATABASE_URL: 'DATABASE_URL' };
+  return env.NODE_ENV === 'production' ? withoutDevSecrets(config, env, configSchema.shape, fallbacks) : config;
 }
 
 /** Worker settings that only make sense together: the SDK refuses more pollers than task slots. */
@@ -329,43 +247,4 @@ function retentionProblems({ INBOX_RETENTION: inbox, EVENTS_MAX_AGE: stream, DLQ
   }
   if (inbox < outbox) problems.push(`INBOX_RETENTION: ${inbox} ms is shorter than OUTBOX_RETENTION (${outbox} ms); raise it or lower that`);
   return problems;
-}
-
-/** The variables marked devSecret/optionalSecret in the schema, with what marks a dev value. */
-function secretVariables(): [string, SecretSpec][] {
-  return Object.entries(configSchema.shape).flatMap(([name, schema]) => {
-    const spec = secretSpecs.get(schema as z.ZodType);
-    return spec ? [[name, spec] as [string, SecretSpec]] : [];
-  });
-}
-
-/**
- * Production: refuses every secret set to a dev value (naming each), and turns every secret the
- * environment does not set into a property whose read throws (see "Secrets" above).
- */
-function withoutDevSecrets(config: Config, env: NodeJS.ProcessEnv): Config {
-  const secrets = secretVariables();
-  const devValues = new Set(secrets.flatMap(([, spec]) => (spec.devValue ? [spec.devValue] : [])));
-  const refused = secrets.flatMap(([name, spec]) => {
-    const value = env[name];
-    if (value === undefined || value === '') return [];
-    if (devValues.has(value)) return [`  ${name}: is the development default`];
-    if (spec.isDevValue?.(value)) return [`  ${name}: uses a development credential (e.g. the database password "${DEV_DATABASE_PASSWORD}")`];
-    return [];
-  });
-  if (refused.length > 0) {
-    throw new ConfigError(`Refusing development secrets with NODE_ENV=production:\n${refused.join('\n')}\nSet each to a secret of its own (e.g. openssl rand -hex 24; README, "Secrets") and start again.`);
-  }
-  const unset = (name: string) => env[name] === undefined || env[name] === '';
-  const missing = (names: string[]) => () => {
-    throw new ConfigError(`${names.join(' or ')} is not set. With NODE_ENV=production no development default is used: set it (README, "Secrets") and start again.`);
-  };
-  for (const [name, spec] of secrets) {
-    if (spec.devValue !== undefined && unset(name)) Object.defineProperty(config, name, { get: missing([name]), enumerable: true });
-  }
-  // The peers' database URLs fall back to DATABASE_URL, so they are missing when both are unset.
-  for (const name of ['INVENTORY_DATABASE_URL', 'PAYMENT_DATABASE_URL']) {
-    if (unset(name) && unset('DATABASE_URL')) Object.defineProperty(config, name, { get: missing([name, 'DATABASE_URL']), enumerable: true });
-  }
-  return config;
 }
