@@ -31,13 +31,14 @@ export interface RebuildResult extends RebuildProgress {
  * stream must still hold every event since the first order (EVENTS_MAX_AGE) for the result to be
  * complete.
  */
-export async function rebuildAnalytics(config: Config, pool: Pool, onProgress: (p: RebuildProgress) => void = () => undefined): Promise<RebuildResult> {
+export async function rebuildAnalytics(config: Config, pool: Pool, onProgress: (p: RebuildProgress) => void = () => undefined, limits = REBUILD_LIMITS): Promise<RebuildResult> {
   // As the admin user: reading the whole stream takes a consumer of its own, which no consumer user may create.
   const nc = await connectNats(config, 'admin', { name: 'analytics-rebuild' });
   try {
     const jsm = await natsManager(nc);
     const js = jetstream(nc);
     return await withTransaction(pool, async (tx) => {
+      await limitTransaction(tx, limits);
       await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [ANALYTICS_LOCK_ID]);
       const ordersBefore = await orderCount(tx);
       await tx.query('DELETE FROM analytics_orders'); // and their transitions (ON DELETE CASCADE)
@@ -75,6 +76,21 @@ export async function rebuildAnalytics(config: Config, pool: Pool, onProgress: (
   } finally {
     await nc.drain();
   }
+}
+
+/** How long a rebuild may hold the analytics lock, which the live consumer waits for: in all, and waiting on the stream. */
+export const REBUILD_LIMITS = { totalMs: 6 * 3_600_000, idleMs: 5 * 60_000 };
+
+/**
+ * Bounds a transaction from inside: idle (between statements: the rebuild waiting on the stream)
+ * at most `idleMs`, and in all at most `totalMs` (Postgres 17 and later: transaction_timeout;
+ * before, the idle and statement limits only). Past either, Postgres ends the session and the
+ * transaction rolls back: the old read model stays, and the live consumer goes on.
+ */
+export async function limitTransaction(tx: PoolClient, { totalMs, idleMs }: typeof REBUILD_LIMITS): Promise<void> {
+  await tx.query(`SELECT set_config('idle_in_transaction_session_timeout', $1, true),
+                         CASE WHEN current_setting('server_version_num')::int >= 170000 THEN set_config('transaction_timeout', $2, true) END`,
+  [String(idleMs), String(totalMs)]);
 }
 
 async function orderCount(tx: PoolClient): Promise<number> {

@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { eventSchemaVersions, parseEvent, type DomainEvent, type EventType } from '../../common/events';
 import { migrate } from '../../prisma/migrate';
 import { ANALYTICS_LOCK_ID, applyAnalyticsEvent, applyAnalyticsEventInTx } from '../../workers/analytics-consumer';
+import { limitTransaction } from '../../workers/analytics-rebuild';
 import { cleanUp } from '../harness/clean-up';
 import { createTestDatabase, type TestDatabase } from '../harness/database';
 import { samplePayload, sleep } from '../harness/pipeline';
@@ -65,4 +66,35 @@ it('a live apply that waited for a rebuild sees what the rebuild committed: its 
   expect(rows).toEqual([{ status: 'PAYMENT_AUTHORIZED' }]);
   const inbox = await pool.query(`SELECT count(*)::int AS n FROM processed_events WHERE consumer = 'analytics'`);
   expect(inbox.rows[0].n).toBe(3);
+});
+
+describe('the rebuild\'s transaction limits (the live consumer waits for its lock)', () => {
+  async function limited(limits: { totalMs: number; idleMs: number }, then: (tx: import('pg').PoolClient) => Promise<unknown>): Promise<unknown> {
+    const tx = await pool.connect();
+    tx.on('error', () => undefined); // the session Postgres ends
+    try {
+      await tx.query('BEGIN');
+      await limitTransaction(tx, limits);
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [ANALYTICS_LOCK_ID]);
+      return await then(tx).then(() => 'went on', (err: Error) => err.message);
+    } finally {
+      tx.release(true);
+    }
+  }
+
+  it('ends a transaction that runs past the total, and its lock with it', async () => {
+    const { rows: [row] } = await pool.query<{ version: number }>(`SELECT current_setting('server_version_num')::int AS version`);
+    const version = row!.version;
+    if (version < 170000) throw new Error(`Postgres ${version} has no transaction_timeout; the test harness runs 17 or later`);
+    expect(await limited({ totalMs: 300, idleMs: 60_000 }, (tx) => tx.query('SELECT pg_sleep(1)'))).toMatch(/transaction timeout|terminat/i);
+    expect(await applyAnalyticsEvent(pool, event('OrderPlaced', randomUUID()))).toBe('applied'); // the lock is free again
+  });
+
+  it('ends a transaction left idle past the idle limit (the stream stopped answering), and its lock with it', async () => {
+    expect(await limited({ totalMs: 60_000, idleMs: 200 }, async (tx) => {
+      await sleep(600);
+      await tx.query('SELECT 1');
+    })).toMatch(/idle-in-transaction|terminat|connection error/i);
+    expect(await applyAnalyticsEvent(pool, event('OrderPlaced', randomUUID()))).toBe('applied');
+  });
 });
