@@ -7,6 +7,7 @@ import { requestFingerprint } from '../../common/idempotency-key';
 import { startApi } from '../../api/server';
 import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { cleanUp } from '../harness/clean-up';
+import { startTcpProxy } from '../harness/tcp-proxy';
 import { quietLogger, startPeers, TEST_CALLERS, testConfig, type Peers } from '../harness/system';
 import { devServerAddress, testDataConverter } from '../harness/temporal';
 
@@ -205,5 +206,47 @@ describe('keyed order retries', () => {
     }
     const { rows } = await peers.pool.query<{ key: string }>('SELECT key FROM api_idempotency_keys WHERE key = ANY($1)', [[expired, live]]);
     expect(rows.map((r) => r.key)).toEqual([live]);
+  });
+
+  it('two attempts at once past the lease: the one that took the key over keeps its answer, the first still gets the same order, one order starts', async () => {
+    // The first attempt goes through an API whose pricing answers are held, so it is still running when its lease ends.
+    const proxy = await startTcpProxy(new URL(peers.inventoryUrl).host);
+    const slowApi = await startApi(testConfig({
+      DATABASE_URL: peers.database.url, INVENTORY_URL: `http://${proxy.address}`, PAYMENT_URL: peers.paymentUrl, HTTP_CLIENT_TIMEOUT_MS: '30000',
+      INVENTORY_TOKEN: TEST_CALLERS.api, PAYMENT_TOKEN: TEST_CALLERS.api, API_PORT: '0', PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret',
+    }), quietLogger);
+    try {
+      const key = randomUUID();
+      const request = body('first@shop.example', 'tok_visa');
+      proxy.holdAnswers();
+      const first = fetch(`${slowApi.url}/orders`, {
+        method: 'POST', body: JSON.stringify(request),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${shopKey}`, 'idempotency-key': key },
+      });
+      const claimOf = async () => (await peers.pool.query<{ created_at: string; status_code: number | null }>(
+        'SELECT created_at::text, expires_at::text, status_code FROM api_idempotency_keys WHERE key = $1', [key])).rows[0];
+      while (!(await claimOf())) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Its lease runs out (30 s, moved on here) while it waits for its prices.
+      await peers.pool.query(`UPDATE api_idempotency_keys SET created_at = created_at - interval '31 seconds' WHERE key = $1`, [key]);
+
+      const orderId = await place(request, key); // takes the key over, places the order
+      const run = await runOf(orderId);
+      const secondClaim = await claimOf();
+      expect(secondClaim?.status_code).toBe(202);
+
+      proxy.deliver();
+      const late = await first;
+      expect(late.status).toBe(202);
+      expect(((await late.json()) as { orderId: string }).orderId).toBe(orderId);
+      expect(await runOf(orderId)).toBe(run);
+      expect(await claimOf()).toEqual(secondClaim); // the late attempt did not write over the answer kept by the one that took the key
+
+      const replay = await post(request, key);
+      expect(replay.status).toBe(202);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    } finally {
+      proxy.deliver();
+      await cleanUp(() => slowApi.stop(), () => proxy.stop());
+    }
   });
 });
