@@ -80,14 +80,16 @@ export async function sendEmailForEvent(
 }
 
 /**
- * Whether this consumer already handled the event (its inbox row), and the customer's address
- * from the order store: events carry none (common/events.ts, "Personal data"). No address when the
- * order's personal data was erased (`ops customer erase`) or the order is gone.
+ * Whether this consumer already handled the event (its inbox row, or its mail marked SENT: the
+ * sent_emails row outlives the inbox's INBOX_RETENTION), and the customer's address from the order
+ * store: events carry none (common/events.ts, "Personal data"). No address when the order's
+ * personal data was erased (`ops customer erase`) or the order is gone.
  */
 async function inboxAndRecipient(pool: Pool, event: DomainEvent): Promise<{ seen: boolean; to: string | null }> {
   const { rows } = await pool.query<{ seen: boolean; customer_email: string | null }>({
     name: 'email-inbox-and-recipient',
-    text: `SELECT EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2::uuid) AS seen,
+    text: `SELECT EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2::uuid)
+                  OR EXISTS (SELECT 1 FROM sent_emails WHERE event_id = $2::uuid AND status = 'SENT') AS seen,
                   (SELECT customer_email FROM orders WHERE id = $3::uuid) AS customer_email`,
     values: [EMAIL_CONSUMER, event.id, event.orderId],
   });

@@ -81,15 +81,20 @@ export async function startSmtpSink(opts: SmtpSinkOptions): Promise<SmtpSink> {
     server.once('error', reject);
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });
-  // A client that drops its connection in the middle of a mail is the client's failure, not the sink's.
-  server.on('error', () => undefined);
+  // A client that drops its connection in the middle of a mail is the client's failure, not the
+  // sink's; any other error still fails loudly, as it did without a listener.
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED') return;
+    throw err;
+  });
   const port = (server.server.address() as { port: number }).port;
+  let stopped: Promise<void> | undefined;
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
     received,
     connections: () => ({ open: server.connections.size, accepted }),
-    stop: () => new Promise<void>((resolve) => {
+    stop: () => stopped ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
       // Without this, a client that keeps its connection open between mails (a pooled sender)
       // would hold the close for smtp-server's whole grace period (30 s).

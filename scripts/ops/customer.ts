@@ -34,8 +34,9 @@ export async function eraseCustomer(db: Db, clientId: string, customerId: string
     // Every order of the customer, locked so no status change writes an event between the steps.
     const orders = (await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM orders WHERE client_id = ${clientId} AND customer_id = ${customerId} ORDER BY id FOR UPDATE`).map((o) => o.id);
     const ids = orders.length > 0 ? orders : ['00000000-0000-0000-0000-000000000000'];
-    const erasedOrders = await tx.$executeRaw`UPDATE orders SET customer_email = ${ERASED_EMAIL}, updated_at = now()
-      WHERE id = ANY(${ids}::uuid[]) AND customer_email <> ${ERASED_EMAIL}`;
+    // The keyed request's fingerprint goes too: a hash over a body that held the address and card token.
+    const erasedOrders = await tx.$executeRaw`UPDATE orders SET customer_email = ${ERASED_EMAIL}, request_hash = NULL, updated_at = now()
+      WHERE id = ANY(${ids}::uuid[]) AND (customer_email <> ${ERASED_EMAIL} OR request_hash IS NOT NULL)`;
     const sentEmails = await tx.$executeRaw`UPDATE sent_emails SET recipient = ${ERASED_EMAIL}
       WHERE order_id = ANY(${ids}::uuid[]) AND recipient <> ${ERASED_EMAIL}`;
     const outboxEvents = await tx.$executeRaw`UPDATE outbox_events SET payload = payload - 'customerEmail', schema_version = 2

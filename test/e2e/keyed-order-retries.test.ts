@@ -8,7 +8,7 @@ import { startApi } from '../../api/server';
 import { orderWorkflowId } from '../../common/order/workflow-contract';
 import { cleanUp } from '../harness/clean-up';
 import { startTcpProxy } from '../harness/tcp-proxy';
-import { quietLogger, startPeers, TEST_CALLERS, testConfig, type Peers } from '../harness/system';
+import { quietLogger, startPeers, TEST_CALLERS, testConfig, waitFor, type Peers } from '../harness/system';
 import { devServerAddress, testDataConverter } from '../harness/temporal';
 
 /**
@@ -210,12 +210,14 @@ describe('keyed order retries', () => {
 
   it('two attempts at once past the lease: the one that took the key over keeps its answer, the first still gets the same order, one order starts', async () => {
     // The first attempt goes through an API whose pricing answers are held, so it is still running when its lease ends.
-    const proxy = await startTcpProxy(new URL(peers.inventoryUrl).host);
-    const slowApi = await startApi(testConfig({
-      DATABASE_URL: peers.database.url, INVENTORY_URL: `http://${proxy.address}`, PAYMENT_URL: peers.paymentUrl, HTTP_CLIENT_TIMEOUT_MS: '30000',
-      INVENTORY_TOKEN: TEST_CALLERS.api, PAYMENT_TOKEN: TEST_CALLERS.api, API_PORT: '0', PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret',
-    }), quietLogger);
+    let proxy: Awaited<ReturnType<typeof startTcpProxy>> | undefined;
+    let slowApi: { url: string; stop(): Promise<void> } | undefined;
     try {
+      proxy = await startTcpProxy(new URL(peers.inventoryUrl).host);
+      slowApi = await startApi(testConfig({
+        DATABASE_URL: peers.database.url, INVENTORY_URL: `http://${proxy.address}`, PAYMENT_URL: peers.paymentUrl, HTTP_CLIENT_TIMEOUT_MS: '30000',
+        INVENTORY_TOKEN: TEST_CALLERS.api, PAYMENT_TOKEN: TEST_CALLERS.api, API_PORT: '0', PAYMENT_WEBHOOK_SECRET: 'test-webhook-secret',
+      }), quietLogger);
       const key = randomUUID();
       const request = body('first@shop.example', 'tok_visa');
       proxy.holdAnswers();
@@ -223,9 +225,10 @@ describe('keyed order retries', () => {
         method: 'POST', body: JSON.stringify(request),
         headers: { 'content-type': 'application/json', authorization: `Bearer ${shopKey}`, 'idempotency-key': key },
       });
+      first.catch(() => undefined); // awaited below; not unhandled if the test fails before
       const claimOf = async () => (await peers.pool.query<{ created_at: string; status_code: number | null }>(
         'SELECT created_at::text, expires_at::text, status_code FROM api_idempotency_keys WHERE key = $1', [key])).rows[0];
-      while (!(await claimOf())) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor('the first attempt\'s claim', async () => (await claimOf()) !== undefined, 10_000, 20);
       // Its lease runs out (30 s, moved on here) while it waits for its prices.
       await peers.pool.query(`UPDATE api_idempotency_keys SET created_at = created_at - interval '31 seconds' WHERE key = $1`, [key]);
 
@@ -245,8 +248,8 @@ describe('keyed order retries', () => {
       expect(replay.status).toBe(202);
       expect(replay.headers.get('idempotent-replayed')).toBe('true');
     } finally {
-      proxy.deliver();
-      await cleanUp(() => slowApi.stop(), () => proxy.stop());
+      proxy?.deliver();
+      await cleanUp(() => slowApi?.stop(), () => proxy?.stop());
     }
   });
 });

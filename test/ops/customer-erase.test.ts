@@ -35,7 +35,7 @@ const cli = (...args: string[]) => promisify(execFile)(process.execPath, [requir
 async function placeOrder(customerId: string, email: string, clientId = 'test-shop'): Promise<string> {
   const orderId = randomUUID();
   await insertSampleOrder(pool, orderId, email);
-  await pool.query('UPDATE orders SET customer_id = $2, client_id = $3 WHERE id = $1', [orderId, customerId, clientId]);
+  await pool.query('UPDATE orders SET customer_id = $2, client_id = $3, request_hash = $4 WHERE id = $1', [orderId, customerId, clientId, `fingerprint-${customerId}-${clientId}`]);
   // An OrderConfirmed v1 written before v2 (it carried the address), and a sent email.
   await writeOutboxEvent(pool, orderId, 'OrderConfirmed', { schemaVersion: 1, payload: { ...samplePayload('OrderConfirmed', orderId), customerEmail: email } });
   await pool.query(`INSERT INTO sent_emails (event_id, order_id, message_id, recipient, subject, status) VALUES ($1, $2, $3, $4, 'Your order is confirmed', 'SENT')`,
@@ -70,8 +70,11 @@ it('erases a customer\'s address from orders, sent emails and old outbox events,
   expect(after).not.toMatch(/jane@shop\.example|jane\.doe/);
   expect(after).toContain('bob@shop.example');
   expect(after).toContain('jane@other-shop.example');
-  const orders = await pool.query<{ id: string; customer_email: string }>('SELECT id::text, customer_email FROM orders ORDER BY customer_id');
+  const orders = await pool.query<{ id: string; customer_email: string; request_hash: string | null }>('SELECT id::text, customer_email, request_hash FROM orders ORDER BY customer_id');
   expect(Object.fromEntries(orders.rows.map((r) => [r.id, r.customer_email]))).toEqual({ [janes[0]!]: ERASED_EMAIL, [janes[1]!]: ERASED_EMAIL, [bob]: 'bob@shop.example', [otherShopsJane]: 'jane@other-shop.example' });
+  expect(Object.fromEntries(orders.rows.map((r) => [r.id, r.request_hash]))).toEqual({
+    [janes[0]!]: null, [janes[1]!]: null, [bob]: 'fingerprint-bob-test-shop', [otherShopsJane]: 'fingerprint-jane-other-shop',
+  });
 
   // The scrubbed outbox rows are valid v2 events (still publishable and readable); bob's is untouched v1.
   const rows = await pool.query<{ aggregate_id: string; row: object }>(`SELECT aggregate_id::text, json_build_object('id', id, 'type', type, 'schemaVersion', schema_version,

@@ -287,6 +287,21 @@ it('addresses each email from the order store: a v1 event\'s own address is not 
   expect(log.messages(30).filter((m) => m === 'no email sent: the order\'s personal data was erased')).toHaveLength(2);
 });
 
+it('does not mail an event again once its inbox row is pruned: the mail marked SENT says it was handled', async () => {
+  const event = await customerFacing('OrderConfirmed', randomUUID());
+  const parsed = parseEvent(JSON.stringify(event));
+  if (parsed.kind !== 'known') throw new Error('test event did not parse');
+  const mailer = nodemailer.createTransport(smtp.url);
+  try {
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', parsed.event)).toBe('applied');
+    await pool.query(`DELETE FROM processed_events WHERE consumer = 'email' AND event_id = $1`, [event.id]); // past INBOX_RETENTION
+    expect(await sendEmailForEvent(pool, mailer, 'orders@shop.example', parsed.event)).toBe('already-processed');
+  } finally {
+    mailer.close();
+  }
+  expect(smtp.received.filter((m) => m.messageId === messageIdFor(event.id))).toHaveLength(1);
+});
+
 it('makes a resend after a crash between SMTP and the record detectable: same Message-ID, attempts counted', async () => {
   const orderId = randomUUID();
   const event = await customerFacing('OrderConfirmed', orderId);
