@@ -38,6 +38,11 @@ export function keyIdOf(key: string): string | undefined {
   return KEY_PATTERN.exec(key)?.[1];
 }
 
+/** The secret part of a well-formed key (base64url: it may hold or start with '_', so never split the key on it). */
+export function secretOf(key: string): string | undefined {
+  return KEY_PATTERN.exec(key)?.[2];
+}
+
 export class ApiKeyError extends Error {}
 
 export interface CreatedApiKey {

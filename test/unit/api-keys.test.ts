@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ApiKeyError, createApiKey, generateApiKey, hashApiKey, keyIdOf, scopesOf } from '../../api/api-keys';
+import { ApiKeyError, createApiKey, generateApiKey, hashApiKey, keyIdOf, scopesOf, secretOf } from '../../api/api-keys';
 import type { Db } from '../../common/db';
 import { authenticatedClient, requireScope, type AuthenticatedClient } from '../../api/auth';
 import { HttpProblem } from '../../common/http';
@@ -26,10 +26,17 @@ describe('API keys (pure logic)', () => {
     expect(hashApiKey(key)).toBe(hashApiKey(key));
     expect(hashApiKey(key)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashApiKey(key)).not.toBe(hashApiKey(generateApiKey().key));
-    // The secret after `ook_<keyId>_` (base64url: it may itself hold or start with '_', so no split).
-    const secret = key.slice(`ook_${keyId}_`.length);
-    expect(secret.length).toBeGreaterThanOrEqual(43);
+    const secret = secretOf(key)!;
+    expect(secret).toBe(key.slice(`ook_${keyId}_`.length));
+    expect(secret).toHaveLength(43);
     expect(hashApiKey(key)).not.toContain(secret);
+  });
+
+  it('are read by position, so a secret that starts with or holds "_" is found whole', () => {
+    const secret = `_${'a'.repeat(20)}_${'b'.repeat(21)}`;
+    const key = `ook_0123456789abcdef_${secret}`;
+    expect([keyIdOf(key), secretOf(key)]).toEqual(['0123456789abcdef', secret]);
+    expect(secretOf('ook_0123456789abcdef_short')).toBeUndefined();
   });
 
   it('give an operator every scope a shop has, and a shop not the operator\'s', () => {
