@@ -109,7 +109,8 @@ describe('bench:orders ratio table', () => {
     expect(b.engineAloneMs).toBe(200);
     expect(b.budgets.map((x) => x.ordersPerSecond)).toEqual([0.7 * 35.2, 3 * 8, 25]);
     expect(b.budgets.map((x) => x.budgetMs)).toEqual([5.2 * 263 / (0.7 * 35.2), 5.2 * 263 / 24, 5.2 * 263 / 25]);
-    const lines = cpuBudgetTable(b, 263).split('\n');
+    expect(b.nowMs).toBe(263);
+    const lines = cpuBudgetTable(b).split('\n');
     expect(lines[2]).toMatch(/^orders\/s >= 0\.7 x local-activity no-op\s+24\.64\s+55\.5\s+263\.0$/);
     expect(cpuBudgets(runs.filter((x) => x.subject !== 'noop-regular'), 32).budgets[1]!.budgetMs).toBeUndefined();
     expect(cpuBudgets([], 32).usedMsPerSecond).toBeUndefined();
